@@ -1,0 +1,42 @@
+"""The engine's view of the organisation: which lane roles exist and which office a task is for.
+
+The engine knows nothing of offices; the domain supplies a directory (setting
+ENGINE["DIRECTORY"]) that implements this interface.
+"""
+from functools import lru_cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+class Directory:
+    def roles(self) -> dict:
+        """Known lane roles: {code: label}. A lane may name a role by code or label."""
+        raise NotImplementedError
+
+    def role_for_lane(self, lane_name):
+        """The role code a lane's name stands for, or None when it names no known role."""
+        if not lane_name:
+            return None
+        name = lane_name.strip()
+        for code, label in self.roles().items():
+            if name == code or name == label:
+                return code
+        return None
+
+    def office_for(self, role, instance_data: dict) -> str:
+        """The code of the concrete office that does `role`'s work in an instance with this data."""
+        raise NotImplementedError
+
+    def offices_of(self, user) -> list:
+        """Codes of the offices whose tasks `user` may work on."""
+        raise NotImplementedError
+
+    def is_supervisor(self, user, office_code) -> bool:
+        """Whether `user` may reassign work within the office."""
+        raise NotImplementedError
+
+
+@lru_cache(maxsize=1)
+def get_directory() -> Directory:
+    return import_string(settings.ENGINE["DIRECTORY"])()

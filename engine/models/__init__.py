@@ -1,0 +1,22 @@
+from .audit import AuditEvent
+from .calendar import CalendarDay, CalendarYear, RegionalHoliday
+from .definitions import DefinitionFile, DefinitionVersion, ProcessDefinition
+from .instances import ProcessInstance
+from .messages import Message, MessageSubscription
+from .tasks import HumanTask
+from .timers import Timer
+
+__all__ = [
+    "AuditEvent",
+    "CalendarDay",
+    "CalendarYear",
+    "RegionalHoliday",
+    "DefinitionFile",
+    "DefinitionVersion",
+    "ProcessDefinition",
+    "ProcessInstance",
+    "Message",
+    "MessageSubscription",
+    "HumanTask",
+    "Timer",
+]

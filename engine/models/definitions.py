@@ -1,0 +1,77 @@
+from django.conf import settings
+from django.db import models
+
+from .. import clock
+
+
+class ProcessDefinition(models.Model):
+    """A process known by its key (the BPMN process id), with numbered versions."""
+
+    key = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=300, blank=True)
+    # When set, new instances start on this version instead of the latest.
+    pinned_version = models.ForeignKey(
+        "engine.DefinitionVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def latest(self):
+        return self.versions.order_by("-number").first()
+
+    @property
+    def current(self):
+        """The version new instances start on."""
+        return self.pinned_version or self.latest
+
+
+class DefinitionVersion(models.Model):
+    definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=300, blank=True)
+    content_hash = models.CharField(max_length=64)
+    note = models.TextField(blank=True)
+    deployed_by = models.CharField(max_length=150)
+    deployed_at = models.DateTimeField(default=clock.now)
+    # SpiffWorkflow's serialized specs (the process and every process it calls), so that
+    # running an instance never parses XML again.
+    spec_json = models.JSONField()
+    # Per user task: form id, due-date expression, lane role; read by the task mirror.
+    task_meta = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["definition", "-number"]
+        constraints = [models.UniqueConstraint(fields=["definition", "number"], name="unique_version_number")]
+
+    def __str__(self):
+        return f"{self.definition.key} v{self.number}"
+
+    def form(self, form_id):
+        row = self.files.filter(kind=DefinitionFile.FORM, form_id=form_id).first()
+        return row.form_schema if row else None
+
+
+class DefinitionFile(models.Model):
+    """A BPMN diagram or a form, exactly as deployed."""
+
+    BPMN, FORM = "bpmn", "form"
+    version = models.ForeignKey(DefinitionVersion, on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(max_length=8, choices=[(BPMN, "BPMN"), (FORM, "form")])
+    name = models.CharField(max_length=255)
+    content = models.TextField()
+    form_id = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["version", "name"], name="unique_file_per_version")]
+
+    @property
+    def form_schema(self):
+        import json
+
+        return json.loads(self.content) if self.kind == self.FORM else None

@@ -1,0 +1,84 @@
+import uuid
+
+from django.db import models
+from django_fsm import FSMField, transition
+
+from .. import clock
+
+
+class InstanceState:
+    RUNNING = "running"      # has open human work
+    WAITING = "waiting"      # waits only for timers or messages
+    SUSPENDED = "suspended"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    CHOICES = [(s, s) for s in (RUNNING, WAITING, SUSPENDED, COMPLETED, CANCELLED, FAILED)]
+    ACTIVE = (RUNNING, WAITING)
+    OPEN = (RUNNING, WAITING, SUSPENDED, FAILED)
+
+
+S = InstanceState
+
+
+class ProcessInstance(models.Model):
+    """A running (or ended) process. The row is the lock every engine step takes."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    version = models.ForeignKey("engine.DefinitionVersion", on_delete=models.PROTECT, related_name="instances")
+    business_key = models.CharField(max_length=200, blank=True, db_index=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    state = FSMField(default=S.WAITING, choices=S.CHOICES, protected=False, db_index=True)
+    started_by = models.CharField(max_length=150)
+    started_at = models.DateTimeField(default=clock.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=clock.now)
+    # SpiffWorkflow state without its specs (they live on the version).
+    serialized = models.JSONField(default=dict)
+    serializer_version = models.CharField(max_length=16, blank=True)
+    # Copy of the workflow's data after each step, for lists and filters.
+    data = models.JSONField(default=dict)
+    # BPMN ids of the elements the instance currently waits at.
+    current_elements = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    error_element = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["version", "state"])]
+
+    def __str__(self):
+        return f"{self.version} #{self.business_key or self.id}"
+
+    # Transitions; each is written to the audit trail by engine.audit.
+    @transition(field=state, source=[S.RUNNING, S.WAITING], target=S.RUNNING)
+    def mark_running(self):
+        pass
+
+    @transition(field=state, source=[S.RUNNING, S.WAITING], target=S.WAITING)
+    def mark_waiting(self):
+        pass
+
+    @transition(field=state, source=[S.RUNNING, S.WAITING], target=S.COMPLETED)
+    def complete(self):
+        self.ended_at = clock.now()
+
+    @transition(field=state, source=[S.RUNNING, S.WAITING], target=S.FAILED)
+    def fail(self, error, element):
+        self.error, self.error_element = error, element
+
+    @transition(field=state, source=S.FAILED, target=S.WAITING)
+    def retry(self):
+        self.error, self.error_element = "", ""
+
+    @transition(field=state, source=[S.RUNNING, S.WAITING], target=S.SUSPENDED)
+    def suspend(self):
+        pass
+
+    @transition(field=state, source=S.SUSPENDED, target=S.WAITING)
+    def resume(self):
+        pass
+
+    @transition(field=state, source=[S.RUNNING, S.WAITING, S.SUSPENDED, S.FAILED], target=S.CANCELLED)
+    def cancel(self):
+        self.ended_at = clock.now()

@@ -1,0 +1,50 @@
+import uuid
+
+from django.db import models
+
+from .. import clock
+
+
+class Message(models.Model):
+    """A message sent to whichever instance waits for it; kept until one does."""
+
+    PENDING, DELIVERED = "pending", "delivered"
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200, db_index=True)
+    correlation = models.JSONField(default=dict)
+    payload = models.JSONField(default=dict)
+    sender = models.CharField(max_length=150)
+    sender_instance = models.ForeignKey(
+        "engine.ProcessInstance", null=True, blank=True, on_delete=models.SET_NULL, related_name="sent_messages"
+    )
+    sent_at = models.DateTimeField(default=clock.now)
+    state = models.CharField(max_length=10, default=PENDING, choices=[(PENDING, PENDING), (DELIVERED, DELIVERED)])
+    delivered_to = models.ForeignKey(
+        "engine.ProcessInstance", null=True, blank=True, on_delete=models.SET_NULL, related_name="received_messages"
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sent_at"]
+        indexes = [models.Index(fields=["name", "state"])]
+
+    def __str__(self):
+        return f"{self.name} {self.correlation} ({self.state})"
+
+
+class MessageSubscription(models.Model):
+    """A message catch event an instance waits at, with the correlation it expects."""
+
+    instance = models.ForeignKey("engine.ProcessInstance", on_delete=models.CASCADE, related_name="subscriptions")
+    task_id = models.UUIDField(unique=True)
+    bpmn_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, db_index=True)
+    correlation = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def matches(self, correlation: dict) -> bool:
+        """Every property this catch expects must be in the message with the same value."""
+        return all(key in correlation and correlation[key] == value for key, value in self.correlation.items())

@@ -1,0 +1,68 @@
+from django.db import models
+from django_fsm import FSMField, transition
+
+from .. import clock
+
+
+class TaskState:
+    OPEN = "open"
+    CLAIMED = "claimed"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    CHOICES = [(s, s) for s in (OPEN, CLAIMED, COMPLETED, CANCELLED)]
+    ACTIVE = (OPEN, CLAIMED)
+
+
+T = TaskState
+
+
+class HumanTask(models.Model):
+    """A user or manual task, mirrored from the workflow after each step so the inbox needs no workflow."""
+
+    id = models.UUIDField(primary_key=True, help_text="SpiffWorkflow's task id")
+    instance = models.ForeignKey("engine.ProcessInstance", on_delete=models.CASCADE, related_name="tasks")
+    bpmn_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=300)
+    lane = models.CharField(max_length=200, blank=True, help_text="the office role the lane names")
+    office = models.CharField(max_length=64, blank=True, db_index=True, help_text="the concrete office's code")
+    assignee = models.CharField(max_length=150, blank=True, db_index=True)
+    form_id = models.CharField(max_length=200, blank=True)
+    instructions = models.TextField(blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    due_provisional = models.BooleanField(default=False)
+    state = FSMField(default=T.OPEN, choices=T.CHOICES, protected=False, db_index=True)
+    created_at = models.DateTimeField(default=clock.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "created_at"]
+        indexes = [models.Index(fields=["office", "state"]), models.Index(fields=["instance", "state"])]
+
+    def __str__(self):
+        return f"{self.name} ({self.state})"
+
+    @property
+    def is_overdue(self):
+        return self.state in T.ACTIVE and self.due_at is not None and self.due_at <= clock.now()
+
+    @transition(field=state, source=T.OPEN, target=T.CLAIMED)
+    def claim(self, username):
+        self.assignee = username
+
+    @transition(field=state, source=T.CLAIMED, target=T.OPEN)
+    def release(self):
+        self.assignee = ""
+
+    @transition(field=state, source=T.ACTIVE, target=T.CLAIMED)
+    def reassign(self, username):
+        self.assignee = username
+
+    @transition(field=state, source=T.ACTIVE, target=T.COMPLETED)
+    def complete(self, username):
+        self.completed_at = clock.now()
+        self.completed_by = username
+
+    @transition(field=state, source=T.ACTIVE, target=T.CANCELLED)
+    def cancel(self):
+        self.completed_at = clock.now()

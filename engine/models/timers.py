@@ -1,0 +1,23 @@
+from django.db import models
+
+
+class Timer(models.Model):
+    """A timer event an instance waits on, with its due time, for the dispatcher to find."""
+
+    WAITING, CLAIMED = "waiting", "claimed"
+    instance = models.ForeignKey("engine.ProcessInstance", on_delete=models.CASCADE, related_name="timers")
+    task_id = models.UUIDField(unique=True, help_text="SpiffWorkflow's id of the waiting timer task")
+    bpmn_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=300, blank=True)
+    due_at = models.DateTimeField(db_index=True)
+    provisional = models.BooleanField(default=False, help_text="counted on a calendar year not loaded yet")
+    armed_at = models.DateTimeField(help_text="when the instance began to wait, for recomputing the due time")
+    state = models.CharField(max_length=8, default=WAITING, choices=[(WAITING, WAITING), (CLAIMED, CLAIMED)])
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self):
+        return f"{self.bpmn_id} due {self.due_at:%Y-%m-%d %H:%M}"

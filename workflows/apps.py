@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WorkflowsConfig(AppConfig):
+    name = "workflows"
+    verbose_name = "Social-work service lifecycle"
+    default_auto_field = "django.db.models.BigAutoField"

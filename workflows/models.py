@@ -1,0 +1,39 @@
+from django.conf import settings
+from django.db import models
+
+
+class OfficeKind(models.TextChoices):
+    PROVINCE_CIVIL_AFFAIRS = "province_civil_affairs", "省民政厅"
+    PROVINCE_FINANCE = "province_finance", "省财政厅"
+    PREFECTURE_BUREAU = "prefecture_bureau", "市(州)民政局"
+    COUNTY_BUREAU = "county_bureau", "县(市、区)民政局"
+    STATION = "station", "社工站"
+    SOCIAL_ORG = "social_org", "承接社会组织"
+    EVALUATOR = "evaluator", "评标委员会/第三方评估机构"
+
+
+class Office(models.Model):
+    """An office in the tree: province, prefectures, counties, stations; suppliers and evaluators stand alone."""
+
+    code = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=32, choices=OfficeKind.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    region = models.CharField(max_length=32, blank=True, help_text="administrative division code")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    """A user works in an office; a supervisor may reassign its tasks."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="members")
+    is_supervisor = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "office"], name="unique_membership")]
