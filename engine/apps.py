@@ -10,9 +10,18 @@ class EngineConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import audit, clock
+        from . import audit, clock, workcalendar
 
         clock.install_into_spiffworkflow()
         audit.connect_fsm_signal()
+        workcalendar.calendar_changed.connect(_recompute_after_commit, dispatch_uid="engine.recompute")
         for module in settings.ENGINE.get("EXTENSIONS", []):
             import_module(module)
+
+
+def _recompute_after_commit(sender, years, **kwargs):
+    from django.db import transaction
+
+    from .tasks import recompute_due_times
+
+    transaction.on_commit(lambda: recompute_due_times.delay(list(years)))

@@ -13,6 +13,7 @@ from . import clock
 
 SYSTEM = "system"
 _actor = contextvars.ContextVar("engine_actor", default=SYSTEM)
+_buffer = contextvars.ContextVar("engine_audit_buffer", default=None)
 
 
 def actor_name(user) -> str:
@@ -36,13 +37,30 @@ def current_actor() -> str:
     return _actor.get()
 
 
+@contextmanager
+def collected():
+    """Collect the rows written inside an engine step and insert them in one statement at its end.
+
+    The caller must leave the block inside its transaction, so the rows commit with the step.
+    """
+    from .models import AuditEvent
+
+    rows = []
+    token = _buffer.set(rows)
+    try:
+        yield rows
+    finally:
+        _buffer.reset(token)
+    AuditEvent.objects.bulk_create(rows)
+
+
 def record(action, *, instance=None, task_id=None, record=None, from_state="", to_state="", data=None, actor=None):
     from .models import AuditEvent
 
     record_type = record_id = ""
     if record is not None:
         record_type, record_id = record._meta.label, str(record.pk)
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         at=clock.now(),
         actor=actor_name(actor) if actor is not None else current_actor(),
         action=action,
@@ -54,6 +72,12 @@ def record(action, *, instance=None, task_id=None, record=None, from_state="", t
         to_state=to_state or "",
         data=data or {},
     )
+    rows = _buffer.get()
+    if rows is not None:
+        rows.append(event)
+    else:
+        event.save()
+    return event
 
 
 def _on_transition(sender, instance, name, source, target, **kwargs):

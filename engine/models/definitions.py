@@ -41,8 +41,6 @@ class DefinitionVersion(models.Model):
     # SpiffWorkflow's serialized specs (the process and every process it calls), so that
     # running an instance never parses XML again.
     spec_json = models.JSONField()
-    # Per user task: form id, due-date expression, lane role; read by the task mirror.
-    task_meta = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["definition", "-number"]

@@ -1,5 +1,6 @@
 import uuid
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django_fsm import FSMField, transition
 
@@ -34,10 +35,10 @@ class ProcessInstance(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=clock.now)
     # SpiffWorkflow state without its specs (they live on the version).
-    serialized = models.JSONField(default=dict)
+    serialized = models.TextField(blank=True)
     serializer_version = models.CharField(max_length=16, blank=True)
     # Copy of the workflow's data after each step, for lists and filters.
-    data = models.JSONField(default=dict)
+    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     # BPMN ids of the elements the instance currently waits at.
     current_elements = models.JSONField(default=list)
     error = models.TextField(blank=True)

@@ -36,7 +36,7 @@ class MessageSubscription(models.Model):
     """A message catch event an instance waits at, with the correlation it expects."""
 
     instance = models.ForeignKey("engine.ProcessInstance", on_delete=models.CASCADE, related_name="subscriptions")
-    task_id = models.UUIDField(unique=True)
+    task_id = models.UUIDField()
     bpmn_id = models.CharField(max_length=200)
     name = models.CharField(max_length=200, db_index=True)
     correlation = models.JSONField(default=dict)
@@ -44,6 +44,7 @@ class MessageSubscription(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["task_id", "name"], name="unique_subscription")]
 
     def matches(self, correlation: dict) -> bool:
         """Every property this catch expects must be in the message with the same value."""

@@ -1,0 +1,153 @@
+"""Engine benchmarks. Prints figures; run with `make bench` (PostgreSQL at BENCH_DATABASE_URL).
+
+(a) A multi-step process (two user tasks, a script, a gateway) run N times with
+    bare SpiffWorkflow, serialized to JSON after every wait state, versus the
+    same through the engine on PostgreSQL (forms validated, rows mirrored,
+    audit written, one locked transaction per step). Target: at most 3x.
+(b) Start-to-end instances per second of a one-step process (one script task)
+    through the engine, versus bare single-row INSERT+COMMIT transactions on the
+    same database. Target: at least a quarter of the commit rate.
+"""
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shegong_bench")
+os.environ["DATABASE_URL"] = BENCH_DB
+os.environ.pop("REDIS_URL", None)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import psycopg  # noqa: E402
+
+
+def ensure_database(url):
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+ensure_database(BENCH_DB)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser  # noqa: E402
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+
+from engine import api  # noqa: E402
+from engine.deployment import deploy, read_files  # noqa: E402
+from engine.models import HumanTask  # noqa: E402
+from engine.scripting.engine import EngineScriptEngine  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "bpmn"
+PLAN = {"background": "新设街道社工站", "budget": "300000.00"}
+APPROVE = {"decision": "approve", "comment": "同意"}
+ONE_STEP = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="one_step" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:scriptTask id="t"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:script>filed = True</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="t" /><bpmn:sequenceFlow id="b" sourceRef="t" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def setup():
+    call_command("migrate", verbosity=0)
+    from workflows.models import Office
+
+    province = Office.objects.create(code="gz", name="贵州省民政厅", kind="province_civil_affairs")
+    pref = Office.objects.create(code="5201", name="贵阳市民政局", kind="prefecture_bureau", parent=province)
+    Office.objects.create(code="520102", name="南明区民政局", kind="county_bureau", parent=pref)
+    bpmn, forms = read_files([FIXTURES / "review.bpmn"])
+    deploy(bpmn, forms, actor="bench")
+    deploy({"one_step.bpmn": ONE_STEP}, actor="bench")
+
+
+def bare_spiff(n):
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(FIXTURES / "review.bpmn"))
+    spec, subprocess_specs = parser.get_spec("review"), parser.get_subprocess_specs("review")
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    started = time.perf_counter()
+    for _ in range(n):
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=EngineScriptEngine())
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.set_data(county="520102", revisions=0)
+        workflow.do_engine_steps()
+        stored = serializer.serialize_json(workflow)
+        for data in (PLAN, APPROVE):
+            workflow = serializer.deserialize_json(stored)
+            workflow.script_engine = EngineScriptEngine()
+            task = workflow.get_next_task(state=TaskState.READY, manual=True)
+            task.set_data(**data)
+            task.run()
+            workflow.do_engine_steps()
+            stored = serializer.serialize_json(workflow)
+        assert workflow.is_completed()
+    return time.perf_counter() - started
+
+
+def through_engine(n):
+    started = time.perf_counter()
+    for i in range(n):
+        instance = api.start("review", f"bench-{i}", {"county": "520102", "revisions": 0}, actor="bench")
+        for data in (PLAN, APPROVE):
+            task = HumanTask.objects.get(instance=instance, state="open")
+            api.complete_task(task.id, data, actor="bench")
+    elapsed = time.perf_counter() - started
+    assert HumanTask.objects.filter(state="open").count() == 0
+    return elapsed
+
+
+def commit_rate(n):
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_commit (id serial primary key, at timestamptz, note text)")
+    connection.set_autocommit(True)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for _ in range(n):
+            cursor.execute("BEGIN")
+            cursor.execute("INSERT INTO bench_commit (at, note) VALUES (now(), 'x')")
+            cursor.execute("COMMIT")
+    return n / (time.perf_counter() - started)
+
+
+def one_step_rate(n):
+    started = time.perf_counter()
+    for i in range(n):
+        instance = api.start("one_step", f"one-{i}", {}, actor="bench")
+        assert instance.state == "completed"
+    return n / (time.perf_counter() - started)
+
+
+def main():
+    n = int(os.environ.get("BENCH_N", "200"))
+    setup()
+    bare_spiff(10), through_engine(10)  # warm up caches and connections
+    bare = bare_spiff(n)
+    engine = through_engine(n)
+    print(f"(a) review process x{n}: bare SpiffWorkflow {bare * 1000 / n:.2f} ms/instance, "
+          f"engine on PostgreSQL {engine * 1000 / n:.2f} ms/instance, ratio {engine / bare:.2f}x (target <= 3x)")
+    one_step_rate(20)
+    commits = commit_rate(n * 5)
+    rate = one_step_rate(n * 2)
+    print(f"(b) one-step instances {rate:.0f}/s, bare INSERT+COMMIT {commits:.0f}/s, "
+          f"ratio {rate / commits:.2f} (target >= 0.25)")
+
+
+if __name__ == "__main__":
+    main()

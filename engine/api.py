@@ -1,0 +1,282 @@
+"""The engine's operations. Each is one transaction holding the instance's lock (runtime/locking.py).
+
+`actor` is a Django user (permissions are checked against the office directory),
+a username string, or None for the system (command line, timers).
+"""
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django_fsm import can_proceed
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState as SpiffState
+
+from . import audit, clock, forms
+from .directory import get_directory
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from .models import (
+    DefinitionVersion,
+    HumanTask,
+    Message,
+    MessageSubscription,
+    ProcessDefinition,
+    ProcessInstance,
+    Timer,
+)
+from .models.instances import InstanceState
+from .models.tasks import TaskState
+from .runtime import messaging
+from .runtime.loading import current_version_row, form_schema, load_workflow, new_workflow, version_by_id
+from .runtime.locking import locked_instance
+from .runtime.step import advance
+
+RESERVED_KEYS = {"typename"}
+
+
+def _check_data(data, what="data"):
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidInput({what: f"must be a JSON object, not {type(data).__name__}"})
+    bad = [k for k in data if not isinstance(k, str) or not k.isidentifier() or k in RESERVED_KEYS or k.startswith("_")]
+    if bad:
+        raise InvalidInput({k: "not a usable variable name (letters, digits and _, not starting with _)" for k in bad})
+    return data
+
+
+def _user(actor):
+    return actor if isinstance(actor, get_user_model()) else None
+
+
+# Instances
+
+def start(key, business_key="", data=None, actor=None, version=None):
+    """Start an instance of the definition's current version (or of `version`, a DefinitionVersion)."""
+    data = _check_data(data)
+    version = version or _current_version(key)
+    with transaction.atomic(), audit.acting_as(actor), audit.collected():
+        now = clock.now()
+        # Inserted by advance() once its state is known; rows referring to it are written
+        # in the same transaction, and foreign keys are checked at commit.
+        instance = ProcessInstance(
+            version=version, business_key=business_key or "", started_by=audit.current_actor(),
+            started_at=now, updated_at=now)
+        workflow = new_workflow(instance)
+        for task in workflow.get_tasks(state=SpiffState.READY):
+            task.set_data(**data)
+        audit.record("instance.started", instance=instance, to_state=instance.state,
+                     data={"key": version.definition.key, "version": version.number,
+                           "business_key": instance.business_key})
+        advance(instance, workflow, new=True)
+    return instance
+
+
+def _current_version(key):
+    """The version new instances of `key` start on: the pinned one, else the latest."""
+    row = current_version_row(key)
+    if row is None:
+        if ProcessDefinition.objects.filter(key=key).exists():
+            raise NotFound(f"process definition '{key}' has no deployed version")
+        raise NotFound(f"no process definition '{key}'")
+    return version_by_id(*row)
+
+
+def suspend(instance_id, actor=None, reason=""):
+    with locked_instance(instance_id) as instance, audit.acting_as(actor):
+        _transition(instance, "suspend", reason)
+        instance.save()
+    return instance
+
+
+def resume(instance_id, actor=None, reason=""):
+    with locked_instance(instance_id) as instance, audit.acting_as(actor):
+        _transition(instance, "resume", reason)
+        advance(instance, load_workflow(instance))
+    return instance
+
+
+def retry(instance_id, actor=None, reason=""):
+    """Run a failed instance again from the element that failed."""
+    with locked_instance(instance_id) as instance, audit.acting_as(actor):
+        _transition(instance, "retry", reason)
+        workflow = load_workflow(instance)
+        for task in workflow.get_tasks(state=SpiffState.ERROR):
+            workflow.reset_from_task_id(task.id)
+        advance(instance, workflow)
+    return instance
+
+
+def cancel(instance_id, actor=None, reason=""):
+    with locked_instance(instance_id) as instance, audit.acting_as(actor):
+        _transition(instance, "cancel", reason)
+        workflow = load_workflow(instance)
+        workflow.cancel()
+        for row in HumanTask.objects.filter(instance=instance, state__in=TaskState.ACTIVE):
+            row.cancel()
+            row.save_transition()
+        Timer.objects.filter(instance=instance).delete()
+        MessageSubscription.objects.filter(instance=instance).delete()
+        advance(instance, workflow)
+    return instance
+
+
+def _transition(instance, name, reason):
+    method = getattr(instance, name)
+    if not can_proceed(method):
+        raise Conflict(f"cannot {name} an instance that is {instance.state}")
+    instance._audit_data = {"reason": reason} if reason else None
+    method()
+
+
+def advance_instance(instance_id):
+    """Fire what is due (timers) and deliver what waits; idempotent, so safe to run twice."""
+    with locked_instance(instance_id) as instance:
+        if instance.state in InstanceState.ACTIVE:
+            advance(instance, load_workflow(instance))
+        Timer.objects.filter(instance=instance, state=Timer.CLAIMED).update(state=Timer.WAITING, claimed_at=None)
+    return instance
+
+
+# Tasks
+
+def _task_row(instance, task_id):
+    row = HumanTask.objects.get(pk=task_id)
+    row.instance = instance  # the locked one: no second query, and the audit sees the same object
+    return row
+
+
+def _check_open(row, instance):
+    if row.state not in TaskState.ACTIVE:
+        who = f" by {row.completed_by}" if row.completed_by else ""
+        when = f" at {row.completed_at.astimezone(clock.CHINA):%Y-%m-%d %H:%M}" if row.completed_at else ""
+        raise Conflict(f"task '{row.name}' is no longer open: it was {row.state}{who}{when}")
+    if instance.state not in InstanceState.ACTIVE:
+        raise Conflict(f"task '{row.name}' cannot be worked on: its instance is {instance.state}")
+
+
+def _check_member(user, row):
+    if user is not None and row.office not in get_directory().offices_of(user):
+        raise PermissionDenied(f"task '{row.name}' belongs to office {row.office or '(none)'}, not to yours")
+
+
+def claim(task_id, actor=None):
+    with locked_instance(task_id=task_id) as instance, audit.acting_as(actor):
+        row = _task_row(instance, task_id)
+        _check_open(row, instance)
+        _check_member(_user(actor), row)
+        name = audit.current_actor()
+        if row.state == TaskState.CLAIMED:
+            if row.assignee == name:
+                return row
+            raise Conflict(f"task '{row.name}' is already claimed by {row.assignee}")
+        row.claim(name)
+        row.save_transition()
+    return row
+
+
+def release(task_id, actor=None):
+    with locked_instance(task_id=task_id) as instance, audit.acting_as(actor):
+        row = _task_row(instance, task_id)
+        _check_open(row, instance)
+        user = _user(actor)
+        if row.state != TaskState.CLAIMED:
+            raise Conflict(f"task '{row.name}' is not claimed")
+        if user is not None and row.assignee != user.get_username() and not get_directory().is_supervisor(
+                user, row.office):
+            raise PermissionDenied(f"task '{row.name}' is claimed by {row.assignee}; only they or a supervisor "
+                                   f"may release it")
+        row.release()
+        row.save_transition()
+    return row
+
+
+def reassign(task_id, to_username, actor=None):
+    User = get_user_model()
+    with locked_instance(task_id=task_id) as instance, audit.acting_as(actor):
+        row = _task_row(instance, task_id)
+        _check_open(row, instance)
+        user = _user(actor)
+        if user is not None and not get_directory().is_supervisor(user, row.office):
+            raise PermissionDenied("only a supervisor of the office may reassign its tasks")
+        target = User.objects.filter(username=to_username).first()
+        if target is None:
+            raise NotFound(f"no user '{to_username}'")
+        if row.office and row.office not in get_directory().offices_of(target):
+            raise InvalidInput({"assignee": f"{to_username} does not work in office {row.office}"})
+        row._audit_data = {"from": row.assignee, "to": to_username}
+        row.reassign(to_username)
+        row.save_transition()
+    return row
+
+
+def complete_task(task_id, data=None, actor=None):
+    """Complete a human task with the submitted form data; returns the task row."""
+    data = _check_data(data)
+    with locked_instance(task_id=task_id) as instance, audit.acting_as(actor):
+        row = _task_row(instance, task_id)
+        _check_open(row, instance)
+        user = _user(actor)
+        _check_member(user, row)
+        name = audit.current_actor()
+        if row.state == TaskState.CLAIMED and row.assignee != name and user is not None:
+            raise Conflict(f"task '{row.name}' is claimed by {row.assignee}")
+        if row.form_id:
+            schema = form_schema(instance.version, row.form_id)
+            data, errors = forms.validate_submission(schema, data)
+            if errors:
+                raise InvalidInput(errors, f"task '{row.name}': the form has errors")
+        workflow = load_workflow(instance)
+        task = workflow.get_task_from_id(row.id)
+        if task is None or task.state != SpiffState.READY:
+            raise Conflict(f"task '{row.name}' is no longer ready in its process")
+        task.set_data(**data)
+        row._audit_data = {"data": data}
+        row.complete(name)
+        row.save_transition()
+        try:
+            task.run()
+        except WorkflowException as err:
+            instance.fail(str(err), row.bpmn_id)
+        advance(instance, workflow)
+    return row
+
+
+# Messages
+
+def send_message(name, correlation=None, payload=None, actor=None):
+    """Send a message to whichever instance waits (or will wait) for it with this correlation."""
+    if not name:
+        raise InvalidInput({"name": "a message needs a name"})
+    correlation = correlation or {}
+    if not isinstance(correlation, dict):
+        raise InvalidInput({"correlation": "must be a JSON object"})
+    payload = _check_data(payload, "payload")
+    with transaction.atomic(), audit.acting_as(actor), audit.collected():
+        message = Message.objects.create(name=name, correlation=correlation, payload=payload,
+                                         sender=audit.current_actor(), sent_at=clock.now())
+        audit.record("message.sent", data={"message": str(message.id), "name": name, "correlation": correlation})
+        transaction.on_commit(lambda: messaging._enqueue_delivery([message.id]))
+    return message
+
+
+def deliver_message(message_id):
+    """Deliver a pending message to a matching waiting instance, if one waits. True when delivered."""
+    for _attempt in range(3):
+        message = Message.objects.filter(pk=message_id, state=Message.PENDING).first()
+        if message is None:
+            return False
+        subscription = messaging.matching_subscription(message)
+        if subscription is None:
+            return False
+        with locked_instance(subscription.instance_id) as instance:
+            if instance.state not in InstanceState.ACTIVE:
+                return False
+            message = Message.objects.select_for_update().filter(pk=message_id, state=Message.PENDING).first()
+            current = MessageSubscription.objects.filter(pk=subscription.pk).first()
+            if message is None:
+                return False
+            if current is None:
+                continue  # the instance moved on meanwhile; look again
+            workflow = load_workflow(instance)
+            messaging.deliver_into(instance, workflow, current, message)
+            advance(instance, workflow)
+            return True
+    return False

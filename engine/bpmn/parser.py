@@ -1,0 +1,39 @@
+"""The BPMN dialect the engine runs: SpiffWorkflow's, plus the task properties we read.
+
+A user task names its form and due date with spiffworkflow properties:
+
+    <spiffworkflow:properties>
+      <spiffworkflow:property name="formId" value="annual_plan" />
+      <spiffworkflow:property name="dueDate" value="add_workdays(signed_on, 15)" />
+    </spiffworkflow:properties>
+"""
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+FORM_PROPERTY = "formId"
+DUE_DATE_PROPERTY = "dueDate"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+
+class EngineParser(SpiffBpmnParser):
+    """Spiff's parser without its own XSD check: validation.py checks the schema and reports every error."""
+
+    def __init__(self):
+        super().__init__(validator=None)
+
+
+def task_properties(task_spec) -> dict:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
+
+
+def form_id(task_spec):
+    return task_properties(task_spec).get(FORM_PROPERTY, "")
+
+
+def due_date_expression(task_spec):
+    return task_properties(task_spec).get(DUE_DATE_PROPERTY, "")
+
+
+def instructions(task_spec):
+    return (getattr(task_spec, "extensions", None) or {}).get("instructionsForEndUser", "") or ""

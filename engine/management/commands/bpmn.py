@@ -1,0 +1,192 @@
+"""python manage.py bpmn validate|deploy|list|start|tasks|complete|send|instances|fire-timers"""
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from engine import api, clock
+from engine.bpmn.validation import validate
+from engine.deployment import deploy, deployed_sources, read_files
+from engine.errors import EngineError, InvalidDefinition, InvalidInput
+from django.db.models import Count
+
+from engine.models import DefinitionVersion, HumanTask, ProcessInstance
+from engine.models.tasks import TaskState
+
+
+def _json_arg(text, what):
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise CommandError(f"--{what} is not valid JSON: {err.msg} at column {err.colno}") from None
+
+
+def _local(dt):
+    return dt.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M") if dt else "-"
+
+
+class Command(BaseCommand):
+    help = "Validate, deploy and run BPMN processes."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="machine-readable output")
+        sub = parser.add_subparsers(dest="action", required=True)
+        p = sub.add_parser("validate", help="check BPMN and form files; exit 1 with file:line: message")
+        p.add_argument("files", nargs="+")
+        p = sub.add_parser("deploy", help="deploy files as new versions of their processes")
+        p.add_argument("files", nargs="+")
+        p.add_argument("--note", default="")
+        sub.add_parser("list", help="process definitions and their versions")
+        p = sub.add_parser("start", help="start an instance")
+        p.add_argument("key")
+        p.add_argument("--business-key", default="")
+        p.add_argument("--data", help="initial data, a JSON object")
+        p = sub.add_parser("tasks", help="open human tasks")
+        p.add_argument("--office", help="only tasks of this office code")
+        p = sub.add_parser("complete", help="complete a human task")
+        p.add_argument("task_id")
+        p.add_argument("--data", help="form data, a JSON object")
+        p = sub.add_parser("send", help="send a message")
+        p.add_argument("message")
+        p.add_argument("--correlation", help="correlation properties, a JSON object")
+        p.add_argument("--data", help="payload, a JSON object")
+        p = sub.add_parser("instances", help="process instances")
+        p.add_argument("--state")
+        sub.add_parser("fire-timers", help="fire due timers now (what the dispatcher does)")
+
+    def handle(self, *args, **options):
+        self.as_json = options["json"]
+        try:
+            getattr(self, "do_" + options["action"].replace("-", "_"))(options)
+        except InvalidDefinition as err:
+            self._problems(err.problems)
+            sys.exit(1)
+        except InvalidInput as err:
+            if self.as_json:
+                self.out({"error": str(err), "fields": err.errors})
+            else:
+                for field, message in err.errors.items():
+                    self.stderr.write(f"{field}: {message}")
+            sys.exit(1)
+        except EngineError as err:
+            raise CommandError(str(err)) from None
+        except (OSError, UnicodeDecodeError) as err:
+            raise CommandError(str(err)) from None
+
+    def out(self, value):
+        self.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+
+    def _problems(self, problems):
+        if self.as_json:
+            self.out({"valid": False, "problems": [p.as_dict() for p in problems]})
+        else:
+            for problem in problems:
+                self.stdout.write(str(problem))
+
+    def do_validate(self, options):
+        bpmn, forms = read_files(options["files"])
+        bundle = validate(bpmn, forms, deployed_sources)
+        if self.as_json:
+            self.out({"valid": True, "processes": bundle.executable})
+        else:
+            self.stdout.write(f"valid: {', '.join(bundle.executable)}")
+
+    def do_deploy(self, options):
+        bpmn, forms = read_files(options["files"])
+        result = deploy(bpmn, forms, note=options["note"])
+        if self.as_json:
+            self.out({"created": [{"key": v.definition.key, "version": v.number} for v in result.created],
+                      "unchanged": [{"key": v.definition.key, "version": v.number} for v in result.unchanged]})
+            return
+        for v in result.created:
+            self.stdout.write(f"deployed {v.definition.key} version {v.number}")
+        for v in result.unchanged:
+            self.stdout.write(f"no change: {v.definition.key} is already version {v.number} with this content")
+
+    def do_list(self, options):
+        versions = DefinitionVersion.objects.select_related("definition").annotate(
+            running=Count("instances")).order_by("definition__key", "number")
+        rows = [{"key": v.definition.key, "version": v.number, "name": v.name, "deployed_by": v.deployed_by,
+                 "deployed_at": v.deployed_at.isoformat(), "note": v.note, "instances": v.running}
+                for v in versions]
+        if self.as_json:
+            self.out(rows)
+            return
+        if not rows:
+            self.stdout.write("no process definitions deployed")
+        for r, v in zip(rows, versions):
+            self.stdout.write(f"{r['key']:<30} v{r['version']:<4} {r['name']:<24} {r['deployed_by']:<12} "
+                              f"{_local(v.deployed_at)}  {r['instances']} instances  {r['note']}")
+
+    def do_start(self, options):
+        instance = api.start(options["key"], options["business_key"], _json_arg(options["data"], "data"))
+        self._instance(instance)
+
+    def _instance(self, instance):
+        instance.refresh_from_db()
+        info = {"id": str(instance.id), "key": instance.version.definition.key, "version": instance.version.number,
+                "business_key": instance.business_key, "state": instance.state,
+                "waiting_at": instance.current_elements, "error": instance.error or None}
+        if self.as_json:
+            self.out(info)
+        else:
+            self.stdout.write(f"instance {info['id']} of {info['key']} v{info['version']}: {info['state']}"
+                              + (f", at {', '.join(info['waiting_at'])}" if info["waiting_at"] else "")
+                              + (f"\nerror at {instance.error_element}: {instance.error}" if instance.error else ""))
+
+    def do_tasks(self, options):
+        rows = HumanTask.objects.filter(state__in=TaskState.ACTIVE).select_related("instance__version__definition")
+        if options["office"]:
+            rows = rows.filter(office=options["office"])
+        data = [{"id": str(t.id), "name": t.name, "office": t.office, "assignee": t.assignee, "state": t.state,
+                 "due_at": t.due_at.isoformat() if t.due_at else None, "overdue": t.is_overdue,
+                 "process": t.instance.version.definition.key, "business_key": t.instance.business_key,
+                 "form": t.form_id} for t in rows]
+        if self.as_json:
+            self.out(data)
+            return
+        if not data:
+            self.stdout.write("no open tasks")
+        for t, row in zip(data, rows):
+            late = "  OVERDUE" if t["overdue"] else ""
+            self.stdout.write(f"{t['id']}  {t['name']:<20} {t['office']:<12} due {_local(row.due_at)}{late}  "
+                              f"{t['process']} {t['business_key']}")
+
+    def do_complete(self, options):
+        row = api.complete_task(options["task_id"], _json_arg(options["data"], "data"))
+        self._instance(row.instance)
+
+    def do_send(self, options):
+        message = api.send_message(options["message"], _json_arg(options["correlation"], "correlation"),
+                                   _json_arg(options["data"], "data"))
+        message.refresh_from_db()
+        if self.as_json:
+            self.out({"id": str(message.id), "state": message.state,
+                      "delivered_to": str(message.delivered_to_id) if message.delivered_to_id else None})
+        elif message.delivered_to_id:
+            self.stdout.write(f"message {message.name} delivered to instance {message.delivered_to_id}")
+        else:
+            self.stdout.write(f"message {message.name} stored; it will be delivered when an instance waits for it")
+
+    def do_instances(self, options):
+        rows = ProcessInstance.objects.select_related("version__definition")
+        if options["state"]:
+            rows = rows.filter(state=options["state"])
+        data = [{"id": str(i.id), "key": i.version.definition.key, "version": i.version.number,
+                 "business_key": i.business_key, "state": i.state, "waiting_at": i.current_elements,
+                 "started_at": i.started_at.isoformat()} for i in rows]
+        if self.as_json:
+            self.out(data)
+            return
+        for d in data:
+            self.stdout.write(f"{d['id']}  {d['key']} v{d['version']}  {d['business_key']:<16} {d['state']:<10} "
+                              f"{', '.join(d['waiting_at'])}")
+
+    def do_fire_timers(self, options):
+        from engine.tasks import dispatch_due_timers
+
+        result = dispatch_due_timers()
+        self.out(result) if self.as_json else self.stdout.write(
+            f"advanced {result['instances']} instances, retried {result['messages']} messages")

@@ -1,0 +1,98 @@
+"""Turning instance rows into SpiffWorkflow workflows and back.
+
+Specs are deserialized once per version and process, then shared: running a
+step costs the instance's own state only.
+"""
+import threading
+from collections import OrderedDict
+
+from django.db import connection
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+from ..bpmn.serializer import SERIALIZER_VERSION, dump_state, load_specs, load_state
+from ..models import DefinitionVersion, ProcessDefinition
+from ..scripting.engine import EngineScriptEngine
+
+_CACHE_SIZE = 128
+_cache = OrderedDict()
+_versions = OrderedDict()
+_forms = OrderedDict()
+_lock = threading.Lock()
+
+# Starting an instance asks which version is current on every call (another process may have
+# deployed since); plain SQL keeps that to one cheap statement on the hottest path.
+_CURRENT_VERSION_SQL = """
+    SELECT v.id, v.content_hash FROM {version} v JOIN {definition} d ON d.id = v.definition_id
+    WHERE d.key = %s AND (d.pinned_version_id IS NULL OR d.pinned_version_id = v.id)
+    ORDER BY v.number DESC LIMIT 1
+""".format(version=DefinitionVersion._meta.db_table, definition=ProcessDefinition._meta.db_table)
+
+
+def _remember(cache, key, value):
+    with _lock:
+        cache[key] = value
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+    return value
+
+
+def _recall(cache, key):
+    with _lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    return None
+
+
+def current_version_row(key):
+    """(id, content hash) of the version new instances of `key` start on, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CURRENT_VERSION_SQL, [key])
+        return cursor.fetchone()
+
+
+def version_by_id(version_id, content_hash):
+    """A version row (without its specs), cached: versions never change once deployed."""
+    key = (version_id, content_hash)
+    version = _recall(_versions, key)
+    if version is None:
+        version = _remember(_versions, key, DefinitionVersion.objects.select_related("definition")
+                            .defer("spec_json").get(pk=version_id))
+    return version
+
+
+def specs_for(version):
+    # The hash is part of the key: a row id can come back after a rolled-back transaction.
+    key = (version.pk, version.content_hash)
+    specs = _recall(_cache, key)
+    if specs is None:
+        spec_json = DefinitionVersion.objects.values_list("spec_json", flat=True).get(pk=version.pk)
+        specs = _remember(_cache, key, load_specs(spec_json))
+    return specs
+
+
+def form_schema(version, form_id):
+    """The schema of a form deployed with the version (cached: deployed files never change)."""
+    key = (version.pk, version.content_hash, form_id)
+    schema = _recall(_forms, key)
+    if schema is None:
+        schema = _remember(_forms, key, version.form(form_id))
+    return schema
+
+
+def new_workflow(instance):
+    spec, subprocess_specs = specs_for(instance.version)
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=EngineScriptEngine(instance))
+
+
+def load_workflow(instance):
+    spec, subprocess_specs = specs_for(instance.version)
+    workflow = load_state(instance.serialized, spec, subprocess_specs, instance.serializer_version)
+    # The script engine is not part of the serialization.
+    workflow.script_engine = EngineScriptEngine(instance)
+    return workflow
+
+
+def store_workflow(instance, workflow):
+    instance.serialized = dump_state(workflow)
+    instance.serializer_version = SERIALIZER_VERSION

@@ -1,0 +1,80 @@
+"""Messages between instances, stored until an instance waits for them.
+
+SpiffWorkflow does not buffer messages: one sent before its catch event waits
+would be lost. So every message is a row. A sender's step stores it; delivery
+runs after that commit (and again on every dispatcher tick) and hands it to the
+oldest matching subscription in a step of the receiver. A receiver reaching a
+catch event takes a matching pending message in its own step.
+"""
+from django.db import transaction
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+
+from .. import audit, clock
+from ..bpmn.serializer import to_json_data
+from ..models import Message, MessageSubscription
+from .mirror import event_definitions, flatten
+
+
+def store_outbound(instance, workflow):
+    """Messages the workflow threw that nothing inside it caught."""
+    stored = []
+    for event in workflow.get_events():
+        definition = event.event_definition
+        if not isinstance(definition, MessageEventDefinition):
+            audit.record("event.unhandled", instance=instance,
+                         data={"event": definition.__class__.__name__, "name": definition.name})
+            continue
+        message = Message.objects.create(
+            name=definition.name, correlation=to_json_data(flatten(event.correlations)),
+            payload=to_json_data(event.payload if isinstance(event.payload, dict) else {"value": event.payload}),
+            sender=audit.current_actor(), sender_instance=instance, sent_at=clock.now(),
+        )
+        audit.record("message.sent", instance=instance,
+                     data={"message": str(message.id), "name": message.name, "correlation": message.correlation})
+        stored.append(message)
+    if stored:
+        ids = [m.id for m in stored]
+        transaction.on_commit(lambda: _enqueue_delivery(ids))
+    return stored
+
+
+def _enqueue_delivery(message_ids):
+    from ..tasks import deliver_message
+
+    for message_id in message_ids:
+        deliver_message.delay(str(message_id))
+
+
+def take_pending_for(subscription):
+    """A pending message for this new subscription, locked for this step, or None."""
+    candidates = Message.objects.select_for_update(skip_locked=True).filter(
+        name=subscription.name, state=Message.PENDING).order_by("sent_at")
+    for message in candidates:
+        if subscription.matches(message.correlation):
+            return message
+    return None
+
+
+def deliver_into(instance, workflow, subscription, message):
+    """Hand the message to the waiting catch event of this (locked) instance."""
+    task = workflow.get_task_from_id(subscription.task_id)
+    definition = next(d for d in event_definitions(task) if getattr(d, "name", None) == subscription.name)
+    # The subscription already matched; the event goes to this task only, with the correlations
+    # SpiffWorkflow computes from the payload so that its own check agrees.
+    correlations = definition.calculate_correlations(
+        workflow.script_engine, definition.correlation_properties, message.payload)
+    task.task_spec.catch(task, BpmnEvent(definition, payload=message.payload, correlations=correlations))
+    task.task_spec._update(task)
+    message.state, message.delivered_to, message.delivered_at = Message.DELIVERED, instance, clock.now()
+    message.save(update_fields=["state", "delivered_to", "delivered_at"])
+    subscription.delete()
+    audit.record("message.delivered", instance=instance, task_id=subscription.task_id,
+                 data={"message": str(message.id), "name": message.name, "element": subscription.bpmn_id})
+
+
+def matching_subscription(message):
+    for subscription in MessageSubscription.objects.filter(name=message.name).select_related("instance"):
+        if subscription.matches(message.correlation):
+            return subscription
+    return None

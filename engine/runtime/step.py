@@ -1,0 +1,98 @@
+"""One engine step: run the workflow as far as it goes without people, then mirror it into rows.
+
+Called with the instance row locked (see locking.py) and its workflow loaded.
+A failing script, service task or expression stops the step at that element:
+the instance becomes `failed` with the error and the element; what ran before
+it is kept, the failing element's own effects are not (scripts run on a copy
+of the task data), and `retry` runs it again.
+"""
+import logging
+
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .. import clock
+from ..bpmn.serializer import to_json_data
+from ..models.instances import InstanceState
+from . import messaging, mirror
+from .loading import store_workflow
+
+log = logging.getLogger(__name__)
+
+# A guard against a diagram that messages itself forever within one step.
+_MAX_DELIVERIES_PER_STEP = 1000
+
+
+def _run_engine(workflow):
+    workflow.do_engine_steps()
+    # A timer that came due during the run is only marked ready by the first pass.
+    while workflow.get_next_task(state=TaskState.READY, manual=False) is not None:
+        workflow.do_engine_steps()
+
+
+def _failure_element(err):
+    task = getattr(err, "task", None)
+    if task is not None:
+        return task.task_spec.bpmn_id or task.task_spec.name
+    task_spec = getattr(err, "task_spec", None)
+    return getattr(task_spec, "bpmn_id", "") or ""
+
+
+def _describe(err):
+    message = str(err)
+    notes = getattr(err, "__notes__", None)
+    return f"{message} ({'; '.join(notes)})" if notes else message
+
+
+def advance(instance, workflow, new=False):
+    """Run, mirror and deliver until the workflow waits; then store it and set the instance's state.
+
+    `new`: the instance has no rows yet (it is being started), so there is nothing to compare with.
+    A failure leaves the rows as the last mirror wrote them; the instance is then `failed`, which
+    stops every operation on it but retry, and retry mirrors again.
+    """
+    open_tasks = None
+    ready = waiting = ()
+    if instance.state in InstanceState.ACTIVE:
+        try:
+            deliveries = 0
+            while True:
+                _run_engine(workflow)
+                ready, waiting = mirror.open_and_waiting(workflow)
+                open_tasks = mirror.mirror_tasks(instance, workflow, ready, new)
+                new_subscriptions = mirror.mirror_waits(instance, workflow, waiting, new)
+                new = False
+                delivered = False
+                for subscription in new_subscriptions:
+                    message = messaging.take_pending_for(subscription)
+                    if message is not None:
+                        messaging.deliver_into(instance, workflow, subscription, message)
+                        delivered = True
+                        deliveries += 1
+                if not delivered or deliveries > _MAX_DELIVERIES_PER_STEP:
+                    break
+            messaging.store_outbound(instance, workflow)
+        except WorkflowException as err:
+            log.info("instance %s failed: %s", instance.pk, err)
+            instance.fail(_describe(err), _failure_element(err))
+            ready, waiting = mirror.open_and_waiting(workflow)
+    _settle_state(instance, workflow, open_tasks)
+    store_workflow(instance, workflow)
+    last = workflow.last_task
+    instance.data = to_json_data(last.data if last is not None else workflow.data)
+    elements = {t.task_spec.bpmn_id for t in (*ready, *waiting)} | {instance.error_element}
+    instance.current_elements = sorted(e for e in elements if e)
+    instance.updated_at = clock.now()
+    instance.save()
+
+
+def _settle_state(instance, workflow, open_tasks):
+    if instance.state not in InstanceState.ACTIVE:
+        return
+    if workflow.is_completed():
+        instance.complete()
+    elif open_tasks:
+        if instance.state != InstanceState.RUNNING:
+            instance.mark_running()
+    elif instance.state != InstanceState.WAITING:
+        instance.mark_waiting()

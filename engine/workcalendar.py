@@ -1,0 +1,216 @@
+"""Working days by the State Council's yearly holiday notice, for statutory deadlines.
+
+The rules (DOMAIN.md, "Statutory deadlines"):
+
+- A day is a working day when it is Monday to Friday, except where the loaded calendar says otherwise:
+  a holiday on a weekday is a rest day, a make-up working weekend (调休) is a working day. A region's own
+  holiday (RegionalHoliday) is a rest day in that region only, even on a make-up weekend; regions are
+  matched by exact code, a prefecture's holiday does not reach its counties by itself.
+- The start day is not counted: counting begins the day after.
+- A period ends at 24:00 China time of its last day, i.e. 00:00 +08:00 of the next day, 16:00 UTC.
+- An instant at exactly 00:00 China time is read as 24:00 of the day before. A due date can so be the
+  start of the next period: add_workdays(add_workdays(d, 5), 2) counts the 2 days from the day the first
+  period ended, not from the day after it.
+- add_workdays(start, 0) is the end of the start day, or of the next working day when the start day is a
+  rest day: the same as add_days(start, 0), a zero-length period that ends on a rest day moves on.
+
+PROVISIONAL: a year with no CalendarYear row is not covered; there only Saturdays and Sundays are rest
+days, so a due date counted through it may move once the year's notice is loaded. A DueDate is
+`provisional` when any year from the start's year to the due date's year is not covered
+(is_provisional_span). end_of_day and add_days(roll_forward=False) do not consult the calendar and are
+never provisional. Loading a year sends `calendar_changed` so due dates can be recomputed.
+
+The calendar is read into memory once per process (a dict of exception dates, the set of covered years,
+the rest days of each region) and read again after invalidate() or when it is older than
+CACHE_SECONDS, so other processes see a new year within that time. Counting makes no query per day.
+"""
+import threading
+from datetime import date, datetime, time, timedelta, timezone
+from time import monotonic
+
+from django.dispatch import Signal
+
+from . import clock
+
+CACHE_SECONDS = 30.0
+ONE_DAY = timedelta(days=1)
+
+# Sent after the calendar changed, with years=[int, ...] and region=None (a national year was loaded)
+# or the region code (a regional holiday was added or removed). Receivers run inside the transaction
+# that changed the calendar and already see the new calendar.
+calendar_changed = Signal()
+
+
+class DueDate(str):
+    """The end of a period as an ISO-8601 UTC timestamp, e.g. '2027-01-15T16:00:00+00:00'.
+
+    A plain str for JSON, SpiffWorkflow timers and task data; pickling and copying give the bare
+    string. `at` is the aware UTC datetime, `last_day` the China date the period ends on, and
+    `provisional` tells whether the counting went through a year the calendar does not cover.
+    """
+
+    def __new__(cls, last_day: date, provisional: bool):
+        at = datetime.combine(last_day + ONE_DAY, time.min, clock.CHINA).astimezone(timezone.utc)
+        self = super().__new__(cls, at.isoformat())
+        self.at = at
+        self.last_day = last_day
+        self.provisional = provisional
+        return self
+
+    def __reduce__(self):
+        return (str, (str(self),))
+
+    def __repr__(self):
+        return f"DueDate({str.__repr__(self)}, provisional={self.provisional})"
+
+
+class _View:
+    """The calendar as read at one moment."""
+
+    def __init__(self, exceptions, covered, regional):
+        self.exceptions = exceptions  # date -> is_workday, for covered years only
+        self.covered = covered  # frozenset of years
+        self.regional = regional  # region -> frozenset of rest days
+        self.read_at = monotonic()
+
+    def is_workday(self, day, region):
+        if region and day in self.regional.get(region, ()):
+            return False
+        exception = self.exceptions.get(day)
+        return day.weekday() < 5 if exception is None else exception
+
+    def next_workday(self, day, region):
+        """`day` itself when it is a working day, else the first working day after it."""
+        while not self.is_workday(day, region):
+            day += ONE_DAY
+        return day
+
+    def uncovered_between(self, first_year, last_year):
+        return any(year not in self.covered for year in range(first_year, last_year + 1))
+
+
+_lock = threading.Lock()
+_cache = {"view": None, "generation": 0}
+
+
+def _read():
+    from .models import CalendarDay, CalendarYear, RegionalHoliday
+
+    covered = frozenset(CalendarYear.objects.values_list("year", flat=True))
+    exceptions = {
+        day: is_workday
+        for day, is_workday in CalendarDay.objects.values_list("date", "is_workday")
+        if day.year in covered
+    }
+    regional = {}
+    for region, day in RegionalHoliday.objects.values_list("region", "date"):
+        regional.setdefault(region, set()).add(day)
+    return _View(exceptions, covered, {region: frozenset(days) for region, days in regional.items()})
+
+
+def _view():
+    view = _cache["view"]
+    if view is not None and monotonic() - view.read_at < CACHE_SECONDS:
+        return view
+    generation = _cache["generation"]
+    view = _read()
+    with _lock:
+        # An invalidate() while reading means the rows read may be old: use them once, do not keep them.
+        if _cache["generation"] == generation:
+            _cache["view"] = view
+    return view
+
+
+def invalidate():
+    """Forget the in-memory calendar of this process; the next lookup reads the tables again."""
+    with _lock:
+        _cache["generation"] += 1
+        _cache["view"] = None
+
+
+def day_of(value) -> date:
+    """The China date of a date, an aware or naive (China time) datetime, or an ISO string of either.
+
+    00:00 China time belongs to the day before: it is that day's 24:00 (see the module doc).
+    """
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"not an ISO date or date-time: {value!r}") from None
+    if isinstance(value, datetime):
+        local = value.replace(tzinfo=clock.CHINA) if value.tzinfo is None else value.astimezone(clock.CHINA)
+        if local.time() == time.min:
+            return local.date() - ONE_DAY
+        return local.date()
+    if isinstance(value, date):
+        return value
+    raise TypeError(f"expected a date, a datetime or an ISO string, got {type(value).__name__}")
+
+
+def _count(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"the number of days must be an int, got {n!r}")
+    if n < 0:
+        raise ValueError(f"the number of days must not be negative, got {n}")
+    return n
+
+
+def is_covered(year: int) -> bool:
+    """Whether the official holidays and make-up working days of `year` are loaded."""
+    return year in _view().covered
+
+
+def is_provisional_span(start_year: int, end_year: int) -> bool:
+    """Whether a period counted from `start_year` to `end_year` went through a year not covered."""
+    return _view().uncovered_between(start_year, end_year)
+
+
+def is_workday(d, region: str | None = None) -> bool:
+    """Whether the day is a working day (in `region`, when given); see the module doc for the rules."""
+    return _view().is_workday(day_of(d), region)
+
+
+def end_of_day(d) -> DueDate:
+    """24:00 China time of the day."""
+    return DueDate(day_of(d), provisional=False)
+
+
+def add_workdays(start, n: int, region: str | None = None) -> DueDate:
+    """The end of the n-th working day after the start day."""
+    n = _count(n)
+    first = day_of(start)
+    view = _view()
+    if n == 0:
+        last = view.next_workday(first, region)
+    else:
+        last = first
+        while n:
+            last += ONE_DAY
+            if view.is_workday(last, region):
+                n -= 1
+    return DueDate(last, provisional=view.uncovered_between(first.year, last.year))
+
+
+def add_days(start, n: int, roll_forward: bool = True, region: str | None = None) -> DueDate:
+    """The end of the n-th calendar day after the start day, moved to the next working day when that day
+    is a rest day and `roll_forward` (民法典 201, 203)."""
+    first = day_of(start)
+    last = first + timedelta(days=_count(n))
+    if not roll_forward:
+        return DueDate(last, provisional=False)
+    view = _view()
+    last = view.next_workday(last, region)
+    return DueDate(last, provisional=view.uncovered_between(first.year, last.year))
+
+
+# The functions BPMN timer and due-date expressions may call.
+SCRIPT_FUNCTIONS = {
+    "add_workdays": add_workdays,
+    "add_days": add_days,
+    "end_of_day": end_of_day,
+    "is_workday": is_workday,
+}

@@ -1,0 +1,163 @@
+"""An instance from start to end through the engine's API: tasks, forms, offices, audit, state."""
+import threading
+from datetime import datetime, timezone
+
+import pytest
+from django.db import connection
+
+from engine import api, clock
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.models import AuditEvent, HumanTask, ProcessInstance
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in China
+
+
+def open_task(instance, bpmn_id):
+    return HumanTask.objects.get(instance=instance, bpmn_id=bpmn_id, state__in=["open", "claimed"])
+
+
+@pytest.fixture
+def review(deploy_bpmn, offices):
+    clock.set_time(START)
+    deploy_bpmn("review.bpmn", note="first")
+    return api.start("review", "plan-2026-520102", {"county": "520102", "revisions": 0}, actor="tester")
+
+
+def test_user_task_goes_to_the_county_of_the_instance_with_form_and_due_date(review):
+    task = open_task(review, "write_plan")
+    assert task.office == "520102"
+    assert task.lane == "county_bureau"
+    assert task.form_id == "plan"
+    assert task.instructions == "填写本县年度计划"
+    # Five working days after Monday 2 March 2026: Monday 9 March, ending at 24:00 China time.
+    assert task.due_at == datetime(2026, 3, 9, 16, 0, tzinfo=timezone.utc)
+    assert not task.due_provisional
+    review.refresh_from_db()
+    assert review.state == "running"
+    assert review.current_elements == ["write_plan"]
+
+
+def test_review_loop_returns_to_county_then_completes(review, offices):
+    api.complete_task(open_task(review, "write_plan").id, {"background": "新设街道", "budget": "300000.00"},
+                      actor=offices["520102"])
+    review_task = open_task(review, "review_plan")
+    assert review_task.office == "5201", "a county's plan is reviewed by its own prefecture"
+    api.complete_task(review_task.id, {"decision": "return", "comment": "预算过高"}, actor=offices["5201"])
+    again = open_task(review, "write_plan")
+    api.complete_task(again.id, {"background": "新设街道", "budget": "250000.00"}, actor=offices["520102"])
+    api.complete_task(open_task(review, "review_plan").id, {"decision": "approve"}, actor=offices["5201"])
+    review.refresh_from_db()
+    assert review.state == "completed"
+    assert review.data["revisions"] == 2
+    assert review.data["budget"] == "250000.00"
+    actions = list(AuditEvent.objects.filter(instance=review).values_list("action", flat=True))
+    assert actions[0] == "instance.started"
+    assert actions.count("task.complete") == 4
+    assert actions[-1] == "instance.complete"
+    completed = AuditEvent.objects.filter(instance=review, action="task.complete").first()
+    assert completed.actor == "520102" and completed.data["data"]["budget"] == "300000.00"
+
+
+def test_form_errors_name_the_field_and_change_nothing(review, offices):
+    task = open_task(review, "write_plan")
+    before = AuditEvent.objects.count()
+    with pytest.raises(InvalidInput) as err:
+        api.complete_task(task.id, {"budget": "12.345"}, actor=offices["520102"])
+    assert set(err.value.errors) == {"background", "budget"}
+    assert "项目背景" in err.value.errors["background"]
+    task.refresh_from_db()
+    assert task.state == "open"
+    assert AuditEvent.objects.count() == before
+
+
+def test_other_county_cannot_work_on_the_task(review, offices):
+    task = open_task(review, "write_plan")
+    with pytest.raises(PermissionDenied):
+        api.claim(task.id, actor=offices["520302"])
+    with pytest.raises(PermissionDenied):
+        api.complete_task(task.id, {"background": "x", "budget": 1}, actor=offices["5201"])
+
+
+def test_claim_release_reassign(review, offices):
+    task = open_task(review, "write_plan")
+    api.claim(task.id, actor=offices["520102-b"])
+    with pytest.raises(Conflict, match="claimed by 520102-b"):
+        api.claim(task.id, actor=offices["520102"])
+    with pytest.raises(PermissionDenied):
+        api.reassign(task.id, "520102", actor=offices["520102-b"])
+    api.reassign(task.id, "520102", actor=offices["520102"])  # a supervisor
+    task.refresh_from_db()
+    assert task.assignee == "520102" and task.state == "claimed"
+    with pytest.raises(InvalidInput):
+        api.reassign(task.id, "5201", actor=offices["520102"])
+    api.release(task.id, actor=offices["520102"])
+    task.refresh_from_db()
+    assert task.state == "open" and task.assignee == ""
+    actions = list(AuditEvent.objects.filter(task_id=task.id).values_list("action", "actor"))
+    assert ("task.claim", "520102-b") in actions and ("task.reassign", "520102") in actions
+
+
+def test_completing_a_completed_task_is_a_conflict(review, offices):
+    task = open_task(review, "write_plan")
+    api.complete_task(task.id, {"background": "x", "budget": 1}, actor=offices["520102"])
+    with pytest.raises(Conflict, match="no longer open: it was completed by 520102"):
+        api.complete_task(task.id, {"background": "y", "budget": 2}, actor=offices["520102-b"])
+
+
+def test_suspend_resume_cancel_with_reasons(review, offices):
+    api.suspend(review.id, actor="manager", reason="核查预算")
+    task = open_task(review, "write_plan")
+    with pytest.raises(Conflict, match="suspended"):
+        api.complete_task(task.id, {"background": "x", "budget": 1}, actor=offices["520102"])
+    with pytest.raises(Conflict):
+        api.suspend(review.id)
+    api.resume(review.id, actor="manager")
+    review.refresh_from_db()
+    assert review.state == "running"
+    api.cancel(review.id, actor="manager", reason="重复立项")
+    review.refresh_from_db()
+    assert review.state == "cancelled" and review.ended_at is not None
+    task.refresh_from_db()
+    assert task.state == "cancelled"
+    reasons = AuditEvent.objects.filter(instance=review, action__in=["instance.suspend", "instance.cancel"])
+    assert [e.data["reason"] for e in reasons] == ["核查预算", "重复立项"]
+
+
+def test_unknown_things_are_clear_errors(review):
+    with pytest.raises(NotFound, match="no process definition 'nope'"):
+        api.start("nope")
+    with pytest.raises(NotFound):
+        api.complete_task("00000000-0000-0000-0000-000000000000", {})
+    with pytest.raises(InvalidInput, match="typename"):
+        api.start("review", data={"typename": "x"})
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_people_completing_the_same_task_exactly_one_succeeds(deploy_bpmn, offices):
+    clock.set_time(START)
+    deploy_bpmn("review.bpmn")
+    instance = api.start("review", "", {"county": "520102", "revisions": 0})
+    task = open_task(instance, "write_plan")
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def work(user):
+        try:
+            barrier.wait()
+            api.complete_task(task.id, {"background": user.username, "budget": 1}, actor=user)
+            outcomes.append("ok")
+        except Conflict as err:
+            outcomes.append(f"conflict: {err}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work, args=(offices[name],)) for name in ("520102", "520102-b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"], outcomes
+    assert HumanTask.objects.filter(instance=instance, bpmn_id="review_plan").count() == 1
+    assert ProcessInstance.objects.get(pk=instance.pk).data["revisions"] == 1

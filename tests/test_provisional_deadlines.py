@@ -1,0 +1,40 @@
+"""Deadlines in a year the calendar does not cover yet are provisional and move when the year is loaded."""
+import json
+from datetime import datetime, timezone
+
+import pytest
+from django.conf import settings
+
+from engine import api, clock, workcalendar
+from engine.models import AuditEvent, HumanTask, Timer
+from engine.workcalendar_loader import load_year_from_notice
+
+EXAMPLE = settings.BASE_DIR / "bpmn" / "calendar" / "2027.example.json"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # recomputing runs after the calendar's commit
+def test_loading_2027_recomputes_provisional_deadlines(deploy_bpmn, offices):
+    clock.set_time(datetime(2026, 12, 28, 2, 0, tzinfo=timezone.utc))
+    deploy_bpmn("deadline.bpmn")
+    instance = api.start("deadline", data={"signed_on": "2026-12-28", "county": "520102", "social_org": "org1"})
+    timer = Timer.objects.get(instance=instance, bpmn_id="late")
+    task = HumanTask.objects.get(instance=instance, bpmn_id="place_workers")
+    provisional_due = workcalendar.add_workdays("2026-12-28", 15)
+    assert provisional_due.provisional
+    assert timer.provisional and task.due_provisional
+    assert timer.due_at == task.due_at == provisional_due.at
+
+    load_year_from_notice(json.loads(EXAMPLE.read_text(encoding="utf-8")), actor="calendar-admin")
+
+    final_due = workcalendar.add_workdays("2026-12-28", 15)
+    assert not final_due.provisional
+    assert final_due.at > provisional_due.at, "New Year's Day 2027 is no longer counted as a working day"
+    timer.refresh_from_db()
+    task.refresh_from_db()
+    assert (timer.due_at, timer.provisional) == (final_due.at, False)
+    assert (task.due_at, task.due_provisional) == (final_due.at, False)
+    moved = AuditEvent.objects.get(instance=instance, action="timer.recomputed", data__element="late")
+    assert moved.data["from"] == provisional_due.at.isoformat() and moved.data["to"] == final_due.at.isoformat()
+    assert AuditEvent.objects.filter(instance=instance, action="task.due_recomputed").count() == 1
+    # The cycle reminder does not depend on the calendar and did not move.
+    assert not AuditEvent.objects.filter(instance=instance, action="timer.recomputed", data__element="reminder")

@@ -1,0 +1,185 @@
+"""Every validation layer reports file:line: message, and nothing is stored when a check fails."""
+import json
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from engine.deployment import deploy
+from engine.errors import InvalidDefinition
+from engine.models import DefinitionVersion, ProcessDefinition
+
+from .conftest import BPMN_DIR
+
+pytestmark = pytest.mark.django_db
+
+REVIEW = (BPMN_DIR / "review.bpmn").read_text(encoding="utf-8")
+REVIEW_PLAN = 'id="review_plan"'
+DUE_DATE = 'name="dueDate"'
+FORMS = {name: (BPMN_DIR / "forms" / name).read_text(encoding="utf-8") for name in ("plan.form", "review.form")}
+
+
+def problems_of(bpmn, forms=FORMS, name="review.bpmn"):
+    with pytest.raises(InvalidDefinition) as err:
+        deploy({name: bpmn}, forms)
+    assert not DefinitionVersion.objects.exists(), "a failed deployment stores nothing"
+    return [str(p) for p in err.value.problems]
+
+
+def line_of(text, needle):
+    return next(i for i, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+def test_valid_files_deploy_and_identical_content_creates_nothing():
+    first = deploy({"review.bpmn": REVIEW}, FORMS, note="v1", actor="owner")
+    assert [(v.definition.key, v.number, v.deployed_by, v.note) for v in first.created] == [
+        ("review", 1, "owner", "v1")]
+    again = deploy({"review.bpmn": REVIEW}, FORMS, note="same")
+    assert again.created == [] and [v.number for v in again.unchanged] == [1]
+    changed = deploy({"review.bpmn": REVIEW.replace("编写年度计划", "编制年度计划")}, FORMS, note="rename")
+    assert [v.number for v in changed.created] == [2]
+    assert ProcessDefinition.objects.get(key="review").latest.number == 2
+
+
+def test_not_well_formed_xml():
+    broken = REVIEW.replace("</bpmn:userTask>", "</bpmn:usertask>", 1)
+    [problem] = problems_of(broken)
+    assert problem.startswith(f"review.bpmn:{line_of(broken, '</bpmn:usertask>')}: not well-formed XML")
+
+
+@pytest.mark.parametrize("payload", [
+    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]><x>&a;</x>',
+    '<?xml version="1.0"?><!DOCTYPE x SYSTEM "file:///etc/passwd"><x/>',
+])
+def test_entities_and_doctypes_are_refused(payload):
+    [problem] = problems_of(payload)
+    assert "DOCTYPE and ENTITY declarations are not allowed" in problem
+
+
+def test_size_limit(settings):
+    settings.ENGINE = {**settings.ENGINE, "MAX_BPMN_BYTES": 1000}
+    [problem] = problems_of(REVIEW)
+    assert "the limit is 1000" in problem
+
+
+def test_schema_violation_has_its_line():
+    broken = REVIEW.replace('<bpmn:endEvent id="done">', '<bpmn:endEvent id="done" bogus="1">')
+    problems = problems_of(broken)
+    assert problems == [f"review.bpmn:{line_of(broken, 'bogus=')}: BPMN schema: Element "
+                        "'{http://www.omg.org/spec/BPMN/20100524/MODEL}endEvent', attribute 'bogus': "
+                        "The attribute 'bogus' is not allowed."]
+
+
+def test_spiffworkflow_parser_problem():
+    broken = REVIEW.replace('<bpmn:sequenceFlow id="f4" sourceRef="review_plan" targetRef="decide" />',
+                            '<bpmn:sequenceFlow id="f4" sourceRef="review_plan" targetRef="nowhere" />')
+    problems = problems_of(broken)
+    assert len(problems) == 1 and problems[0].startswith("review.bpmn:")
+    assert "nowhere" in problems[0]
+
+
+def test_user_task_lane_must_name_an_office_role():
+    broken = REVIEW.replace('name="市(州)民政局"', 'name="街道办"')
+    [problem] = problems_of(broken)
+    assert problem.startswith(f"review.bpmn:{line_of(broken, REVIEW_PLAN)}: lane '街道办' of user task "
+                              "'审核年度计划' names no known office role; known roles: province_civil_affairs")
+
+
+def test_user_task_outside_any_lane():
+    broken = REVIEW.replace("<bpmn:flowNodeRef>write_plan</bpmn:flowNodeRef>", "")
+    [problem] = problems_of(broken)
+    assert "user task '编写年度计划' is in no lane" in problem
+
+
+def test_condition_expression_must_compile():
+    broken = REVIEW.replace('decision == "return"', 'decision == = "return"')
+    [problem] = problems_of(broken)
+    assert problem.startswith(f"review.bpmn:{line_of(broken, '== =')}: conditionExpression does not compile")
+
+
+def test_timer_expression_must_compile():
+    text = (BPMN_DIR / "deadline.bpmn").read_text(encoding="utf-8")
+    broken = text.replace("add_workdays(signed_on, 15)</bpmn:timeDate>", "add_workdays(signed_on 15)</bpmn:timeDate>")
+    [problem] = problems_of(broken, {}, name="deadline.bpmn")
+    assert problem.startswith(f"deadline.bpmn:{line_of(broken, 'signed_on 15')}: timeDate does not compile")
+
+
+@pytest.mark.parametrize("script, message", [
+    ("import os", "imports are not allowed"),
+    ("x = ().__class__.__mro__", "names starting with '_' are not allowed"),
+    ("y = 1\nz = '{0.__class__}'.format(1)", "format"),
+])
+def test_scripts_are_checked_against_the_sandbox(script, message):
+    broken = REVIEW.replace("revisions = revisions + 1", script)
+    [problem] = problems_of(broken)
+    expected_line = line_of(broken, script.splitlines()[-1])
+    assert problem.startswith(f"review.bpmn:{expected_line}: script: ")
+    assert message in problem
+
+
+def test_due_date_expression_is_checked():
+    broken = REVIEW.replace("add_workdays(now(), 5)", "add_workdays(now(), 5")
+    [problem] = problems_of(broken)
+    assert problem.startswith(f"review.bpmn:{line_of(broken, DUE_DATE)}: due date does not compile")
+
+
+def test_missing_form():
+    [problem] = problems_of(REVIEW, {"plan.form": FORMS["plan.form"]})
+    assert problem == (f"review.bpmn:{line_of(REVIEW, REVIEW_PLAN)}: user task '审核年度计划' uses form "
+                       "'review', which is not among the deployed forms")
+
+
+def test_invalid_form():
+    form = json.loads(FORMS["review.form"])
+    form["components"][0]["type"] = "slider3d"
+    problems = problems_of(REVIEW, {**FORMS, "review.form": json.dumps(form)})
+    assert any(p.startswith("review.form") and "slider3d" in p for p in problems)
+
+
+def test_form_that_is_not_json():
+    [problem] = problems_of(REVIEW, {**FORMS, "review.form": '{"id": "review",\n  components: []}'})
+    assert problem.startswith("review.form:2: not valid JSON")
+
+
+def test_called_process_must_exist():
+    text = (BPMN_DIR / "stations.bpmn").read_text(encoding="utf-8")
+    [problem] = problems_of(text, {}, name="stations.bpmn")
+    assert problem == (f"stations.bpmn:{line_of(text, 'calledElement=')}: call activity 'Station service' calls "
+                       "process 'station_service', which is neither in these files nor deployed")
+
+
+def test_called_process_already_deployed_is_found():
+    deploy({"station_service.bpmn": (BPMN_DIR / "station_service.bpmn").read_bytes()})
+    result = deploy({"stations.bpmn": (BPMN_DIR / "stations.bpmn").read_bytes()})
+    version = result.created[0]
+    assert sorted(f.name for f in version.files.all()) == ["station_service.bpmn", "stations.bpmn"]
+
+
+def test_unknown_service_handler():
+    text = (BPMN_DIR / "service.bpmn").read_text(encoding="utf-8").replace("test.budget_lookup", "no.such.handler")
+    [problem] = problems_of(text, {}, name="service.bpmn")
+    assert "calls 'no.such.handler', which is not a registered service handler" in problem
+
+
+def test_all_problems_are_reported_together():
+    broken = REVIEW.replace("revisions = revisions + 1", "import os").replace(
+        'decision == "return"', 'decision ==')
+    assert len(problems_of(broken)) == 2
+
+
+def test_validate_command_exit_codes_and_lines(tmp_path):
+    good = subprocess.run([sys.executable, "manage.py", "bpmn", "validate", str(BPMN_DIR / "review.bpmn")],
+                          cwd=settings.BASE_DIR, capture_output=True, text=True)
+    assert good.returncode == 0, good.stderr
+    assert "valid: review" in good.stdout
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text(REVIEW.replace("revisions = revisions + 1", "import os"), encoding="utf-8")
+    (tmp_path / "forms").mkdir()
+    for name, text in FORMS.items():
+        (tmp_path / "forms" / name).write_text(text, encoding="utf-8")
+    result = subprocess.run([sys.executable, "manage.py", "bpmn", "validate", str(bad)],
+                            cwd=settings.BASE_DIR, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"bad.bpmn:{line_of(bad.read_text(), 'import os')}: script: ")
+    assert "Traceback" not in result.stdout + result.stderr
