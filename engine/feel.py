@@ -14,10 +14,13 @@ Anything else (other functions, `in`, `if`, lists, ranges...) is a
 FeelSyntaxError, so a form that relies on it is refused at deployment rather
 than judged differently here than in the browser.
 
-Semantics follow feelin where it matters for a verdict: operations on the wrong
-types give null, `and`/`or` are three-valued, `!=` is the negation of `=` with
-null counting as false. Numbers are exact decimals (as FEEL specifies; feelin
-uses binary floats, which only differs on sums like 0.1 + 0.2).
+The semantics are feelin's, as the server must agree with the browser: a
+missing name, or a property of something that is not an object, is null;
+arithmetic on the wrong types is null; `and`/`or` are three-valued; `=` between
+different types is null and `!=` its negation, null counting as false; `<` and
+the like between different types fall to JavaScript's coercion ("3" < 5 holds).
+Numbers are exact decimals, as FEEL specifies (feelin's binary floats differ
+only on sums like 0.1 + 0.2).
 """
 import math
 import operator
@@ -207,12 +210,10 @@ class _Parser:
 @lru_cache(maxsize=1024)
 def parse(expression: str) -> tuple:
     """Parse FEEL text (without form-js's leading '='); raises FeelSyntaxError."""
-    if not isinstance(expression, str):
-        raise FeelSyntaxError("an expression must be text", repr(expression), 0)
     return _Parser(expression).parse()
 
 
-def evaluate(expression, context: dict):
+def evaluate(expression: str, context: dict):
     """Value of the expression over `context` (null where feelin would fail)."""
     try:
         return _eval(parse(expression), context)
@@ -220,7 +221,7 @@ def evaluate(expression, context: dict):
         return None
 
 
-def unary_test(expression, context: dict) -> bool:
+def unary_test(expression: str, context: dict) -> bool:
     """The expression as form-js checks a condition: feelin's unaryTest with no input value.
 
     A boolean result is the verdict; any other result is compared with the

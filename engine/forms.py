@@ -23,9 +23,16 @@ What cleaned_data holds per component type:
     dynamiclist           list of row dicts; a group nests its fields under its path, or
                           leaves them flat without one
 
+A visible field the submission lacks gets form-js's empty value ("", None, False, []).
 Left out of cleaned_data: fields hidden by their condition, readonly and disabled
-fields (the browser cannot change them, so the caller keeps the task's value),
-expression fields (computed by the browser), and every key the form does not define.
+fields (the browser cannot change them, so they are not validated either and the
+caller keeps the task's value), expression fields (computed by the browser), and
+every key the form does not define.
+
+Conditions (`conditional.hide`, a `readonly` expression, `validate` bounds given
+as expressions, a filepicker's `multiple`) are read as form-js reads them: over
+the task's data overlaid with the submitted values, without the values of hidden
+fields, and with `this`, `parent` and `i` inside list rows.
 """
 import copy
 import keyword

@@ -269,3 +269,35 @@ def test_failing_service_then_retry_succeeds(deploy_bpmn):
     finally:
         services._handlers["test.budget_lookup"] = budget_lookup
     assert instance.state == "completed" and instance.data["share"] == 5
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_dispatchers_never_claim_the_same_timer(deploy_bpmn, offices):
+    import threading
+
+    from django.db import connection
+
+    from engine.runtime.timers import claim_due_timers
+
+    deploy_bpmn("gateways.bpmn")
+    instances = {api.start("gateways", data={"elderly": 0, "children": 0}).pk for _ in range(12)}
+    clock.set_time(MONDAY + timedelta(days=6))
+    barrier = threading.Barrier(2)
+    claimed = []
+
+    def dispatcher():
+        try:
+            barrier.wait()
+            claimed.append(claim_due_timers(limit=100))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    first, second = (set(c) for c in claimed)
+    assert not first & second, "a timer row is claimed by one dispatcher only"
+    assert first | second == instances
+    assert claim_due_timers() == [], "claimed rows are not handed out again within the lease"
