@@ -3,6 +3,8 @@
 `actor` is a Django user (permissions are checked against the office directory),
 a username string, or None for the system (command line, timers).
 """
+import uuid
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_fsm import can_proceed
@@ -23,7 +25,7 @@ from .models import (
 )
 from .models.instances import InstanceState
 from .models.tasks import TaskState
-from .runtime import messaging
+from .runtime import messaging, mirror
 from .runtime.loading import current_version_row, form_schema, load_workflow, new_workflow, version_by_id
 from .runtime.locking import locked_instance
 from .runtime.step import advance
@@ -65,7 +67,7 @@ def start(key, business_key="", data=None, actor=None, version=None):
         audit.record("instance.started", instance=instance, to_state=instance.state,
                      data={"key": version.definition.key, "version": version.number,
                            "business_key": instance.business_key})
-        advance(instance, workflow, new=True)
+        advance(instance, workflow, rows={})
     return instance
 
 
@@ -211,7 +213,10 @@ def complete_task(task_id, data=None, actor=None):
     """Complete a human task with the submitted form data; returns the task row."""
     data = _check_data(data)
     with locked_instance(task_id=task_id) as instance, audit.acting_as(actor):
-        row = _task_row(instance, task_id)
+        # One query for all open rows of the instance: the step's mirror needs them too.
+        rows = mirror.active_rows(instance)
+        row = rows.pop(uuid.UUID(str(task_id)), None) or _task_row(instance, task_id)
+        row.instance = instance
         _check_open(row, instance)
         user = _user(actor)
         _check_member(user, row)
@@ -235,7 +240,7 @@ def complete_task(task_id, data=None, actor=None):
             task.run()
         except WorkflowException as err:
             instance.fail(str(err), row.bpmn_id)
-        advance(instance, workflow)
+        advance(instance, workflow, rows)
     return row
 
 

@@ -1,4 +1,14 @@
-"""The office directory the engine asks: lane roles, and which office a task goes to."""
+"""The office directory the engine asks: lane roles, and which office a task goes to.
+
+Every new task asks which office it goes to; the office tree is read into memory
+(per process, for at most a minute, and again at once after an office changes
+in this process) so that question costs no query.
+"""
+import threading
+from time import monotonic
+
+from django.db.models.signals import post_delete, post_save
+
 from engine.directory import Directory
 
 from .models import Membership, Office, OfficeKind
@@ -14,6 +24,32 @@ ROLE_DATA_KEYS = {
     OfficeKind.EVALUATOR: "evaluator",
 }
 SINGLE_OFFICE_ROLES = (OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE)
+TREE_SECONDS = 60.0
+
+_tree = {"read_at": None, "parents": {}, "by_kind": {}}
+_lock = threading.Lock()
+
+
+def _office_tree():
+    with _lock:
+        if _tree["read_at"] is not None and monotonic() - _tree["read_at"] < TREE_SECONDS:
+            return _tree
+    parents, by_kind = {}, {}
+    for code, kind, parent in Office.objects.values_list("code", "kind", "parent__code"):
+        parents[code] = parent
+        by_kind.setdefault(kind, code)
+    with _lock:
+        _tree.update(read_at=monotonic(), parents=parents, by_kind=by_kind)
+    return _tree
+
+
+def forget_office_tree(**kwargs):
+    with _lock:
+        _tree["read_at"] = None
+
+
+post_save.connect(forget_office_tree, sender=Office, dispatch_uid="workflows.office_tree.save")
+post_delete.connect(forget_office_tree, sender=Office, dispatch_uid="workflows.office_tree.delete")
 
 
 class OfficeDirectory(Directory):
@@ -24,13 +60,12 @@ class OfficeDirectory(Directory):
         explicit = (instance_data.get("offices") or {}).get(role)
         if explicit:
             return explicit
+        tree = _office_tree()
         if role in SINGLE_OFFICE_ROLES:
-            office = Office.objects.filter(kind=role).only("code").first()
-            return office.code if office else ""
+            return tree["by_kind"].get(role, "")
         if role == OfficeKind.PREFECTURE_BUREAU:
             county = instance_data.get("county")
-            office = Office.objects.filter(code=county).select_related("parent").first() if county else None
-            return office.parent.code if office and office.parent else instance_data.get("prefecture", "")
+            return tree["parents"].get(county) or instance_data.get("prefecture", "")
         key = ROLE_DATA_KEYS.get(role)
         return str(instance_data.get(key, "")) if key else ""
 

@@ -41,6 +41,9 @@ class ProcessInstance(models.Model):
     data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     # BPMN ids of the elements the instance currently waits at.
     current_elements = models.JSONField(default=list)
+    # Whether timer and subscription rows may exist, so a step that has none skips looking.
+    has_timer_rows = models.BooleanField(default=False)
+    has_subscription_rows = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     error_element = models.CharField(max_length=200, blank=True)
 

@@ -81,14 +81,18 @@ def open_and_waiting(workflow):
     return ready, waiting
 
 
-def mirror_tasks(instance, workflow, ready, new=False):
+def active_rows(instance):
+    return {r.id: r for r in HumanTask.objects.filter(instance=instance, state__in=RowState.ACTIVE)}
+
+
+def mirror_tasks(instance, workflow, ready, rows):
     """Create rows for new open human tasks; cancel rows whose task left the workflow. Returns open rows.
 
-    Everything that can fail (due-date expressions) is evaluated before anything is written.
+    `rows`: the instance's active task rows ({id: row}). Everything that can fail (due-date
+    expressions) is evaluated before anything is written.
     """
     directory = get_directory()
     ready = {t.id: t for t in ready}
-    rows = {} if new else {r.id: r for r in HumanTask.objects.filter(instance=instance, state__in=RowState.ACTIVE)}
     created = []
     for task_id, task in ready.items():
         if task_id in rows:
@@ -114,7 +118,7 @@ def mirror_tasks(instance, workflow, ready, new=False):
     return [r for r in rows.values() if r.id in ready] + created
 
 
-def mirror_waits(instance, workflow, waiting, new=False):
+def mirror_waits(instance, workflow, waiting):
     """Timer and subscription rows for the events the workflow waits on. Returns new subscriptions."""
     timers, messages = {}, {}
     for task in waiting:
@@ -126,12 +130,15 @@ def mirror_waits(instance, workflow, waiting, new=False):
                     timers[task.id] = (task, datetime.fromisoformat(value))
             elif isinstance(definition, MessageEventDefinition):
                 messages[(task.id, definition.name)] = (task, definition)
-    _sync_timers(instance, workflow, timers, new)
-    return _sync_subscriptions(instance, workflow, messages, new)
+    _sync_timers(instance, workflow, timers)
+    instance.has_timer_rows = bool(timers)
+    new_subscriptions = _sync_subscriptions(instance, workflow, messages)
+    instance.has_subscription_rows = bool(messages)
+    return new_subscriptions
 
 
-def _sync_timers(instance, workflow, waiting, new):
-    rows = {} if new else {r.task_id: r for r in Timer.objects.filter(instance=instance)}
+def _sync_timers(instance, workflow, waiting):
+    rows = {r.task_id: r for r in Timer.objects.filter(instance=instance)} if instance.has_timer_rows else {}
     for task_id, row in rows.items():
         entry = waiting.get(task_id)
         if entry is None:
@@ -160,8 +167,9 @@ def _sync_timers(instance, workflow, waiting, new):
                      data={"element": row.bpmn_id, "due_at": row.due_at.isoformat(), "provisional": row.provisional})
 
 
-def _sync_subscriptions(instance, workflow, waiting, new):
-    rows = {} if new else {(r.task_id, r.name): r for r in MessageSubscription.objects.filter(instance=instance)}
+def _sync_subscriptions(instance, workflow, waiting):
+    rows = ({(r.task_id, r.name): r for r in MessageSubscription.objects.filter(instance=instance)}
+            if instance.has_subscription_rows else {})
     new = [
         MessageSubscription(instance=instance, task_id=task.id, bpmn_id=task.task_spec.bpmn_id,
                             name=definition.name, correlation=expected_correlation(workflow, task, definition),

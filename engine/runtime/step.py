@@ -44,10 +44,10 @@ def _describe(err):
     return f"{message} ({'; '.join(notes)})" if notes else message
 
 
-def advance(instance, workflow, new=False):
+def advance(instance, workflow, rows=None):
     """Run, mirror and deliver until the workflow waits; then store it and set the instance's state.
 
-    `new`: the instance has no rows yet (it is being started), so there is nothing to compare with.
+    `rows`: the instance's active task rows when the caller has them ({} for a new instance).
     A failure leaves the rows as the last mirror wrote them; the instance is then `failed`, which
     stops every operation on it but retry, and retry mirrors again.
     """
@@ -59,9 +59,11 @@ def advance(instance, workflow, new=False):
             while True:
                 _run_engine(workflow)
                 ready, waiting = mirror.open_and_waiting(workflow)
-                open_tasks = mirror.mirror_tasks(instance, workflow, ready, new)
-                new_subscriptions = mirror.mirror_waits(instance, workflow, waiting, new)
-                new = False
+                if rows is None:
+                    rows = mirror.active_rows(instance)
+                open_tasks = mirror.mirror_tasks(instance, workflow, ready, rows)
+                rows = {r.id: r for r in open_tasks}
+                new_subscriptions = mirror.mirror_waits(instance, workflow, waiting)
                 delivered = False
                 for subscription in new_subscriptions:
                     message = messaging.take_pending_for(subscription)
