@@ -15,7 +15,6 @@ from . import audit, clock, forms
 from .directory import get_directory
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .models import (
-    DefinitionVersion,
     HumanTask,
     Message,
     MessageSubscription,
@@ -253,7 +252,8 @@ def send_message(name, correlation=None, payload=None, actor=None):
     correlation = correlation or {}
     if not isinstance(correlation, dict):
         raise InvalidInput({"correlation": "must be a JSON object"})
-    payload = _check_data(payload, "payload")
+    # The correlation travels in the payload too: diagrams read correlation properties from it.
+    payload = {**correlation, **_check_data(payload, "payload")}
     with transaction.atomic(), audit.acting_as(actor), audit.collected():
         message = Message.objects.create(name=name, correlation=correlation, payload=payload,
                                          sender=audit.current_actor(), sent_at=clock.now())

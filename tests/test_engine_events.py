@@ -301,3 +301,12 @@ def test_two_dispatchers_never_claim_the_same_timer(deploy_bpmn, offices):
     assert not first & second, "a timer row is claimed by one dispatcher only"
     assert first | second == instances
     assert claim_due_timers() == [], "claimed rows are not handed out again within the lease"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_outside_message_without_the_correlation_in_its_payload_still_arrives(deploy_bpmn):
+    deploy_bpmn("award.bpmn")
+    waiting = api.start("county_cycle", data={"county": "520102"})
+    api.send_message("award", {"county": "520102"}, {"winner": "org7"})
+    waiting = reload(waiting)
+    assert waiting.state == "completed" and waiting.data["winner"] == "org7"

@@ -1,5 +1,5 @@
 import pickle
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from xml.sax.saxutils import escape
 

@@ -61,7 +61,7 @@ def deliver_into(instance, workflow, subscription, message):
     task = workflow.get_task_from_id(subscription.task_id)
     definition = next(d for d in event_definitions(task) if getattr(d, "name", None) == subscription.name)
     # The subscription already matched; the event goes to this task only, with the correlations
-    # SpiffWorkflow computes from the payload so that its own check agrees.
+    # SpiffWorkflow computes from the payload so that its own check (for gateways) agrees.
     correlations = definition.calculate_correlations(
         workflow.script_engine, definition.correlation_properties, message.payload)
     task.task_spec.catch(task, BpmnEvent(definition, payload=message.payload, correlations=correlations))

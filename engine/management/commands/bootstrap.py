@@ -29,6 +29,6 @@ class Command(BaseCommand):
         except InvalidDefinition as err:
             for problem in err.problems:
                 self.stderr.write(str(problem))
-            raise SystemExit(1)
+            raise SystemExit(1) from None
         for version in result.created:
             self.stdout.write(f"deployed {version.definition.key} version {version.number}")
