@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
 REVIEW = (BPMN_DIR / "review.bpmn").read_text(encoding="utf-8")
 REVIEW_PLAN = 'id="review_plan"'
 DUE_DATE = 'name="dueDate"'
+TALLY = 'id="tally"'
 FORMS = {name: (BPMN_DIR / "forms" / name).read_text(encoding="utf-8") for name in ("plan.form", "review.form")}
 
 
@@ -71,12 +72,24 @@ def test_schema_violation_has_its_line():
                         "The attribute 'bogus' is not allowed."]
 
 
-def test_spiffworkflow_parser_problem():
+def test_dangling_references():
     broken = REVIEW.replace('<bpmn:sequenceFlow id="f4" sourceRef="review_plan" targetRef="decide" />',
                             '<bpmn:sequenceFlow id="f4" sourceRef="review_plan" targetRef="nowhere" />')
-    problems = problems_of(broken)
-    assert len(problems) == 1 and problems[0].startswith("review.bpmn:")
-    assert "nowhere" in problems[0]
+    assert problems_of(broken) == [f"review.bpmn:{line_of(broken, 'nowhere')}: sequenceFlow 'f4': targetRef "
+                                   "'nowhere' names no element in this file"]
+    deadline = (BPMN_DIR / "deadline.bpmn").read_text(encoding="utf-8")
+    broken = deadline.replace('attachedToRef="place_workers" cancelActivity="true"', 'attachedToRef="ghost"')
+    [problem] = problems_of(broken, {}, name="deadline.bpmn")
+    assert problem.endswith("boundaryEvent 'late': attachedToRef 'ghost' names no element in this file")
+
+
+def test_spiffworkflow_parser_problem():
+    broken = REVIEW.replace('<bpmn:exclusiveGateway id="decide" default="f_ok">', '<bpmn:exclusiveGateway id="decide">')
+    broken = broken.replace('<bpmn:sequenceFlow id="f_ok" sourceRef="decide" targetRef="done" />',
+                            '<bpmn:sequenceFlow id="f_ok" sourceRef="decide" targetRef="done" />'
+                            '<bpmn:sequenceFlow id="f_x" sourceRef="tally" targetRef="tally" />')
+    assert problems_of(broken) == [f"review.bpmn:{line_of(broken, TALLY)}: Multiple outgoing flows are "
+                                   "not supported for tasks of type bpmn:scriptTask 'Count revisions'"]
 
 
 def test_user_task_lane_must_name_an_office_role():

@@ -73,6 +73,22 @@ def _check_xsd(root, file_name, problems):
             problems.append(Problem(file_name, error.line, f"BPMN schema: {error.message}"))
 
 
+_REFERENCE_ATTRIBUTES = ("sourceRef", "targetRef", "attachedToRef", "default", "processRef", "messageRef",
+                         "errorRef", "escalationRef", "signalRef")
+
+
+def _check_references(root, file_name, problems):
+    """Every reference to another element names an element of this file (the XSD cannot say so)."""
+    ids = set(root.xpath("//@id"))
+    for attribute in _REFERENCE_ATTRIBUTES:
+        for element in root.xpath(f"//bpmn:*[@{attribute}]", namespaces=NSMAP):
+            target = element.get(attribute)
+            if target and target not in ids:
+                problems.append(Problem(file_name, _line(element),
+                                        f"{etree.QName(element).localname} '{element.get('id')}': {attribute} "
+                                        f"'{target}' names no element in this file", element.get("id")))
+
+
 def _check_code(root, file_name, problems):
     for xpath, mode in _CODE_XPATHS:
         for element in root.xpath(xpath, namespaces=NSMAP):
@@ -104,10 +120,18 @@ def _offset(element, err):
     return line + lineno - 1 if line and lineno else line
 
 
-def _spiff_problem(err, file_name):
-    line = getattr(err, "line_number", None) or None
+def _spiff_problem(err, file_name, roots):
+    if not isinstance(err, ValidationException):
+        # The parser met something it has no message for; say what, without a traceback.
+        return Problem(file_name, None, f"SpiffWorkflow cannot parse this diagram: {type(err).__name__}: {err}")
+    file_name = err.file_name or file_name
+    element_id = getattr(err, "id", "") or None
+    # SpiffWorkflow 3.2 looks for a line attribute lxml does not have; find the element ourselves.
+    element = _find(roots[file_name], element_id) if element_id and file_name in roots else None
     message = err.args[0] if err.args else str(err)
-    return Problem(getattr(err, "file_name", None) or file_name, line, message, getattr(err, "id", None))
+    if getattr(err, "tag", ""):
+        message = f"{message} {err.tag} '{err.name or element_id}'"
+    return Problem(file_name, _line(element) or getattr(err, "line_number", None) or None, message, element_id)
 
 
 def _load_forms(forms, problems):
@@ -153,6 +177,7 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
             problems.append(Problem(name, _line(root), "not a BPMN 2.0 file: the root must be bpmn:definitions"))
             continue
         _check_xsd(root, name, problems)
+        _check_references(root, name, problems)
         _check_code(root, name, problems)
         roots[name] = root
     if problems:
@@ -162,8 +187,8 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
     for name, root in roots.items():
         try:
             parser.add_bpmn_xml(root, filename=name)
-        except ValidationException as err:
-            problems.append(_spiff_problem(err, name))
+        except Exception as err:  # noqa: BLE001 - reported as a problem of this file
+            problems.append(_spiff_problem(err, name, roots))
         for process in root.xpath("bpmn:process", namespaces=NSMAP):
             pid = process.get("id")
             bundle.process_files[pid] = name
@@ -184,8 +209,8 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
         try:
             spec = parser.get_spec(pid)
             subprocess_specs = parser.get_subprocess_specs(pid)
-        except ValidationException as err:
-            problems.append(_spiff_problem(err, bundle.process_files[pid]))
+        except Exception as err:  # noqa: BLE001 - reported as a problem of this process's file
+            problems.append(_spiff_problem(err, bundle.process_files[pid], roots))
             continue
         bundle.specs[pid] = (spec, subprocess_specs)
         _check_specs(pid, spec, subprocess_specs, roots, bundle)
