@@ -12,6 +12,8 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from . import audit, clock, forms
+from . import batch
+from .batch import batched
 from .directory import get_directory
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .models import (
@@ -53,7 +55,7 @@ def start(key, business_key="", data=None, actor=None, version=None):
     """Start an instance of the definition's current version (or of `version`, a DefinitionVersion)."""
     data = _check_data(data)
     version = version or _current_version(key)
-    with transaction.atomic(), audit.acting_as(actor), audit.collected():
+    with transaction.atomic(), audit.acting_as(actor), batched():
         now = clock.now()
         # Inserted by advance() once its state is known; rows referring to it are written
         # in the same transaction, and foreign keys are checked at commit.
@@ -66,7 +68,7 @@ def start(key, business_key="", data=None, actor=None, version=None):
         audit.record("instance.started", instance=instance, to_state=instance.state,
                      data={"key": version.definition.key, "version": version.number,
                            "business_key": instance.business_key})
-        advance(instance, workflow, rows={})
+        advance(instance, workflow, new=True)
     return instance
 
 
@@ -112,9 +114,10 @@ def cancel(instance_id, actor=None, reason=""):
         workflow.cancel()
         for row in HumanTask.objects.filter(instance=instance, state__in=TaskState.ACTIVE):
             row.cancel()
-            row.save_transition()
+            batch.update(row, HumanTask.TRANSITION_FIELDS)
         Timer.objects.filter(instance=instance).delete()
         MessageSubscription.objects.filter(instance=instance).delete()
+        instance.has_timer_rows = instance.has_subscription_rows = False
         advance(instance, workflow)
     return instance
 
@@ -169,7 +172,7 @@ def claim(task_id, actor=None):
                 return row
             raise Conflict(f"task '{row.name}' is already claimed by {row.assignee}")
         row.claim(name)
-        row.save_transition()
+        batch.update(row, HumanTask.TRANSITION_FIELDS)
     return row
 
 
@@ -185,7 +188,7 @@ def release(task_id, actor=None):
             raise PermissionDenied(f"task '{row.name}' is claimed by {row.assignee}; only they or a supervisor "
                                    f"may release it")
         row.release()
-        row.save_transition()
+        batch.update(row, HumanTask.TRANSITION_FIELDS)
     return row
 
 
@@ -204,7 +207,7 @@ def reassign(task_id, to_username, actor=None):
             raise InvalidInput({"assignee": f"{to_username} does not work in office {row.office}"})
         row._audit_data = {"from": row.assignee, "to": to_username}
         row.reassign(to_username)
-        row.save_transition()
+        batch.update(row, HumanTask.TRANSITION_FIELDS)
     return row
 
 
@@ -213,8 +216,8 @@ def complete_task(task_id, data=None, actor=None):
     data = _check_data(data)
     with locked_instance(task_id=task_id) as instance, audit.acting_as(actor):
         # One query for all open rows of the instance: the step's mirror needs them too.
-        rows = mirror.active_rows(instance)
-        row = rows.pop(uuid.UUID(str(task_id)), None) or _task_row(instance, task_id)
+        rows = mirror.KnownRows(instance)
+        row = rows.tasks.pop(uuid.UUID(str(task_id)), None) or _task_row(instance, task_id)
         row.instance = instance
         _check_open(row, instance)
         user = _user(actor)
@@ -234,7 +237,7 @@ def complete_task(task_id, data=None, actor=None):
         task.set_data(**data)
         row._audit_data = {"data": data}
         row.complete(name)
-        row.save_transition()
+        batch.update(row, HumanTask.TRANSITION_FIELDS)
         try:
             task.run()
         except WorkflowException as err:
@@ -254,7 +257,7 @@ def send_message(name, correlation=None, payload=None, actor=None):
         raise InvalidInput({"correlation": "must be a JSON object"})
     # The correlation travels in the payload too: diagrams read correlation properties from it.
     payload = {**correlation, **_check_data(payload, "payload")}
-    with transaction.atomic(), audit.acting_as(actor), audit.collected():
+    with transaction.atomic(), audit.acting_as(actor), batched():
         message = Message.objects.create(name=name, correlation=correlation, payload=payload,
                                          sender=audit.current_actor(), sent_at=clock.now())
         audit.record("message.sent", data={"message": str(message.id), "name": name, "correlation": correlation})
@@ -281,7 +284,8 @@ def deliver_message(message_id):
             if current is None:
                 continue  # the instance moved on meanwhile; look again
             workflow = load_workflow(instance)
-            messaging.deliver_into(instance, workflow, current, message)
-            advance(instance, workflow)
+            rows = mirror.KnownRows(instance)
+            messaging.deliver_into(instance, workflow, rows, current, message)
+            advance(instance, workflow, rows)
             return True
     return False

@@ -9,11 +9,10 @@ from contextlib import contextmanager
 
 from django_fsm.signals import post_transition
 
-from . import clock
+from . import batch, clock
 
 SYSTEM = "system"
 _actor = contextvars.ContextVar("engine_actor", default=SYSTEM)
-_buffer = contextvars.ContextVar("engine_audit_buffer", default=None)
 
 
 def actor_name(user) -> str:
@@ -37,23 +36,6 @@ def current_actor() -> str:
     return _actor.get()
 
 
-@contextmanager
-def collected():
-    """Collect the rows written inside an engine step and insert them in one statement at its end.
-
-    The caller must leave the block inside its transaction, so the rows commit with the step.
-    """
-    from .models import AuditEvent
-
-    rows = []
-    token = _buffer.set(rows)
-    try:
-        yield rows
-    finally:
-        _buffer.reset(token)
-    AuditEvent.objects.bulk_create(rows)
-
-
 def record(action, *, instance=None, task_id=None, record=None, from_state="", to_state="", data=None, actor=None):
     from .models import AuditEvent
 
@@ -72,11 +54,8 @@ def record(action, *, instance=None, task_id=None, record=None, from_state="", t
         to_state=to_state or "",
         data=data or {},
     )
-    rows = _buffer.get()
-    if rows is not None:
-        rows.append(event)
-    else:
-        event.save()
+    # Inside an engine step the row is written with the step's other rows (engine.batch).
+    batch.insert(event)
     return event
 
 

@@ -39,14 +39,11 @@ class HumanTask(models.Model):
         ordering = ["due_at", "created_at"]
         indexes = [models.Index(fields=["office", "state"]), models.Index(fields=["instance", "state"])]
 
-    # The fields a transition changes; saving only these keeps each step's UPDATE small.
+    # The fields a transition changes.
     TRANSITION_FIELDS = ("state", "assignee", "completed_at", "completed_by")
 
     def __str__(self):
         return f"{self.name} ({self.state})"
-
-    def save_transition(self):
-        self.save(update_fields=self.TRANSITION_FIELDS)
 
     @property
     def is_overdue(self):

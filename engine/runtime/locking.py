@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .. import audit
+from .. import batch
 from ..errors import NotFound
 from ..models import ProcessInstance
 
@@ -31,7 +31,7 @@ _LOCKED = (ProcessInstance.objects.select_for_update(of=("self",))
 def locked_instance(instance_id=None, *, task_id=None):
     """Lock the instance (or the instance a human task belongs to) for one step.
 
-    The step's audit rows are collected and written with it, in the same transaction.
+    The rows the step writes (engine.batch) are written at its end, in the same transaction.
     """
     with transaction.atomic():
         try:
@@ -42,5 +42,5 @@ def locked_instance(instance_id=None, *, task_id=None):
         except (ProcessInstance.DoesNotExist, ValueError, ValidationError):
             raise NotFound(f"no task {task_id}" if task_id is not None
                            else f"no process instance {instance_id}") from None
-        with audit.collected():
+        with batch.batched():
             yield instance

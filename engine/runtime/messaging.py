@@ -10,7 +10,7 @@ from django.db import transaction
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 
-from .. import audit, clock
+from .. import audit, batch, clock
 from ..bpmn.serializer import to_json_data
 from ..models import Message, MessageSubscription
 from .mirror import event_definitions, flatten
@@ -56,7 +56,7 @@ def take_pending_for(subscription):
     return None
 
 
-def deliver_into(instance, workflow, subscription, message):
+def deliver_into(instance, workflow, rows, subscription, message):
     """Hand the message to the waiting catch event of this (locked) instance."""
     task = workflow.get_task_from_id(subscription.task_id)
     definition = next(d for d in event_definitions(task) if getattr(d, "name", None) == subscription.name)
@@ -67,8 +67,8 @@ def deliver_into(instance, workflow, subscription, message):
     task.task_spec.catch(task, BpmnEvent(definition, payload=message.payload, correlations=correlations))
     task.task_spec._update(task)
     message.state, message.delivered_to, message.delivered_at = Message.DELIVERED, instance, clock.now()
-    message.save(update_fields=["state", "delivered_to", "delivered_at"])
-    subscription.delete()
+    batch.update(message, ["state", "delivered_to", "delivered_at"])
+    rows.drop_subscription(subscription)
     audit.record("message.delivered", instance=instance, task_id=subscription.task_id,
                  data={"message": str(message.id), "name": message.name, "element": subscription.bpmn_id})
 

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from .. import audit, clock, workcalendar
+from .. import audit, batch, clock, workcalendar
 from ..bpmn.parser import due_date_expression, form_id, instructions
 from ..directory import get_directory
 from ..models import HumanTask, MessageSubscription, Timer
@@ -81,21 +81,56 @@ def open_and_waiting(workflow):
     return ready, waiting
 
 
-def active_rows(instance):
-    return {r.id: r for r in HumanTask.objects.filter(instance=instance, state__in=RowState.ACTIVE)}
+class KnownRows:
+    """The instance's task, timer and subscription rows as this step knows them.
+
+    Each kind is read at most once per step (and not at all when the caller has them, or
+    when the instance recorded none); changes are made here and written through engine.batch.
+    """
+
+    def __init__(self, instance, tasks=None, new=False):
+        self.instance = instance
+        self._tasks = {} if new else tasks
+        self._timers = {} if new else None
+        self._subscriptions = {} if new else None
+
+    @property
+    def tasks(self):
+        if self._tasks is None:
+            self._tasks = {r.id: r for r in HumanTask.objects.filter(instance=self.instance,
+                                                                      state__in=RowState.ACTIVE)}
+        return self._tasks
+
+    @property
+    def timers(self):
+        if self._timers is None:
+            self._timers = ({r.task_id: r for r in Timer.objects.filter(instance=self.instance)}
+                            if self.instance.has_timer_rows else {})
+        return self._timers
+
+    @property
+    def subscriptions(self):
+        if self._subscriptions is None:
+            self._subscriptions = ({(r.task_id, r.name): r for r in MessageSubscription.objects.filter(
+                instance=self.instance)} if self.instance.has_subscription_rows else {})
+        return self._subscriptions
+
+    def drop_subscription(self, subscription):
+        self.subscriptions.pop((subscription.task_id, subscription.name), None)
+        batch.delete(subscription)
 
 
 def mirror_tasks(instance, workflow, ready, rows):
     """Create rows for new open human tasks; cancel rows whose task left the workflow. Returns open rows.
 
-    `rows`: the instance's active task rows ({id: row}). Everything that can fail (due-date
-    expressions) is evaluated before anything is written.
+    Everything that can fail (due-date expressions) is evaluated before anything changes.
     """
     directory = get_directory()
     ready = {t.id: t for t in ready}
+    known = rows.tasks
     created = []
     for task_id, task in ready.items():
-        if task_id in rows:
+        if task_id in known:
             continue
         spec = task.task_spec
         role = directory.role_for_lane(spec.lane) or ""
@@ -106,19 +141,20 @@ def mirror_tasks(instance, workflow, ready, rows):
             lane=role, office=office or "", form_id=form_id(spec), instructions=instructions(spec),
             due_at=due_at, due_provisional=provisional, created_at=clock.now(),
         ))
-    for task_id, row in rows.items():
-        if task_id not in ready:
-            row.cancel()
-            row.save_transition()
-    HumanTask.objects.bulk_create(created)
+    for task_id in [task_id for task_id in known if task_id not in ready]:
+        row = known.pop(task_id)
+        row.cancel()
+        batch.update(row, HumanTask.TRANSITION_FIELDS)
     for row in created:
+        known[row.id] = row
+        batch.insert(row)
         audit.record("task.created", instance=instance, task_id=row.id, to_state=row.state,
                      data={"name": row.name, "office": row.office,
                            "due_at": row.due_at.isoformat() if row.due_at else None})
-    return [r for r in rows.values() if r.id in ready] + created
+    return list(known.values())
 
 
-def mirror_waits(instance, workflow, waiting):
+def mirror_waits(instance, workflow, waiting, rows):
     """Timer and subscription rows for the events the workflow waits on. Returns new subscriptions."""
     timers, messages = {}, {}
     for task in waiting:
@@ -130,56 +166,52 @@ def mirror_waits(instance, workflow, waiting):
                     timers[task.id] = (task, datetime.fromisoformat(value))
             elif isinstance(definition, MessageEventDefinition):
                 messages[(task.id, definition.name)] = (task, definition)
-    _sync_timers(instance, workflow, timers)
+    _sync_timers(instance, workflow, timers, rows.timers)
     instance.has_timer_rows = bool(timers)
-    new_subscriptions = _sync_subscriptions(instance, workflow, messages)
+    new_subscriptions = _sync_subscriptions(instance, workflow, messages, rows.subscriptions)
     instance.has_subscription_rows = bool(messages)
     return new_subscriptions
 
 
-def _sync_timers(instance, workflow, waiting):
-    rows = {r.task_id: r for r in Timer.objects.filter(instance=instance)} if instance.has_timer_rows else {}
-    for task_id, row in rows.items():
-        entry = waiting.get(task_id)
-        if entry is None:
-            row.delete()
-            # The task also completes when another event of its gateway won: only a due timer fired.
-            fired = _task_state(workflow, task_id) == TaskState.COMPLETED and row.due_at <= clock.now()
-            audit.record("timer.fired" if fired else "timer.cancelled", instance=instance, task_id=task_id,
-                         data={"element": row.bpmn_id, "due_at": row.due_at.isoformat()})
-        elif entry[1] != row.due_at:
+def _sync_timers(instance, workflow, waiting, known):
+    for task_id in [task_id for task_id in known if task_id not in waiting]:
+        row = known.pop(task_id)
+        batch.delete(row)
+        # The task also completes when another event of its gateway won: only a due timer fired.
+        fired = _task_state(workflow, task_id) == TaskState.COMPLETED and row.due_at <= clock.now()
+        audit.record("timer.fired" if fired else "timer.cancelled", instance=instance, task_id=task_id,
+                     data={"element": row.bpmn_id, "due_at": row.due_at.isoformat()})
+    for task_id, (task, due) in waiting.items():
+        row = known.get(task_id)
+        if row is None:
+            row = known[task_id] = Timer(
+                instance=instance, task_id=task_id, bpmn_id=task.task_spec.bpmn_id,
+                name=task.task_spec.bpmn_name or "", due_at=due, armed_at=clock.now(),
+                provisional=_provisional(None, due))
+            batch.insert(row)
+            audit.record("timer.armed", instance=instance, task_id=task_id,
+                         data={"element": row.bpmn_id, "due_at": due.isoformat(), "provisional": row.provisional})
+        elif due != row.due_at:
             # A cycle timer fired and waits for its next due time.
             audit.record("timer.fired", instance=instance, task_id=task_id,
                          data={"element": row.bpmn_id, "due_at": row.due_at.isoformat()})
-            row.due_at, row.state, row.claimed_at = entry[1], Timer.WAITING, None
-            row.provisional = _provisional(None, entry[1])
-            row.save(update_fields=["due_at", "state", "claimed_at", "provisional"])
+            row.due_at, row.state, row.claimed_at = due, Timer.WAITING, None
+            row.provisional = _provisional(None, due)
+            batch.update(row, ["due_at", "state", "claimed_at", "provisional"])
+
+
+def _sync_subscriptions(instance, workflow, waiting, known):
     new = []
-    for task_id, (task, due) in waiting.items():
-        if task_id in rows:
-            continue
-        new.append(Timer(instance=instance, task_id=task_id, bpmn_id=task.task_spec.bpmn_id,
-                         name=task.task_spec.bpmn_name or "", due_at=due, armed_at=clock.now(),
-                         provisional=_provisional(None, due)))
-    Timer.objects.bulk_create(new)
+    for key, (task, definition) in waiting.items():
+        if key not in known:
+            known[key] = MessageSubscription(
+                instance=instance, task_id=task.id, bpmn_id=task.task_spec.bpmn_id, name=definition.name,
+                correlation=expected_correlation(workflow, task, definition), created_at=clock.now())
+            new.append(known[key])
+    for key in [key for key in known if key not in waiting]:
+        batch.delete(known.pop(key))
     for row in new:
-        audit.record("timer.armed", instance=instance, task_id=row.task_id,
-                     data={"element": row.bpmn_id, "due_at": row.due_at.isoformat(), "provisional": row.provisional})
-
-
-def _sync_subscriptions(instance, workflow, waiting):
-    rows = ({(r.task_id, r.name): r for r in MessageSubscription.objects.filter(instance=instance)}
-            if instance.has_subscription_rows else {})
-    new = [
-        MessageSubscription(instance=instance, task_id=task.id, bpmn_id=task.task_spec.bpmn_id,
-                            name=definition.name, correlation=expected_correlation(workflow, task, definition),
-                            created_at=clock.now())
-        for key, (task, definition) in waiting.items() if key not in rows
-    ]
-    stale = [r.pk for key, r in rows.items() if key not in waiting]
-    if stale:
-        MessageSubscription.objects.filter(pk__in=stale).delete()
-    MessageSubscription.objects.bulk_create(new)
+        batch.insert(row)
     return new
 
 

@@ -11,13 +11,17 @@ import logging
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .. import clock
+from .. import batch, clock
 from ..bpmn.serializer import to_json_data
 from ..models.instances import InstanceState
 from . import messaging, mirror
 from .loading import store_workflow
 
 log = logging.getLogger(__name__)
+
+# What a step may change on the instance row.
+STEP_FIELDS = ("state", "serialized", "serializer_version", "data", "current_elements", "updated_at", "ended_at",
+               "error", "error_element", "has_timer_rows", "has_subscription_rows")
 
 # A guard against a diagram that messages itself forever within one step.
 _MAX_DELIVERIES_PER_STEP = 1000
@@ -44,31 +48,30 @@ def _describe(err):
     return f"{message} ({'; '.join(notes)})" if notes else message
 
 
-def advance(instance, workflow, rows=None):
+def advance(instance, workflow, rows=None, new=False):
     """Run, mirror and deliver until the workflow waits; then store it and set the instance's state.
 
-    `rows`: the instance's active task rows when the caller has them ({} for a new instance).
+    `rows`: the instance's rows as the caller knows them (mirror.KnownRows); `new`: the
+    instance is being started, so it has no rows and is inserted rather than updated.
     A failure leaves the rows as the last mirror wrote them; the instance is then `failed`, which
     stops every operation on it but retry, and retry mirrors again.
     """
     open_tasks = None
     ready = waiting = ()
+    rows = rows or mirror.KnownRows(instance, new=new)
     if instance.state in InstanceState.ACTIVE:
         try:
             deliveries = 0
             while True:
                 _run_engine(workflow)
                 ready, waiting = mirror.open_and_waiting(workflow)
-                if rows is None:
-                    rows = mirror.active_rows(instance)
                 open_tasks = mirror.mirror_tasks(instance, workflow, ready, rows)
-                rows = {r.id: r for r in open_tasks}
-                new_subscriptions = mirror.mirror_waits(instance, workflow, waiting)
+                new_subscriptions = mirror.mirror_waits(instance, workflow, waiting, rows)
                 delivered = False
                 for subscription in new_subscriptions:
                     message = messaging.take_pending_for(subscription)
                     if message is not None:
-                        messaging.deliver_into(instance, workflow, subscription, message)
+                        messaging.deliver_into(instance, workflow, rows, subscription, message)
                         delivered = True
                         deliveries += 1
                 if not delivered or deliveries > _MAX_DELIVERIES_PER_STEP:
@@ -85,7 +88,10 @@ def advance(instance, workflow, rows=None):
     elements = {t.task_spec.bpmn_id for t in (*ready, *waiting)} | {instance.error_element}
     instance.current_elements = sorted(e for e in elements if e)
     instance.updated_at = clock.now()
-    instance.save()
+    if new:
+        batch.insert(instance)
+    else:
+        batch.update(instance, STEP_FIELDS)
 
 
 def _settle_state(instance, workflow, open_tasks):
