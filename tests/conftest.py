@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from engine import clock, workcalendar
+from engine.runtime import loading
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
 
@@ -11,8 +12,9 @@ BPMN_DIR = Path(__file__).parent / "bpmn"
 def _release_clock_and_calendar():
     yield
     clock.release()
-    # The calendar is cached per process; a test's rolled-back years must not outlive it.
+    # Calendar, versions and specs are cached per process; a test's rolled-back rows must not outlive it.
     workcalendar.invalidate()
+    loading.forget()
 
 
 @pytest.fixture(autouse=True)

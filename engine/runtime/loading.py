@@ -51,14 +51,25 @@ def current_version_row(key):
         return cursor.fetchone()
 
 
-def version_by_id(version_id, content_hash):
-    """A version row (without its specs), cached: versions never change once deployed."""
-    key = (version_id, content_hash)
-    version = _recall(_versions, key)
-    if version is None:
-        version = _remember(_versions, key, DefinitionVersion.objects.select_related("definition")
+def version_by_id(version_id, content_hash=None):
+    """A version row (without its specs), cached: versions never change once deployed.
+
+    A content hash, when the caller has it, guards against a row id that came back after a
+    rolled-back transaction.
+    """
+    version = _recall(_versions, version_id)
+    if version is None or (content_hash and version.content_hash != content_hash):
+        version = _remember(_versions, version_id, DefinitionVersion.objects.select_related("definition")
                             .defer("spec_json").get(pk=version_id))
     return version
+
+
+def forget():
+    """Drop every cache of this module (tests roll back rows the caches may hold)."""
+    with _lock:
+        _cache.clear()
+        _versions.clear()
+        _forms.clear()
 
 
 def specs_for(version):

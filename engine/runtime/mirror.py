@@ -5,6 +5,7 @@ load a workflow to do so.
 """
 from datetime import date, datetime
 
+from django.db import connection
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -81,6 +82,11 @@ def open_and_waiting(workflow):
     return ready, waiting
 
 
+# Read on every step that touches tasks; plain SQL for the same reason as the lock (locking.py).
+_ACTIVE_TASKS_SQL = (f"SELECT * FROM {HumanTask._meta.db_table} WHERE instance_id = %s "
+                     f"AND state IN ({', '.join(repr(s) for s in RowState.ACTIVE)})")
+
+
 class KnownRows:
     """The instance's task, timer and subscription rows as this step knows them.
 
@@ -97,8 +103,10 @@ class KnownRows:
     @property
     def tasks(self):
         if self._tasks is None:
-            self._tasks = {r.id: r for r in HumanTask.objects.filter(instance=self.instance,
-                                                                      state__in=RowState.ACTIVE)}
+            self._tasks = {r.id: r for r in HumanTask.objects.raw(_ACTIVE_TASKS_SQL, [
+                HumanTask._meta.pk.get_db_prep_value(self.instance.pk, connection)])}
+            for row in self._tasks.values():
+                row.instance = self.instance
         return self._tasks
 
     @property
