@@ -27,7 +27,7 @@ from .models import (
 from .models.instances import InstanceState
 from .models.tasks import TaskState
 from .runtime import messaging, mirror
-from .runtime.loading import current_version_row, form_schema, load_workflow, new_workflow, version_by_id
+from .runtime.loading import StaleVersion, current_version, expect_current, form_schema, load_workflow, new_workflow
 from .runtime.locking import locked_instance
 from .runtime.step import advance
 
@@ -54,8 +54,18 @@ def _user(actor):
 def start(key, business_key="", data=None, actor=None, version=None):
     """Start an instance of the definition's current version (or of `version`, a DefinitionVersion)."""
     data = _check_data(data)
-    version = version or _current_version(key)
+    if version is not None:
+        return _start(version, business_key, data, actor)
+    try:
+        return _start(_current_version(key), business_key, data, actor, confirm_current=key)
+    except StaleVersion:  # a deployment since this process last looked
+        return _start(_current_version(key, fresh=True), business_key, data, actor)
+
+
+def _start(version, business_key, data, actor, confirm_current=None):
     with transaction.atomic(), audit.acting_as(actor), batched():
+        if confirm_current:
+            expect_current(confirm_current, version)
         now = clock.now()
         # Inserted by advance() once its state is known; rows referring to it are written
         # in the same transaction, and foreign keys are checked at commit.
@@ -72,14 +82,13 @@ def start(key, business_key="", data=None, actor=None, version=None):
     return instance
 
 
-def _current_version(key):
-    """The version new instances of `key` start on: the pinned one, else the latest."""
-    row = current_version_row(key)
-    if row is None:
+def _current_version(key, fresh=False):
+    version = current_version(key, fresh)
+    if version is None:
         if ProcessDefinition.objects.filter(key=key).exists():
             raise NotFound(f"process definition '{key}' has no deployed version")
         raise NotFound(f"no process definition '{key}'")
-    return version_by_id(*row)
+    return version
 
 
 def suspend(instance_id, actor=None, reason=""):

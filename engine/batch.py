@@ -24,6 +24,11 @@ class Batch:
         self._inserts = {}
         self._updates = {}
         self._deletes = {}
+        self._checks = []
+
+    def expect(self, sql, params, expected, error):
+        """Run a query with the writes; if its first row is not `expected`, raise `error` (rolling back)."""
+        self._checks.append((sql, params, expected, error))
 
     def insert(self, obj):
         self._inserts[id(obj)] = obj
@@ -68,18 +73,30 @@ class Batch:
 
     def flush(self):
         statements = list(self.statements())
-        if not statements:
+        if not statements and not self._checks:
             return
         if connection.vendor == "postgresql":
             connection.ensure_connection()
             raw = connection.connection
+            check_cursors = []
             with raw.pipeline(), raw.cursor() as cursor:
+                for sql, params, _, _ in self._checks:
+                    check_cursors.append(raw.cursor())
+                    check_cursors[-1].execute(sql, params)
                 for sql, params in statements:
                     cursor.execute(sql, params)
+            found = [c.fetchone() for c in check_cursors]
         else:
             with connection.cursor() as cursor:
+                found = []
+                for sql, params, _, _ in self._checks:
+                    cursor.execute(sql, params)
+                    found.append(cursor.fetchone())
                 for sql, params in statements:
                     cursor.execute(sql, params)
+        for row, (_, _, expected, error) in zip(found, self._checks, strict=True):
+            if tuple(row or ()) != tuple(expected):
+                raise error
         for obj in self._inserts.values():
             obj._state.adding = False
 
@@ -98,6 +115,14 @@ def batched():
     finally:
         _current.reset(token)
     batch.flush()
+
+
+def current():
+    """The batch of the running step; there must be one."""
+    batch = _current.get()
+    if batch is None:
+        raise RuntimeError("no engine step is running")
+    return batch
 
 
 def insert(obj):

@@ -161,3 +161,23 @@ def test_two_people_completing_the_same_task_exactly_one_succeeds(deploy_bpmn, o
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"], outcomes
     assert HumanTask.objects.filter(instance=instance, bpmn_id="review_plan").count() == 1
     assert ProcessInstance.objects.get(pk=instance.pk).data["revisions"] == 1
+
+
+def test_new_instances_start_on_a_version_deployed_since(deploy_bpmn, offices):
+    from engine.deployment import deploy
+    from engine.models import ProcessDefinition
+
+    from .conftest import BPMN_DIR
+
+    clock.set_time(START)
+    deploy_bpmn("review.bpmn")
+    first = api.start("review", "", {"county": "520102", "revisions": 0})
+    assert first.version.number == 1
+    text = (BPMN_DIR / "review.bpmn").read_text(encoding="utf-8").replace("编写年度计划", "编制年度计划")
+    forms = {n: (BPMN_DIR / "forms" / n).read_text(encoding="utf-8") for n in ("plan.form", "review.form")}
+    deploy({"review.bpmn": text}, forms, note="v2")  # this process still remembers version 1 as current
+    second = api.start("review", "", {"county": "520102", "revisions": 0})
+    assert second.version.number == 2
+    assert open_task(second, "write_plan").name == "编制年度计划"
+    assert ProcessInstance.objects.get(pk=first.pk).version.number == 1, "running instances keep theirs"
+    assert ProcessDefinition.objects.get(key="review").versions.count() == 2

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from django.db import connection
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
+from .. import batch
 from ..bpmn.serializer import SERIALIZER_VERSION, dump_state, load_specs, load_state
 from ..models import DefinitionVersion, ProcessDefinition
 from ..scripting.engine import EngineScriptEngine
@@ -16,12 +17,13 @@ from ..scripting.engine import EngineScriptEngine
 _CACHE_SIZE = 128
 _cache = OrderedDict()
 _versions = OrderedDict()
+_current_ids = OrderedDict()
 _forms = OrderedDict()
 _lock = threading.Lock()
 
-# Starting an instance asks which version is current on every call (another process may have
-# deployed since); plain SQL keeps that to one cheap statement on the hottest path.
-_CURRENT_VERSION_SQL = """
+# Which version is current: asked with every start (another process may have deployed since),
+# in plain SQL because it runs on the hottest path.
+CURRENT_VERSION_SQL = """
     SELECT v.id, v.content_hash FROM {version} v JOIN {definition} d ON d.id = v.definition_id
     WHERE d.key = %s AND (d.pinned_version_id IS NULL OR d.pinned_version_id = v.id)
     ORDER BY v.number DESC LIMIT 1
@@ -44,11 +46,31 @@ def _recall(cache, key):
     return None
 
 
-def current_version_row(key):
-    """(id, content hash) of the version new instances of `key` start on, or None."""
+class StaleVersion(Exception):
+    """The remembered current version of a definition is current no more."""
+
+
+def current_version(key, fresh=False):
+    """The version new instances of `key` start on (pinned, else latest), or None.
+
+    Remembered per process: a step that starts an instance confirms it with expect_current()
+    in the same round trip as its writes, instead of asking first.
+    """
+    version_id = None if fresh else _recall(_current_ids, key)
+    if version_id is not None:
+        return version_by_id(version_id)
     with connection.cursor() as cursor:
-        cursor.execute(_CURRENT_VERSION_SQL, [key])
-        return cursor.fetchone()
+        cursor.execute(CURRENT_VERSION_SQL, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    _remember(_current_ids, key, row[0])
+    return version_by_id(*row)
+
+
+def expect_current(key, version):
+    """Fail the step with StaleVersion if `version` is not the current one of `key` when it commits."""
+    batch.current().expect(CURRENT_VERSION_SQL, [key], (version.pk, version.content_hash), StaleVersion())
 
 
 def version_by_id(version_id, content_hash=None):
@@ -69,6 +91,7 @@ def forget():
     with _lock:
         _cache.clear()
         _versions.clear()
+        _current_ids.clear()
         _forms.clear()
 
 
