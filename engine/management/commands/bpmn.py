@@ -1,4 +1,5 @@
 """python manage.py bpmn validate|deploy|list|start|tasks|complete|send|instances|fire-timers"""
+import argparse
 import json
 import sys
 
@@ -8,6 +9,7 @@ from engine import api, clock
 from engine.bpmn.validation import validate
 from engine.deployment import deploy, deployed_sources, read_files
 from engine.errors import EngineError, InvalidDefinition, InvalidInput
+from django.db import DatabaseError
 from django.db.models import Count
 
 from engine.models import DefinitionVersion, HumanTask, ProcessInstance
@@ -32,7 +34,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="machine-readable output")
+        # --json may also follow the action (bpmn list --json).
+        common = argparse.ArgumentParser(add_help=False)
+        common.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="machine-readable output")
         sub = parser.add_subparsers(dest="action", required=True)
+        add_parser = sub.add_parser
+        sub.add_parser = lambda *a, **kw: add_parser(*a, parents=[common], **kw)
         p = sub.add_parser("validate", help="check BPMN and form files; exit 1 with file:line: message")
         p.add_argument("files", nargs="+")
         p = sub.add_parser("deploy", help="deploy files as new versions of their processes")
@@ -74,6 +81,8 @@ class Command(BaseCommand):
             raise CommandError(str(err)) from None
         except (OSError, UnicodeDecodeError) as err:
             raise CommandError(str(err)) from None
+        except DatabaseError as err:
+            raise CommandError(f"database error: {err} (has `manage.py migrate` been run?)") from None
 
     def out(self, value):
         self.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str))
