@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "engine",
     "workflows",
+    "workflows.procurement",
+    "workflows.planning",
+    "workflows.service",
     "webui",
 ]
 
@@ -121,7 +124,11 @@ ENGINE = {
     # The domain's office directory: which lane roles exist and which office a task is for.
     "DIRECTORY": "workflows.directory.OfficeDirectory",
     # Modules imported at start-up that register service-task handlers and script functions.
-    "EXTENSIONS": ["workflows.services"],
+    "EXTENSIONS": [
+        "workflows.planning.handlers",
+        "workflows.procurement.handlers",
+        "workflows.service.handlers",
+    ],
     "MAX_BPMN_BYTES": int(os.environ.get("MAX_BPMN_BYTES", str(5 * 1024 * 1024))),
     # A claimed timer whose advance has not finished within this many seconds is claimed again.
     "TIMER_LEASE_SECONDS": int(os.environ.get("TIMER_LEASE_SECONDS", "60")),

@@ -17,9 +17,11 @@ class Office(models.Model):
 
     code = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
+    name_en = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=32, choices=OfficeKind.choices)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     region = models.CharField(max_length=32, blank=True, help_text="administrative division code")
+    is_sample = models.BooleanField(default=False, help_text="loaded as sample data, not a real office")
 
     class Meta:
         ordering = ["code"]
@@ -29,11 +31,12 @@ class Office(models.Model):
 
 
 class Membership(models.Model):
-    """A user works in an office; a supervisor may reassign its tasks."""
+    """A user works in an office; a supervisor may reassign its tasks; a process owner deploys definitions."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     office = models.ForeignKey(Office, on_delete=models.CASCADE, related_name="members")
     is_supervisor = models.BooleanField(default=False)
+    is_process_owner = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "office"], name="unique_membership")]

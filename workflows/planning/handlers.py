@@ -1,0 +1,1 @@
+"""Service-task handlers of this part of the lifecycle; diagrams call them by name."""
