@@ -1,3 +1,4 @@
+from .attachments import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarDay, CalendarYear, RegionalHoliday
 from .definitions import DefinitionFile, DefinitionVersion, ProcessDefinition
@@ -7,6 +8,7 @@ from .tasks import HumanTask
 from .timers import Timer
 
 __all__ = [
+    "Attachment",
     "AuditEvent",
     "CalendarDay",
     "CalendarYear",
