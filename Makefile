@@ -14,11 +14,22 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The pages' scripts (webui/frontend/*.js, see package.json) are bundled when node is there; without
+# node the pages still work, less the diagrams, charts and task forms that need them.
+FRONTEND := webui/static/webui/build/.built
+$(FRONTEND): package.json package-lock.json $(wildcard webui/frontend/*)
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund && npm run build && touch $@; \
+	else \
+		echo "npm not found: the front-end (webui/frontend) is not built"; \
+	fi
+
+setup: $(STAMP) $(FRONTEND)
 
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap
+	$(PY) manage.py loaddemo
 	$(PY) manage.py serve $(ADDR)
 
 test: setup

@@ -101,7 +101,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
 
-LOGIN_URL = "login"
+LOGIN_URL = "webui:login"
+LOGIN_REDIRECT_URL = "webui:inbox"
+LOGOUT_REDIRECT_URL = "webui:login"
 
 # Celery: Redis when REDIS_URL is set, otherwise eager in-process execution.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -27,6 +27,7 @@ from .models import (
 from .models.instances import InstanceState
 from .models.tasks import TaskState
 from .runtime import messaging, mirror
+from .runtime.earliest import check_not_before
 from .runtime.loading import StaleVersion, current_version, expect_current, form_schema, load_workflow, new_workflow
 from .runtime.locking import locked_instance
 from .runtime.step import advance
@@ -51,9 +52,16 @@ def _user(actor):
 
 # Instances
 
-def start(key, business_key="", data=None, actor=None, version=None):
-    """Start an instance of the definition's current version (or of `version`, a DefinitionVersion)."""
+def start(key, business_key="", data=None, actor=None, version=None, parent=None):
+    """Start an instance of the definition's current version (or of `version`, a DefinitionVersion).
+
+    `parent`: the instance whose step starts this one (a service task's handler); the new
+    instance's rows are then written with that step's rows, so both commit or neither does.
+    """
     data = _check_data(data)
+    if parent is not None:
+        # The parent's step commits later, so a stale remembered version could not be retried here.
+        return _start(version or _current_version(key, fresh=True), business_key, data, actor, parent=parent)
     if version is not None:
         return _start(version, business_key, data, actor)
     try:
@@ -62,7 +70,7 @@ def start(key, business_key="", data=None, actor=None, version=None):
         return _start(_current_version(key, fresh=True), business_key, data, actor)
 
 
-def _start(version, business_key, data, actor, confirm_current=None):
+def _start(version, business_key, data, actor, confirm_current=None, parent=None):
     with transaction.atomic(), audit.acting_as(actor), batched():
         if confirm_current:
             expect_current(confirm_current, version)
@@ -70,7 +78,7 @@ def _start(version, business_key, data, actor, confirm_current=None):
         # Inserted by advance() once its state is known; rows referring to it are written
         # in the same transaction, and foreign keys are checked at commit.
         instance = ProcessInstance(
-            version=version, business_key=business_key or "", started_by=audit.current_actor(),
+            version=version, business_key=business_key or "", parent=parent, started_by=audit.current_actor(),
             started_at=now, updated_at=now)
         workflow = new_workflow(instance)
         for task in workflow.get_tasks(state=SpiffState.READY):
@@ -243,6 +251,7 @@ def complete_task(task_id, data=None, actor=None):
         task = workflow.get_task_from_id(row.id)
         if task is None or task.state != SpiffState.READY:
             raise Conflict(f"task '{row.name}' is no longer ready in its process")
+        check_not_before(workflow, task)
         task.set_data(**data)
         row._audit_data = {"data": data}
         row.complete(name)

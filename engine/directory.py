@@ -36,6 +36,10 @@ class Directory:
         """Whether `user` may reassign work within the office."""
         raise NotImplementedError
 
+    def is_process_owner(self, user) -> bool:
+        """Whether `user` owns the process definitions: pins versions and migrates running instances."""
+        raise NotImplementedError
+
 
 @lru_cache(maxsize=1)
 def get_directory() -> Directory:

@@ -21,7 +21,8 @@ What cleaned_data holds per component type:
     filepicker            list of attachment references: strings, or dicts with id and name
                           (and optionally size, type)
     dynamiclist           list of row dicts; a group nests its fields under its path, or
-                          leaves them flat without one
+                          leaves them flat without one. `validate.required` on a dynamic
+                          list (not a form-js rule; the browser ignores it) asks for a row.
 
 A visible field the submission lacks gets form-js's empty value ("", None, False, []).
 Left out of cleaned_data: fields hidden by their condition, readonly and disabled
@@ -118,6 +119,7 @@ _MESSAGES = {
         "one_file": "「{label}」只能上传一个文件",
         "rows": "「{label}」必须是列表",
         "row": "「{label}」第 {n} 行的数据无效",
+        "no_rows": "「{label}」至少需要填写一行",
     },
     "en": {
         "required": "\"{label}\" is required",
@@ -146,6 +148,7 @@ _MESSAGES = {
         "one_file": "\"{label}\" accepts a single file",
         "rows": "\"{label}\" must be a list",
         "row": "\"{label}\" row {n} is not valid",
+        "no_rows": "\"{label}\" needs at least one row",
     },
 }
 _ZH_COUNTS = "零一两三四五六七八九十"
@@ -376,6 +379,8 @@ class _SchemaChecker:
             if not self.paths.claim(base + _split(path), ancestors, repeater=id(component) if repeating else None):
                 say(f"path '{path}' collides with another field's key or list")
                 return
+        if repeating:  # validate.required: at least one row (checked on the server only)
+            self.validate(component.get("validate"), say)
         children = component.get("components", [])
         if not isinstance(children, list):
             say('"components" must be a list')
@@ -601,6 +606,8 @@ class _Submission:
             row_scope = _Scope(self.typed_row(children, row), parent, scope.indexes + [n + 1])
             self.clean(children, row, out, (), f"{where}[{n}].", row_scope)
             cleaned.append(out)
+        if not rows and (component.get("validate") or {}).get("required") is True:
+            self.errors[where] = self.messages["no_rows"].format(label=_label(component))
         _set(row_out, path, cleaned)
 
     # Converting one value: the result, or _Invalid. None, "" and [] mean "no value".

@@ -1,7 +1,7 @@
 """Celery tasks: the timer dispatcher and the work it hands out."""
 from celery import shared_task
 
-from . import api
+from . import api, migration
 from .runtime import timers
 
 
@@ -30,3 +30,9 @@ def deliver_message(message_id):
 @shared_task(name="engine.tasks.recompute_due_times")
 def recompute_due_times(years):
     return timers.recompute_due_times(years)
+
+
+@shared_task(name="engine.tasks.run_migration_job")
+def run_migration_job(job_id):
+    job = migration.run_migration_job(job_id)
+    return {"state": job.state, "migrated": job.migrated, "skipped": job.skipped, "failed": job.failed}

@@ -74,3 +74,8 @@ class OfficeDirectory(Directory):
 
     def is_supervisor(self, user, office_code):
         return Membership.objects.filter(user=user, office__code=office_code, is_supervisor=True).exists()
+
+    def is_process_owner(self, user):
+        # The provincial civil-affairs department owns the process definitions (DOMAIN.md, offices).
+        return Membership.objects.filter(user=user, is_process_owner=True,
+                                         office__kind=OfficeKind.PROVINCE_CIVIL_AFFAIRS).exists()

@@ -6,11 +6,16 @@ A user task names its form and due date with spiffworkflow properties:
       <spiffworkflow:property name="formId" value="annual_plan" />
       <spiffworkflow:property name="dueDate" value="add_workdays(signed_on, 15)" />
     </spiffworkflow:properties>
+
+A minimum period ("不少于 N 日") is an earliest-allowed moment: `notBefore` (an expression giving a
+date or datetime) with `notBeforeReason` (the message shown when completing earlier is refused).
 """
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 FORM_PROPERTY = "formId"
 DUE_DATE_PROPERTY = "dueDate"
+NOT_BEFORE_PROPERTY = "notBefore"
+NOT_BEFORE_REASON_PROPERTY = "notBeforeReason"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
@@ -33,6 +38,14 @@ def form_id(task_spec):
 
 def due_date_expression(task_spec):
     return task_properties(task_spec).get(DUE_DATE_PROPERTY, "")
+
+
+def not_before_expression(task_spec):
+    return task_properties(task_spec).get(NOT_BEFORE_PROPERTY, "")
+
+
+def not_before_reason(task_spec):
+    return task_properties(task_spec).get(NOT_BEFORE_REASON_PROPERTY, "")
 
 
 def instructions(task_spec):

@@ -45,6 +45,11 @@ _registry = _build_registry()
 _encoder = create_encoder(_registry)
 
 
+def spec_registry():
+    """The converter registry specs are serialized with; SpiffWorkflow's spec diff compares specs through it."""
+    return _registry
+
+
 def dump_specs(spec, subprocess_specs) -> dict:
     return {
         "spec": _registry.convert(spec),

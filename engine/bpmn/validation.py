@@ -18,7 +18,7 @@ from ..directory import get_directory
 from ..errors import InvalidDefinition, Problem
 from ..forms import check_schema
 from ..scripting.sandbox import SandboxViolation, check as check_code
-from .parser import BPMN_NS, DUE_DATE_PROPERTY, FORM_PROPERTY, NSMAP, EngineParser
+from .parser import BPMN_NS, DUE_DATE_PROPERTY, FORM_PROPERTY, NOT_BEFORE_PROPERTY, NSMAP, EngineParser
 from .safe_xml import UnsafeXml, parse
 
 # (xpath, mode) of every piece of code a diagram can carry.
@@ -95,6 +95,8 @@ def _check_code(root, file_name, problems):
             _check_one(element.text, mode, element, file_name, problems)
     for prop in root.xpath(f"//spiffworkflow:property[@name='{DUE_DATE_PROPERTY}']", namespaces=NSMAP):
         _check_one(prop.get("value"), "eval", prop, file_name, problems, "due date")
+    for prop in root.xpath(f"//spiffworkflow:property[@name='{NOT_BEFORE_PROPERTY}']", namespaces=NSMAP):
+        _check_one(prop.get("value"), "eval", prop, file_name, problems, "earliest allowed date (notBefore)")
     for param in root.xpath("//spiffworkflow:serviceTaskOperator/spiffworkflow:parameter", namespaces=NSMAP):
         _check_one(param.get("value"), "eval", param, file_name, problems, f"parameter '{param.get('id')}'")
 

@@ -4,6 +4,7 @@ from .calendar import CalendarDay, CalendarYear, RegionalHoliday
 from .definitions import DefinitionFile, DefinitionVersion, ProcessDefinition
 from .instances import ProcessInstance
 from .messages import Message, MessageSubscription
+from .migration_jobs import MigrationItem, MigrationJob
 from .tasks import HumanTask
 from .timers import Timer
 
@@ -19,6 +20,8 @@ __all__ = [
     "ProcessInstance",
     "Message",
     "MessageSubscription",
+    "MigrationItem",
+    "MigrationJob",
     "HumanTask",
     "Timer",
 ]

@@ -46,10 +46,14 @@ def _enqueue_delivery(message_ids):
         deliver_message.delay(str(message_id))
 
 
-def take_pending_for(subscription):
-    """A pending message for this new subscription, locked for this step, or None."""
+def take_pending_for(subscription, delivered=()):
+    """A pending message for this new subscription, locked for this step, or None.
+
+    `delivered`: ids of messages this step already handed over (still pending in the table until
+    the step's writes go out); a catch event in a loop must not take the same message again.
+    """
     candidates = Message.objects.select_for_update(skip_locked=True).filter(
-        name=subscription.name, state=Message.PENDING).order_by("sent_at")
+        name=subscription.name, state=Message.PENDING).exclude(pk__in=delivered).order_by("sent_at")
     for message in candidates:
         if subscription.matches(message.correlation):
             return message
@@ -68,6 +72,7 @@ def deliver_into(instance, workflow, rows, subscription, message):
     task.task_spec._update(task)
     message.state, message.delivered_to, message.delivered_at = Message.DELIVERED, instance, clock.now()
     batch.update(message, ["state", "delivered_to", "delivered_at"])
+    rows.delivered.add(message.pk)
     rows.drop_subscription(subscription)
     audit.record("message.delivered", instance=instance, task_id=subscription.task_id,
                  data={"message": str(message.id), "name": message.name, "element": subscription.bpmn_id})

@@ -99,6 +99,8 @@ class KnownRows:
         self._tasks = {} if new else tasks
         self._timers = {} if new else None
         self._subscriptions = {} if new else None
+        # Messages handed over in this step: their new state is written only when the step ends.
+        self.delivered = set()
 
     @property
     def tasks(self):

@@ -69,7 +69,7 @@ def advance(instance, workflow, rows=None, new=False):
                 new_subscriptions = mirror.mirror_waits(instance, workflow, waiting, rows)
                 delivered = False
                 for subscription in new_subscriptions:
-                    message = messaging.take_pending_for(subscription)
+                    message = messaging.take_pending_for(subscription, rows.delivered)
                     if message is not None:
                         messaging.deliver_into(instance, workflow, rows, subscription, message)
                         delivered = True

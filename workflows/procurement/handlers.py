@@ -1,1 +1,334 @@
-"""Service-task handlers of this part of the lifecycle; diagrams call them by name."""
+"""Service-task handlers of the provincial_procurement process; they keep the procurement's records in step.
+
+Each runs inside the instance's step transaction: what it writes (records, audit rows, the messages
+to the county instances) commits with the step. Dates returned into process data are ISO strings,
+money is a string with two decimals.
+"""
+from decimal import Decimal, InvalidOperation
+
+from django.utils.translation import gettext as _
+
+from engine import api, clock, workcalendar
+from engine.errors import InvalidInput, NotFound
+from engine.services import service
+from workflows.models import Office, OfficeKind
+from workflows.planning.models import AnnualPlan, PlanState
+
+from .models import Challenge, ChallengeState, Lot, LotState, ProcurementProject, ProjectState
+
+AWARD_MESSAGE = "procurement_award"
+SUSPENDED_MESSAGE = "signing_suspended"
+RESUMED_MESSAGE = "signing_resumed"
+CHALLENGE_MESSAGE = "procurement_challenge"
+MIN_BIDDERS = 3  # fewer valid bids than this and the lot's tender fails (政府采购法 36)
+ANNOUNCEMENT_WORKDAYS = 1  # award announcement period (87号令 69)
+CHALLENGE_WORKDAYS = 7  # challenge period after the announcement ends (政府采购法 52)
+
+
+def _today():
+    return clock.today_in_china()
+
+
+def _money(value):
+    return f"{Decimal(value):.2f}"
+
+
+def _project(call):
+    project = ProcurementProject.objects.filter(process_instance=call.instance).first()
+    if project is None:
+        raise NotFound(f"{call.element}: no procurement project belongs to this instance")
+    return project
+
+
+def _save(record, *fields):
+    record.save(update_fields=["state", *fields])
+
+
+def _lot_data(lot):
+    return {"lot": lot.pk, "number": lot.number, "county": lot.county.code, "county_name": lot.county.name,
+            "budget": _money(lot.budget), "station_count": lot.station_count}
+
+
+def _options(kind):
+    return [{"label": name, "value": code}
+            for code, name in Office.objects.filter(kind=kind).order_by("code").values_list("code", "name")]
+
+
+def filed_plans(year):
+    """The year's annual plans filed with the province, the ground of the lots."""
+    return AnnualPlan.objects.filter(year=year, state=PlanState.FILED).select_related("county").order_by(
+        "county__code")
+
+
+@service("procurement.prepare")
+def prepare(call):
+    """The year's project with one lot per county whose annual plan is filed; returns what the forms show."""
+    year = int(call.params["year"])
+    plans = list(filed_plans(year))
+    if not plans:
+        raise InvalidInput({"year": _("%(year)s 年没有已备案的年度实施计划，无法组织采购") % {"year": year}})
+    project, _created = ProcurementProject.objects.get_or_create(
+        code=f"procurement-{year}", defaults={"year": year, "title": _("%(year)s 年度社会工作服务站项目政府采购")
+                                                                   % {"year": year}})
+    project.process_instance = call.instance
+    project.save(update_fields=["process_instance"])
+    for number, plan in enumerate(plans, start=1):
+        Lot.objects.get_or_create(project=project, county=plan.county, defaults={
+            "number": number, "budget": plan.budget or Decimal(0), "station_count": plan.station_count})
+    return {
+        "project": project.pk,
+        "lots": [_lot_data(lot) for lot in project.lots.select_related("county").order_by("number")],
+        "suppliers": _options(OfficeKind.SOCIAL_ORG),
+        "evaluators": _options(OfficeKind.EVALUATOR),
+    }
+
+
+@service("procurement.publish_intention")
+def publish_intention(call):
+    project = _project(call)
+    project.publish_intention(_today())
+    _save(project, "intention_published_on")
+    return project.intention_published_on.isoformat()
+
+
+@service("procurement.receive_guidance")
+def receive_guidance(call):
+    project = _project(call)
+    project.receive_guidance()
+    _save(project)
+    return _today().isoformat()
+
+
+@service("procurement.announce")
+def announce(call):
+    """The tender (or, after a failure, the re-tender of the failed lots) is announced today."""
+    project = _project(call)
+    today = _today()
+    if project.state == ProjectState.FAILED:
+        project.retender(today)
+        for lot in project.lots.filter(state=LotState.FAILED):
+            lot.reopen()
+            _save(lot, "failure_reason")
+    else:
+        project.announce(today)
+    _save(project, "tender_round", "tender_issued_on")
+    lots = list(project.lots.filter(state=LotState.OPEN).select_related("county").order_by("number"))
+    for lot in lots:
+        lot.tender_round = project.tender_round
+        lot.save(update_fields=["tender_round"])
+    return {"round": project.tender_round, "issued_on": today.isoformat(), "lots": [_lot_data(lot) for lot in lots]}
+
+
+@service("procurement.close_announcement")
+def close_announcement(call):
+    project = _project(call)
+    project.close_announcement()
+    _save(project)
+    return _today().isoformat()
+
+
+def _round_lots(project):
+    return {lot.number: lot for lot in project.lots.filter(state=LotState.OPEN, tender_round=project.tender_round)
+            .select_related("county")}
+
+
+def _fail(lot, reason):
+    lot.fail(reason)
+    _save(lot, "failure_reason")
+
+
+@service("procurement.open_bids")
+def open_bids(call):
+    """Count the valid bids per lot of this round; a lot with fewer than three fails (废标)."""
+    project = _project(call)
+    lots = _round_lots(project)
+    suppliers = set(Office.objects.filter(kind=OfficeKind.SOCIAL_ORG).values_list("code", flat=True))
+    bidders = {number: set() for number in lots}
+    for row in call.params.get("bids") or []:
+        lot = lots.get(row.get("lot_number"))
+        price = _decimal_or_none(row.get("price"))
+        # Not a bid at all: another lot, an unknown organisation, or a price over the lot's budget (87号令 63).
+        if lot is None or row.get("social_org") not in suppliers or price is None or price > lot.budget:
+            continue
+        bidders[lot.number].add(row["social_org"])
+    valid, failed = [], []
+    for number, lot in sorted(lots.items()):
+        lot.bidder_count = len(bidders[number])
+        lot.save(update_fields=["bidder_count"])
+        if lot.bidder_count < MIN_BIDDERS:
+            _fail(lot, _("有效投标人不足 %(n)s 家") % {"n": MIN_BIDDERS})
+            failed.append(number)
+        else:
+            valid.append(number)
+    if valid:
+        project.start_evaluation(_today())
+    else:
+        project.fail()
+    _save(project, "bids_opened_on")
+    return {"opened_on": _today().isoformat(), "valid_lots": valid, "failed_lots": failed}
+
+
+def _decimal_or_none(value):
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except InvalidOperation:
+        return None
+
+
+@service("procurement.record_evaluation")
+def record_evaluation(call):
+    """Keep the committee's ranking per lot; rank one is the recommended winner, no rank one fails the lot."""
+    project = _project(call)
+    lots = _round_lots(project)
+    rows_by_lot = {}
+    for row in call.params.get("ranking") or []:
+        if row.get("lot_number") in lots:
+            rows_by_lot.setdefault(row["lot_number"], []).append({
+                "rank": row.get("rank"), "social_org": row.get("social_org"),
+                "price": _money(row.get("price") or 0), "score": str(row.get("score") or "")})
+    names = dict(Office.objects.filter(kind=OfficeKind.SOCIAL_ORG).values_list("code", "name"))
+    winners, failed = [], []
+    for number, lot in sorted(lots.items()):
+        ranking = sorted(rows_by_lot.get(number, []), key=lambda r: r["rank"] or 0)
+        lot.ranking = ranking
+        lot.save(update_fields=["ranking"])
+        first = next((r for r in ranking if r["rank"] == 1 and r["social_org"] in names), None)
+        if first is None:
+            _fail(lot, _("评标委员会未推荐中标候选人"))
+            failed.append(number)
+            continue
+        winners.append({"lot": lot.pk, "lot_number": number, "county": lot.county.code,
+                        "county_name": lot.county.name, "social_org": first["social_org"],
+                        "social_org_name": names[first["social_org"]], "amount": first["price"]})
+    if not winners:
+        project.fail()
+        _save(project)
+    return {"reported_on": _today().isoformat(), "winners": winners, "failed_lots": failed}
+
+
+@service("procurement.award")
+def award(call):
+    """The winners are decided: confirmed by the purchaser, or rank one deemed the winner (实施条例 43)."""
+    project = _project(call)
+    deemed = bool(call.params.get("deemed"))
+    offices = {o.code: o for o in Office.objects.filter(kind=OfficeKind.SOCIAL_ORG)}
+    for winner in call.params["winners"]:
+        lot = Lot.objects.get(pk=winner["lot"], project=project)
+        lot.award(offices[winner["social_org"]], Decimal(winner["amount"]), deemed)
+        _save(lot, "winner", "awarded_amount", "winner_deemed")
+    project.award()
+    _save(project)
+    return {"confirmed_on": _today().isoformat(), "deemed": deemed}
+
+
+def _award_payload(lot):
+    return {"lot": lot.pk, "social_org": lot.winner.code, "amount": _money(lot.awarded_amount),
+            "award_notice_on": lot.award_notice_on.isoformat()}
+
+
+def _correlation(lot):
+    return {"county": lot.county.code, "year": lot.project.year}
+
+
+@service("procurement.issue_notices")
+def issue_notices(call):
+    """Award notices issued today: each county of this round hears of its winner; the challenge window opens."""
+    project = _project(call)
+    today = _today()
+    lots = project.lots.filter(state=LotState.AWARDED, tender_round=project.tender_round).select_related(
+        "county", "winner", "project")
+    for lot in lots:
+        lot.issue_notice(today)
+        _save(lot, "award_notice_on")
+        api.send_message(AWARD_MESSAGE, _correlation(lot), _award_payload(lot), actor=call.actor)
+    announcement_ends = workcalendar.add_workdays(today, ANNOUNCEMENT_WORKDAYS)
+    closes = workcalendar.add_workdays(announcement_ends, CHALLENGE_WORKDAYS)
+    project.challenge_window_closes_at = closes.at
+    project.save(update_fields=["challenge_window_closes_at"])
+    return {"published_on": today.isoformat(), "announcement_ends": str(announcement_ends),
+            "window_closes_at": str(closes)}
+
+
+def conclude_when_settled(project):
+    """Conclude once the last round's challenge window has closed and every challenge is answered."""
+    if (project.state == ProjectState.AWARDED and project.challenge_window_closes_at <= clock.now()
+            and not Challenge.objects.filter(lot__project=project, state=ChallengeState.FILED).exists()):
+        project.conclude()
+        _save(project)
+
+
+@service("procurement.close_challenge_window")
+def close_challenge_window(call):
+    """The round's challenge window closed: failed lots go to a re-tender, else the procurement may conclude."""
+    project = _project(call)
+    failed = list(project.lots.filter(state=LotState.FAILED).order_by("number").values_list("number", flat=True))
+    if failed:
+        project.fail()
+        _save(project)
+    else:
+        conclude_when_settled(project)
+    return {"failed_lots": failed}
+
+
+def _challenge(call):
+    challenge = Challenge.objects.select_related("lot__project", "lot__county", "lot__winner", "filed_by").filter(
+        pk=call.params.get("challenge"), lot__project__process_instance=call.instance).first()
+    if challenge is None:
+        raise NotFound(f"{call.element}: no challenge {call.params.get('challenge')!r} in this procurement")
+    return challenge
+
+
+@service("procurement.receive_challenge")
+def receive_challenge(call):
+    """What the purchaser needs to handle a challenge, with the lot's ranked bidders as possible winners."""
+    challenge = _challenge(call)
+    lot = challenge.lot
+    names = dict(Office.objects.filter(kind=OfficeKind.SOCIAL_ORG).values_list("code", "name"))
+    return {
+        "challenge": challenge.pk, "lot": lot.pk, "lot_number": lot.number, "county": lot.county.code,
+        "county_name": lot.county.name, "filed_by": challenge.filed_by.code,
+        "filed_by_name": challenge.filed_by.name, "filed_on": challenge.filed_on.isoformat(),
+        "grounds": challenge.grounds, "winner": lot.winner.code, "amount": _money(lot.awarded_amount),
+        "candidates": [{"label": f"{r['rank']}. {names.get(r['social_org'], r['social_org'])}（{r['price']} 元）",
+                        "value": r["social_org"]} for r in lot.ranking],
+    }
+
+
+@service("procurement.assess_challenge")
+def assess_challenge(call):
+    """The purchaser judged whether the challenge may change the result; if so, signing stops (实施条例 54)."""
+    challenge = _challenge(call)
+    challenge.may_change_result = bool(call.params.get("may_change_result"))
+    challenge.save(update_fields=["may_change_result"])
+    lot = challenge.lot
+    if challenge.may_change_result and lot.state == LotState.AWARDED:
+        lot.suspend()
+        _save(lot)
+        reason = _("%(org)s 对第 %(n)s 标段中标结果提出质疑，可能影响中标结果，暂停签订合同") % {
+            "org": challenge.filed_by.name, "n": lot.number}
+        api.send_message(SUSPENDED_MESSAGE, _correlation(lot), {"reason": reason}, actor=call.actor)
+        return True
+    return False
+
+
+@service("procurement.answer_challenge")
+def answer_challenge(call):
+    """The answer is given; a suspended lot resumes signing, with another winner when the result changed."""
+    challenge = _challenge(call)
+    lot = challenge.lot
+    today = _today()
+    # The answer form offers the lot's ranked bidders only; naming the current winner changes nothing.
+    row = next((r for r in lot.ranking if r["social_org"] == call.params.get("new_winner")), None)
+    changed = (bool(call.params.get("result_changed")) and lot.state == LotState.SUSPENDED and row is not None
+               and row["social_org"] != lot.winner.code)
+    challenge.give_answer(call.params.get("answer") or "", today, changed)
+    _save(challenge, "answer", "answered_on", "result_changed")
+    if lot.state == LotState.SUSPENDED:
+        if changed:
+            lot.resume(Office.objects.get(code=row["social_org"]), Decimal(row["price"]), today)
+        else:
+            lot.resume(lot.winner, lot.awarded_amount, lot.award_notice_on)
+        _save(lot, "winner", "awarded_amount", "award_notice_on")
+        api.send_message(RESUMED_MESSAGE, _correlation(lot), _award_payload(lot), actor=call.actor)
+    conclude_when_settled(lot.project)
+    return {"answered_on": today.isoformat(), "result_changed": changed}

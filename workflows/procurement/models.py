@@ -1,17 +1,87 @@
+"""Records of the provincial procurement: the project, its lots (标段) and the challenges (质疑) against an award.
+
+Each record's state changes only through its django-fsm transitions, so the audit trail has every
+change; the handlers in handlers.py drive them from the provincial_procurement process.
+"""
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+
+class ProjectState(models.TextChoices):
+    DRAFT = "draft", _("拟定中")
+    INTENTION_PUBLISHED = "intention_published", _("采购意向已公开")
+    GUIDANCE = "guidance", _("财政指导已完成")
+    TENDERING = "tendering", _("招标公告中")
+    BID_OPENING = "bid_opening", _("待开标")
+    EVALUATING = "evaluating", _("评标中")
+    AWARDED = "awarded", _("已确定中标人")
+    FAILED = "failed", _("废标待重新招标")
+    CONCLUDED = "concluded", _("采购完成")
 
 
 class ProcurementProject(models.Model):
-    """One provincial procurement of a year, divided into lots."""
+    """One provincial procurement of a year, divided into lots; a failed tender is tendered again (round)."""
 
     year = models.PositiveIntegerField()
     code = models.CharField(max_length=64, unique=True)
     title = models.CharField(max_length=300)
+    state = FSMField(default=ProjectState.DRAFT, choices=ProjectState.choices, protected=False)
+    intention_published_on = models.DateField(null=True, blank=True)
+    tender_round = models.PositiveIntegerField(default=0, help_text="1 for the first tender, more after a failure")
+    tender_issued_on = models.DateField(null=True, blank=True, help_text="tender documents of this round issued")
+    bids_opened_on = models.DateField(null=True, blank=True)
+    challenge_window_closes_at = models.DateTimeField(null=True, blank=True)
     process_instance = models.ForeignKey("engine.ProcessInstance", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="+")
+                                         related_name="+")
 
     def __str__(self):
         return self.title
+
+    @transition(field=state, source=ProjectState.DRAFT, target=ProjectState.INTENTION_PUBLISHED)
+    def publish_intention(self, on):
+        self.intention_published_on = on
+
+    @transition(field=state, source=ProjectState.INTENTION_PUBLISHED, target=ProjectState.GUIDANCE)
+    def receive_guidance(self):
+        pass
+
+    @transition(field=state, source=ProjectState.GUIDANCE, target=ProjectState.TENDERING)
+    def announce(self, on):
+        self.tender_round, self.tender_issued_on = 1, on
+
+    @transition(field=state, source=ProjectState.FAILED, target=ProjectState.TENDERING)
+    def retender(self, on):
+        self.tender_round, self.tender_issued_on = self.tender_round + 1, on
+
+    @transition(field=state, source=ProjectState.TENDERING, target=ProjectState.BID_OPENING)
+    def close_announcement(self):
+        pass
+
+    @transition(field=state, source=ProjectState.BID_OPENING, target=ProjectState.EVALUATING)
+    def start_evaluation(self, on):
+        self.bids_opened_on = on
+
+    @transition(field=state, source=ProjectState.EVALUATING, target=ProjectState.AWARDED)
+    def award(self):
+        pass
+
+    @transition(field=state, source=[ProjectState.BID_OPENING, ProjectState.EVALUATING, ProjectState.AWARDED],
+                target=ProjectState.FAILED)
+    def fail(self):
+        """Some lot had too few bidders or no qualified bid: it is tendered again."""
+
+    @transition(field=state, source=ProjectState.AWARDED, target=ProjectState.CONCLUDED)
+    def conclude(self):
+        pass
+
+
+class LotState(models.TextChoices):
+    OPEN = "open", _("招标中")
+    AWARDED = "awarded", _("已中标")
+    SUSPENDED = "suspended", _("暂停签订")
+    SIGNED = "signed", _("已签订协议")
+    FAILED = "failed", _("废标")
 
 
 class Lot(models.Model):
@@ -21,13 +91,84 @@ class Lot(models.Model):
     number = models.PositiveIntegerField()
     county = models.ForeignKey("workflows.Office", on_delete=models.PROTECT, related_name="+")
     budget = models.DecimalField(max_digits=14, decimal_places=2)
+    station_count = models.PositiveIntegerField(default=0)
+    state = FSMField(default=LotState.OPEN, choices=LotState.choices, protected=False)
+    tender_round = models.PositiveIntegerField(default=0, help_text="the round this lot was last tendered in")
+    bidder_count = models.PositiveIntegerField(default=0, help_text="valid bids at the last opening")
+    ranking = models.JSONField(default=list, blank=True,
+                               help_text="the evaluation committee's ranking: rank, social_org, price, score")
     winner = models.ForeignKey("workflows.Office", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="+")
     awarded_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    winner_deemed = models.BooleanField(default=False, help_text="rank one won because the purchaser did not "
+                                                                 "confirm in time")
     award_notice_on = models.DateField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "number"], name="unique_lot_number")]
 
     def __str__(self):
         return f"{self.project} / {self.number}"
+
+    @property
+    def process_instance(self):
+        return self.project.process_instance
+
+    @transition(field=state, source=LotState.OPEN, target=LotState.AWARDED)
+    def award(self, winner, amount, deemed):
+        self.winner, self.awarded_amount, self.winner_deemed = winner, amount, deemed
+
+    @transition(field=state, source=LotState.AWARDED, target=LotState.AWARDED)
+    def issue_notice(self, on):
+        self.award_notice_on = on
+
+    @transition(field=state, source=LotState.AWARDED, target=LotState.SUSPENDED)
+    def suspend(self):
+        """A challenge may change the result: signing waits for its answer (实施条例 54)."""
+
+    @transition(field=state, source=LotState.SUSPENDED, target=LotState.AWARDED)
+    def resume(self, winner, amount, notice_on):
+        self.winner, self.awarded_amount, self.award_notice_on = winner, amount, notice_on
+
+    @transition(field=state, source=LotState.AWARDED, target=LotState.SIGNED)
+    def sign(self):
+        pass
+
+    @transition(field=state, source=LotState.OPEN, target=LotState.FAILED)
+    def fail(self, reason):
+        self.failure_reason = reason
+
+    @transition(field=state, source=LotState.FAILED, target=LotState.OPEN)
+    def reopen(self):
+        self.failure_reason = ""
+
+
+class ChallengeState(models.TextChoices):
+    FILED = "filed", _("已提出")
+    ANSWERED = "answered", _("已答复")
+
+
+class Challenge(models.Model):
+    """A bidder's challenge (质疑) against the award of a lot, answered within 7 working days."""
+
+    lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="challenges")
+    filed_by = models.ForeignKey("workflows.Office", on_delete=models.PROTECT, related_name="+")
+    filed_on = models.DateField()
+    grounds = models.TextField()
+    state = FSMField(default=ChallengeState.FILED, choices=ChallengeState.choices, protected=False)
+    may_change_result = models.BooleanField(null=True, blank=True, help_text="decided by the purchaser on receipt")
+    answer = models.TextField(blank=True)
+    answered_on = models.DateField(null=True, blank=True)
+    result_changed = models.BooleanField(default=False)
+
+    def __str__(self):
+        return f"{self.lot} / {self.filed_by}"
+
+    @property
+    def process_instance(self):
+        return self.lot.project.process_instance
+
+    @transition(field=state, source=ChallengeState.FILED, target=ChallengeState.ANSWERED)
+    def give_answer(self, answer, on, result_changed):
+        self.answer, self.answered_on, self.result_changed = answer, on, result_changed

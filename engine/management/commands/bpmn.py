@@ -1,11 +1,13 @@
-"""python manage.py bpmn validate|deploy|list|start|tasks|complete|send|instances|fire-timers"""
+"""python manage.py bpmn validate|deploy|list|start|tasks|complete|send|instances|fire-timers|
+versions|diff|pin|unpin|migrate"""
 import argparse
 import json
 import sys
+from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from engine import api, clock
+from engine import api, clock, migration, versions
 from engine.bpmn.validation import validate
 from engine.deployment import deploy, deployed_sources, read_files
 from engine.errors import EngineError, InvalidDefinition, InvalidInput
@@ -27,6 +29,10 @@ def _json_arg(text, what):
 
 def _local(dt):
     return dt.astimezone(clock.CHINA).strftime("%Y-%m-%d %H:%M") if dt else "-"
+
+
+def _local_iso(text):
+    return _local(datetime.fromisoformat(text)) if text else "-"
 
 
 class Command(BaseCommand):
@@ -62,6 +68,23 @@ class Command(BaseCommand):
         p = sub.add_parser("instances", help="process instances")
         p.add_argument("--state")
         sub.add_parser("fire-timers", help="fire due timers now (what the dispatcher does)")
+        p = sub.add_parser("versions", help="a definition's versions and the instances on each")
+        p.add_argument("key")
+        p = sub.add_parser("diff", help="elements added, removed and changed between two versions")
+        p.add_argument("key")
+        p.add_argument("from_version", type=int)
+        p.add_argument("to_version", type=int)
+        p = sub.add_parser("pin", help="start new instances on this version instead of the latest")
+        p.add_argument("key")
+        p.add_argument("version", type=int)
+        p = sub.add_parser("unpin", help="start new instances on the latest version again")
+        p.add_argument("key")
+        p = sub.add_parser("migrate", help="move running instances to another version (only the safe ones)")
+        p.add_argument("key")
+        p.add_argument("--to", type=int, required=True, dest="to_version")
+        p.add_argument("--from", type=int, dest="from_version", help="only instances on this version")
+        p.add_argument("--instance", action="append", dest="instances", help="only this instance (repeatable)")
+        p.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
 
     def handle(self, *args, **options):
         self.as_json = options["json"]
@@ -199,3 +222,79 @@ class Command(BaseCommand):
         result = dispatch_due_timers()
         self.out(result) if self.as_json else self.stdout.write(
             f"advanced {result['instances']} instances, retried {result['messages']} messages")
+
+    def do_versions(self, options):
+        history = versions.version_history(options["key"])
+        if self.as_json:
+            self.out(history)
+            return
+        for v in history:
+            marks = " ".join(m for m, on in (("current", v["is_current"]), ("pinned", v["is_pinned"])) if on)
+            counts = ", ".join(f"{state} {n}" for state, n in v["instances"].items() if state != "total") or "none"
+            self.stdout.write(f"v{v['number']:<4} {_local(v['deployed_at'])}  {v['deployed_by']:<12} "
+                              f"{v['content_hash'][:12]}  instances: {counts}  {marks}  {v['note']}")
+
+    def do_diff(self, options):
+        diff = versions.compare_versions(options["key"], options["from_version"], options["to_version"])
+        if self.as_json:
+            self.out(diff)
+            return
+        for mark, entries in (("+", diff["added"]), ("-", diff["removed"])):
+            for e in entries:
+                self.stdout.write(f"{mark} {e['id']} ({e['type']}) {e['name']}")
+        for e in diff["changed"]:
+            self.stdout.write(f"~ {e['id']} ({e['type']}) {e['name']}")
+            for what, change in e["changes"].items():
+                self.stdout.write(f"    {what}: {change['from']} -> {change['to']}")
+        for kind, ids in diff["forms"].items():
+            if ids:
+                self.stdout.write(f"forms {kind}: {', '.join(ids)}")
+        if not (diff["added"] or diff["removed"] or diff["changed"] or any(diff["forms"].values())):
+            self.stdout.write("no differences")
+
+    def do_pin(self, options):
+        version = versions.pin_version(options["key"], options["version"])
+        self.out({"key": options["key"], "pinned": version.number}) if self.as_json else self.stdout.write(
+            f"new instances of {options['key']} start on version {version.number}")
+
+    def do_unpin(self, options):
+        versions.unpin_version(options["key"])
+        self.out({"key": options["key"], "pinned": None}) if self.as_json else self.stdout.write(
+            f"new instances of {options['key']} start on the latest version")
+
+    def do_migrate(self, options):
+        selection = {"from_number": options["from_version"], "instances": options["instances"]}
+        if options["dry_run"]:
+            plans = migration.preview_migration(options["key"], options["to_version"], **selection)
+            if self.as_json:
+                self.out(plans)
+                return
+            for plan in plans:
+                self._plan(plan)
+            if not plans:
+                self.stdout.write("no instances to migrate")
+            return
+        job = migration.create_migration_job(options["key"], options["to_version"], **selection)
+        migration.run_migration_job(job.pk)
+        status = migration.job_status(job.pk)
+        if self.as_json:
+            self.out(status)
+            return
+        for item in status["items"]:
+            reasons = "; ".join(r["message"] for r in item["reasons"])
+            self.stdout.write(f"{item['instance']}  {item['business_key']:<16} {item['state']}"
+                              + (f": {reasons}" if reasons else ""))
+        self.stdout.write(f"migrated {status['migrated']}, skipped {status['skipped']}, failed {status['failed']}")
+
+    def _plan(self, plan):
+        head = f"{plan['instance']}  {plan['business_key']:<16} v{plan['from_version']} -> v{plan['to_version']}"
+        if not plan["safe"]:
+            reasons = [r["message"] for r in plan["reasons"]] + ([plan["error"]] if plan["error"] else [])
+            self.stdout.write(f"{head}  refused: {'; '.join(reasons)}")
+            return
+        self.stdout.write(f"{head}  safe: kept {len(plan['kept'])}, reset {len(plan['reset'])}, "
+                          f"removed {len(plan['removed'])}, added {len(plan['added'])}")
+        for timer in plan["timers"]:
+            self.stdout.write(f"    timer {timer['element']}: {_local_iso(timer['from'])} -> {_local_iso(timer['to'])}")
+        for task in plan["tasks"]:
+            self.stdout.write(f"    task {task['element']} due: {_local_iso(task['from'])} -> {_local_iso(task['to'])}")

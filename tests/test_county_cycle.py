@@ -1,0 +1,252 @@
+"""The county annual cycle (bpmn/county_annual_cycle.bpmn) through the engine's API with the real diagram."""
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from engine import api, workcalendar
+from engine.errors import InvalidInput
+from engine.models import AuditEvent, HumanTask, Message, ProcessInstance, Timer
+from workflows.planning.launch import start_year
+from workflows.planning.models import AnnualPlan, ServiceAgreement
+from workflows.service.models import StationDeployment
+
+from .county_cycle_steps import (  # noqa: F401 - fixtures
+    GUIYANG_COUNTY, MONDAY, PLAN, PRODUCT_BPMN, YEAR, ZUNYI_COUNTY, award, complete, county_offices, lifecycle,
+    move_clock_to, open_tasks, plan_filed, publish_and_file, reload, send, sign, start_cycle,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_diagrams_validate():
+    out = StringIO()
+    call_command("bpmn", "validate", str(PRODUCT_BPMN / "county_annual_cycle.bpmn"),
+                 str(PRODUCT_BPMN / "performance_evaluation.bpmn"), stdout=out)
+    assert "valid: county_annual_cycle, performance_evaluation" in out.getvalue()
+
+
+def test_plan_is_written_returned_revised_and_filed(lifecycle, county_offices):
+    users = county_offices
+    instance = start_cycle()
+    plan = AnnualPlan.objects.get(county__code=GUIYANG_COUNTY, year=YEAR)
+    assert plan.state == "draft" and plan.station_count == 2 and plan.process_instance_id == instance.pk
+    write = open_tasks(instance)["write_plan"]
+    assert write.office == GUIYANG_COUNTY and write.form_id == "annual_plan"
+    assert write.due_at == workcalendar.add_workdays(MONDAY, 20).at  # 2 February 2026, 24:00
+    assert reload(instance).data["previous_evaluation"] is None
+
+    with pytest.raises(InvalidInput) as refused:
+        complete(instance, "write_plan", users[GUIYANG_COUNTY], {**PLAN, "budget_lines": [{"item": "薪酬"}]})
+    assert "budget_lines[0].amount" in refused.value.errors
+    with pytest.raises(InvalidInput) as refused:
+        complete(instance, "write_plan", users[GUIYANG_COUNTY], {**PLAN, "budget_lines": []})
+    assert refused.value.errors == {"budget_lines": "「预算明细」至少需要填写一行"}
+    complete(instance, "write_plan", users[GUIYANG_COUNTY], PLAN)
+    plan.refresh_from_db()
+    assert plan.state == "submitted" and plan.budget == Decimal("300000.00")
+    assert plan.budget_lines[0] == {"item": "驻站社工薪酬", "category": "personnel", "amount": "240000.00"}
+    review = open_tasks(instance)["review_plan"]
+    assert review.office == "5201", "the county's own prefecture reviews"
+    assert review.due_at == workcalendar.add_workdays(MONDAY, 10).at
+
+    with pytest.raises(InvalidInput) as refused:
+        complete(instance, "review_plan", users["5201"], {"decision": "return"})
+    assert refused.value.errors == {"comment": "「退回理由」为必填项"}
+    move_clock_to(MONDAY + timedelta(days=1))
+    complete(instance, "review_plan", users["5201"], {"decision": "return", "comment": "预算明细需细化到每站"})
+    plan.refresh_from_db()
+    assert plan.state == "returned" and plan.returns == 1 and plan.review_comment == "预算明细需细化到每站"
+    rewrite = open_tasks(instance)["write_plan"]
+    assert rewrite.id != write.id
+    assert rewrite.due_at == workcalendar.add_workdays(MONDAY + timedelta(days=1), 10).at, "10 working days to revise"
+
+    complete(instance, "write_plan", users[GUIYANG_COUNTY], {**PLAN, "budget": "320000.00"})
+    complete(instance, "review_plan", users["5201"], {"decision": "approve"})
+    filing = open_tasks(instance)["file_plan"]
+    assert filing.office == "gz"
+    with pytest.raises(InvalidInput):
+        complete(instance, "file_plan", users["gz"], {"decision": "approve"})  # the filing number is required
+    complete(instance, "file_plan", users["gz"], {"decision": "approve", "filing_number": "黔民备〔2026〕3号"})
+    plan.refresh_from_db()
+    assert plan.state == "filed" and plan.budget == Decimal("320000.00") and plan.filing_number == "黔民备〔2026〕3号"
+    instance = reload(instance)
+    assert instance.state == "waiting" and instance.current_elements == ["wait_award"]
+    states = list(AuditEvent.objects.filter(record_type="planning.AnnualPlan", record_id=str(plan.pk))
+                  .order_by("at", "id").values_list("to_state", flat=True))
+    assert states == ["submitted", "returned", "submitted", "filed"]
+    assert AuditEvent.objects.filter(record_type="planning.AnnualPlan", instance=instance).count() == 4
+
+
+def test_province_can_return_the_plan_too(lifecycle, county_offices):
+    users = county_offices
+    instance = start_cycle()
+    complete(instance, "write_plan", users[GUIYANG_COUNTY], PLAN)
+    complete(instance, "review_plan", users["5201"], {"decision": "approve"})
+    complete(instance, "file_plan", users["gz"], {"decision": "return", "comment": "绩效评价安排不具体"})
+    assert AnnualPlan.objects.get(year=YEAR).state == "returned"
+    assert set(open_tasks(instance)) == {"write_plan"}
+
+
+def test_award_is_correlated_on_county_and_year(lifecycle, county_offices, django_capture_on_commit_callbacks):
+    users = county_offices
+    instance = start_cycle()
+    plan_filed(instance, users)
+    award(django_capture_on_commit_callbacks, year=YEAR - 1)
+    award(django_capture_on_commit_callbacks, county=ZUNYI_COUNTY)
+    assert reload(instance).current_elements == ["wait_award"]
+    assert Message.objects.filter(state="pending").count() == 2
+    award(django_capture_on_commit_callbacks, social_org="org1", amount="298000.00", award_notice_on="2026-03-02")
+    instance = reload(instance)
+    agreement = ServiceAgreement.objects.get(county__code=GUIYANG_COUNTY, year=YEAR)
+    assert agreement.state == "awaiting_signature" and agreement.social_org.code == "org1"
+    assert agreement.amount == Decimal("298000.00") and agreement.award_notice_on.isoformat() == "2026-03-02"
+    assert instance.data["social_org"] == "org1" and instance.data["agreement"] == agreement.pk
+    signing = open_tasks(instance)["sign_agreement"]
+    assert signing.office == GUIYANG_COUNTY
+    # 30 days after 2 March is 1 April, a Wednesday.
+    assert signing.due_at == workcalendar.end_of_day("2026-04-01").at
+    assert Timer.objects.get(instance=instance, bpmn_id="signing_overdue").due_at == signing.due_at
+    assert Message.objects.filter(state="pending").count() == 2, "the other county's and year's awards wait"
+
+
+def test_a_challenge_suspends_signing_until_it_is_answered(lifecycle, county_offices,
+                                                            django_capture_on_commit_callbacks):
+    users = county_offices
+    instance = start_cycle()
+    plan_filed(instance, users)
+    award(django_capture_on_commit_callbacks)
+    first_signing = open_tasks(instance)["sign_agreement"]
+    send(django_capture_on_commit_callbacks, "signing_suspended", reason="第二名供应商提出质疑")
+    instance = reload(instance)
+    agreement = ServiceAgreement.objects.get(year=YEAR)
+    assert agreement.state == "suspended" and agreement.suspension_reason == "第二名供应商提出质疑"
+    assert HumanTask.objects.get(pk=first_signing.pk).state == "cancelled"
+    assert open_tasks(instance) == {} and instance.current_elements == ["wait_resumption"]
+    assert not Timer.objects.filter(instance=instance, bpmn_id="signing_overdue").exists()
+
+    # The answer changed the result: another organisation, a new award notice.
+    award(django_capture_on_commit_callbacks, name="signing_resumed", social_org="org2", amount="295000.00",
+          award_notice_on="2026-03-20")
+    agreement.refresh_from_db()
+    assert agreement.state == "awaiting_signature" and agreement.social_org.code == "org2"
+    assert agreement.amount == Decimal("295000.00")
+    instance = reload(instance)
+    assert instance.data["social_org"] == "org2"
+    signing = open_tasks(instance)["sign_agreement"]
+    assert signing.due_at == workcalendar.add_days("2026-03-20", 30).at  # 19 April is a Sunday: Monday 20 April
+    assert signing.due_at == workcalendar.end_of_day("2026-04-20").at
+    sign(instance, users)
+    agreement.refresh_from_db()
+    assert agreement.state == "signed" and agreement.signed_on.isoformat() == "2026-03-10"
+    transitions = list(AuditEvent.objects.filter(record_type="planning.ServiceAgreement")
+                       .order_by("at", "id").values_list("action", flat=True))
+    assert transitions == ["serviceagreement.suspend", "serviceagreement.resume", "serviceagreement.sign"]
+
+
+def test_a_challenge_sent_with_the_award_suspends_signing_at_once(lifecycle, county_offices,
+                                                                 django_capture_on_commit_callbacks):
+    instance = start_cycle()
+    plan_filed(instance, county_offices)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.send_message("procurement_award", {"county": GUIYANG_COUNTY, "year": YEAR},
+                         {"social_org": "org1", "amount": "298000.00", "award_notice_on": "2026-03-02", "lot": None})
+        api.send_message("signing_suspended", {"county": GUIYANG_COUNTY, "year": YEAR}, {"reason": "质疑"})
+    assert ServiceAgreement.objects.get(year=YEAR).state == "suspended"
+    assert reload(instance).current_elements == ["wait_resumption"]
+    assert not Message.objects.filter(state="pending").exists()
+
+
+def test_overdue_plan_escalates_to_the_countys_own_prefecture(lifecycle, county_offices):
+    guiyang = start_cycle()
+    zunyi = start_cycle(ZUNYI_COUNTY, stations=["520302-s1"])
+    due = open_tasks(guiyang)["write_plan"].due_at
+    assert move_clock_to(due - timedelta(minutes=1))["instances"] == 0
+    assert "supervise_plan_writing" not in open_tasks(guiyang)
+    move_clock_to(due + timedelta(seconds=1))
+    for instance, prefecture in ((guiyang, "5201"), (zunyi, "5203")):
+        tasks = open_tasks(instance)
+        assert tasks["supervise_plan_writing"].office == prefecture
+        assert "write_plan" in tasks, "the county still has to write its plan"
+    escalations = HumanTask.objects.filter(bpmn_id="supervise_plan_writing")
+    assert sorted(escalations.values_list("office", flat=True)) == ["5201", "5203"]
+    with pytest.raises(Exception, match="belongs to office 5203"):
+        complete(zunyi, "supervise_plan_writing", county_offices["5201"], {"supervision_measures": "电话督促"})
+    complete(zunyi, "supervise_plan_writing", county_offices["5203"], {"supervision_measures": "电话督促"})
+    assert "supervise_plan_writing" not in open_tasks(zunyi)
+
+
+def test_overdue_review_escalates_to_the_province(lifecycle, county_offices):
+    instance = start_cycle()
+    complete(instance, "write_plan", county_offices[GUIYANG_COUNTY], PLAN)
+    due = open_tasks(instance)["review_plan"].due_at
+    move_clock_to(due + timedelta(seconds=1))
+    assert open_tasks(instance)["supervise_plan_review"].office == "gz"
+
+
+def test_signing_publication_and_filing_deadlines(lifecycle, county_offices, django_capture_on_commit_callbacks):
+    users = county_offices
+    instance = start_cycle()
+    plan_filed(instance, users)
+    award(django_capture_on_commit_callbacks, award_notice_on="2026-03-02")
+    move_clock_to(workcalendar.end_of_day("2026-04-01").at + timedelta(seconds=1))
+    assert open_tasks(instance)["supervise_signing"].office == "5201"
+    sign(instance, users, signed_on="2026-04-02")  # a Thursday; Friday 3 April is a working day, then 清明 4-6 April
+    tasks = open_tasks(instance)
+    assert tasks["publish_agreement"].due_at == workcalendar.end_of_day("2026-04-07").at
+    move_clock_to(workcalendar.end_of_day("2026-04-07").at + timedelta(seconds=1))
+    assert open_tasks(instance)["supervise_publication"].office == "5201"
+    complete(instance, "publish_agreement", users[GUIYANG_COUNTY],
+             {"published_on": "2026-04-08", "publication": "中国贵州政府采购网"})
+    filing = open_tasks(instance)["file_agreement"]
+    assert filing.due_at == workcalendar.add_workdays("2026-04-02", 7).at
+    move_clock_to(filing.due_at + timedelta(seconds=1))
+    assert open_tasks(instance)["supervise_agreement_filing"].office == "5201"
+    assert ServiceAgreement.objects.get(year=YEAR).state == "published"
+
+
+def test_filed_agreement_starts_one_station_service_per_station(lifecycle, county_offices,
+                                                                  django_capture_on_commit_callbacks):
+    users = county_offices
+    instance = start_cycle()
+    plan_filed(instance, users)
+    award(django_capture_on_commit_callbacks)
+    sign(instance, users)
+    publish_and_file(instance, users)
+    agreement = ServiceAgreement.objects.get(year=YEAR)
+    assert agreement.state == "in_service" and agreement.filing_number == "财备-2026-08"
+    deployments = StationDeployment.objects.filter(agreement=agreement).order_by("station__code")
+    assert [d.station.code for d in deployments] == ["520102-s1", "520102-s2"]
+    children = ProcessInstance.objects.filter(parent=instance).order_by("business_key")
+    assert [c.business_key for c in children] == ["station-2026-520102-s1", "station-2026-520102-s2"]
+    assert [d.process_instance_id for d in deployments] == [c.pk for c in children]
+    assert {k: children[0].data[k] for k in ("county", "year", "station", "social_org", "agreement", "signed_on",
+                                              "term_start", "term_end")} == {
+        "county": GUIYANG_COUNTY, "year": YEAR, "station": "520102-s1", "social_org": "org1",
+        "agreement": agreement.pk, "signed_on": "2026-03-10", "term_start": "2026-04-01", "term_end": "2027-03-31"}
+    assert HumanTask.objects.filter(instance__in=children, state="open").count() == 2
+    assert reload(instance).current_elements == ["wait_services_finished"]
+
+    send(django_capture_on_commit_callbacks, "station_services_finished", county=ZUNYI_COUNTY)
+    assert reload(instance).current_elements == ["wait_services_finished"]
+    send(django_capture_on_commit_callbacks, "station_services_finished")
+    agreement.refresh_from_db()
+    assert agreement.state == "completed"
+    tasks = open_tasks(instance)
+    assert tasks["county_supervision"].office == GUIYANG_COUNTY
+    assert tasks["prefecture_supervision"].office == "5201"
+
+
+def test_start_year_starts_a_cycle_per_county_with_stations_once(lifecycle, county_offices):
+    started = start_year(YEAR, actor="system")
+    assert sorted(i.business_key for i in started) == ["county-2026-520102", "county-2026-520302"]
+    guiyang = next(i for i in started if i.business_key.endswith(GUIYANG_COUNTY))
+    assert reload(guiyang).data["stations"] == ["520102-s1", "520102-s2"]
+    assert start_year(YEAR) == []
+    out = StringIO()
+    call_command("startyear", str(YEAR + 1), stdout=out)
+    assert "2 county cycle(s) started for 2027" in out.getvalue()
+    with pytest.raises(ValueError, match="four-digit year"):
+        start_year(26)

@@ -1,0 +1,308 @@
+"""The provincial procurement with the real diagram: the tender with the clock moved, its minimum periods,
+the deemed winner, challenges suspending signing, a failed lot tendered again, and the award messages
+reaching county instances (a stand-in for the county cycle's signing phase)."""
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from engine import api, clock, workcalendar
+from engine.deployment import deploy, read_files
+from engine.errors import Conflict, InvalidInput
+from engine.models import HumanTask, Message, ProcessInstance
+from engine.tasks import dispatch_due_timers
+from workflows.models import Membership, Office, OfficeKind
+from workflows.planning.models import AnnualPlan, PlanState
+from workflows.procurement.challenges import file_challenge
+from workflows.procurement.launch import start_procurement
+from workflows.procurement.models import Challenge, Lot, LotState, ProcurementProject, ProjectState
+
+from .conftest import BPMN_DIR
+
+pytestmark = pytest.mark.django_db
+
+DIAGRAM = Path(__file__).resolve().parent.parent / "bpmn" / "provincial_procurement.bpmn"
+YEAR = 2027
+NANMING, HONGHUAGANG = "520102", "520302"
+MINUTE = timedelta(minutes=1)
+DOCUMENT = [{"id": "att-1", "name": "招标文件.pdf"}]
+
+
+def china(*args):
+    return datetime(*args, tzinfo=clock.CHINA)
+
+
+@pytest.fixture
+def world(offices, django_user_model):
+    """The test office tree plus three more organisations and an evaluation committee; both counties' plans filed."""
+    for code, name, kind in [("org2", "贵州同心社工中心", OfficeKind.SOCIAL_ORG),
+                             ("org3", "遵义启航社工服务社", OfficeKind.SOCIAL_ORG),
+                             ("org4", "黔南助人社工中心", OfficeKind.SOCIAL_ORG),
+                             ("eval1", "2027 年社工站项目评标委员会", OfficeKind.EVALUATOR)]:
+        office = Office.objects.create(code=code, name=name, kind=kind)
+        user = django_user_model.objects.create_user(code, password="pw")
+        Membership.objects.create(user=user, office=office, is_supervisor=True)
+        offices[code] = user
+    for county, budget, stations in [(NANMING, "600000.00", 2), (HONGHUAGANG, "300000.00", 1)]:
+        AnnualPlan.objects.create(county=Office.objects.get(code=county), year=YEAR, budget=budget,
+                                  station_count=stations, state=PlanState.FILED)
+    bpmn, forms = read_files([DIAGRAM])
+    deploy(bpmn, forms)
+    deploy_bpmn_standin()
+    counties = {code: api.start("county_award_standin", business_key=f"county-{YEAR}-{code}",
+                                data={"county": code, "year": YEAR}) for code in (NANMING, HONGHUAGANG)}
+    return offices, counties
+
+
+def deploy_bpmn_standin():
+    bpmn, forms = read_files([BPMN_DIR / "county_award_standin.bpmn"])
+    deploy(bpmn, forms)
+
+
+def at(when):
+    """Move the clock; fire what fell due (a timer fires once its moment has passed) and deliver messages."""
+    clock.set_time(when)
+    dispatch_due_timers()
+
+
+def task(instance, bpmn_id):
+    return HumanTask.objects.get(instance=instance, bpmn_id=bpmn_id, state__in=["open", "claimed"])
+
+
+def open_ids(instance):
+    return sorted(HumanTask.objects.filter(instance=instance, state__in=["open", "claimed"])
+                  .values_list("bpmn_id", flat=True))
+
+
+def complete(instance, bpmn_id, users, data):
+    row = task(instance, bpmn_id)
+    return api.complete_task(row.id, data, actor=users[row.office])
+
+
+def fresh(instance):
+    return ProcessInstance.objects.get(pk=instance.pk)
+
+
+def lot(county):
+    return Lot.objects.get(project__year=YEAR, county__code=county)
+
+
+def bid(lot_number, org, price):
+    return {"lot_number": lot_number, "social_org": org, "price": price}
+
+
+def rank(lot_number, position, org, price, score):
+    return {"lot_number": lot_number, "rank": position, "social_org": org, "price": price, "score": score}
+
+
+def through_guidance(instance, users):
+    """Intention published on 1 September 2026; the finance department returns the documents once."""
+    complete(instance, "publish_intention", users, {
+        "intention_url": "http://www.ccgp-guizhou.gov.cn/yx/2027-1", "planned_start": "2026-10-09",
+        "intention_summary": "全省社会工作服务站驻站服务，按县分标段"})
+    documents = {"evaluation_method": "comprehensive", "qualification": "依法登记的社会工作服务机构",
+                 "min_social_workers": 2, "tender_documents": DOCUMENT}
+    complete(instance, "prepare_documents", users, documents)
+    with pytest.raises(InvalidInput) as err:
+        complete(instance, "give_guidance", users, {"decision": "return"})
+    assert "comment" in err.value.errors
+    complete(instance, "give_guidance", users, {"decision": "return", "comment": "补充驻站社工资质要求"})
+    complete(instance, "prepare_documents", users, documents)
+    complete(instance, "give_guidance", users, {"decision": "approve", "guidance": "同意采用公开招标"})
+
+
+def tender(instance, users, published, opened, bids):
+    """Publish the tender at `published`, open the bids at `opened` (20 days later at least)."""
+    at(published)
+    complete(instance, "publish_tender", users, {"announcement_url": "http://www.ccgp-guizhou.gov.cn/zb/2027-1"})
+    at(opened)
+    assert "open_bids" in open_ids(instance)
+    complete(instance, "open_bids", users, {"bids": bids, "evaluator": "eval1",
+                                             "opening_record": [{"id": "att-2", "name": "开标记录.pdf"}]})
+
+
+def first_round(instance, users):
+    """Lot 1 (南明区) gets three valid bids; lot 2 (红花岗区) only two valid ones: org4 bids over budget."""
+    at(china(2026, 9, 1, 9))
+    through_guidance(instance, users)
+    tender(instance, users, china(2026, 10, 9, 9), china(2026, 10, 30, 10), [
+        bid(1, "org1", "580000.00"), bid(1, "org2", "560000.00"), bid(1, "org3", "590000.00"),
+        bid(2, "org1", "290000.00"), bid(2, "org2", "280000.00"), bid(2, "org4", "300000.01")])
+    complete(instance, "evaluate_bids", users, {"ranking": [
+        rank(1, 1, "org1", "580000.00", "92.50"), rank(1, 2, "org2", "560000.00", "90.00"),
+        rank(1, 3, "org3", "590000.00", "85.00")], "evaluation_report": [{"id": "att-3", "name": "评标报告.pdf"}]})
+
+
+def test_the_whole_tender_with_a_failed_lot_tendered_again(world):
+    users, counties = world
+    instance = start_procurement(YEAR, actor=users["gz"])
+    project = ProcurementProject.objects.get(year=YEAR)
+    assert project.process_instance_id == instance.pk and project.state == ProjectState.DRAFT
+    assert [(lt.number, lt.county.code, str(lt.budget)) for lt in project.lots.order_by("number")] == [
+        (1, NANMING, "600000.00"), (2, HONGHUAGANG, "300000.00")]
+    with pytest.raises(Conflict):
+        start_procurement(YEAR, actor=users["gz"])
+
+    first_round(instance, users)
+    assert lot(HONGHUAGANG).state == LotState.FAILED and lot(HONGHUAGANG).bidder_count == 2
+    assert lot(NANMING).bidder_count == 3
+    assert task(instance, "confirm_winners").office == "gz"
+    complete(instance, "confirm_winners", users, {"confirmed": True})
+    assert lot(NANMING).state == LotState.AWARDED and lot(NANMING).winner.code == "org1"
+    complete(instance, "publish_award", users, {"award_url": "http://www.ccgp-guizhou.gov.cn/zbgg/2027-1",
+                                                "award_notices": DOCUMENT})
+    dispatch_due_timers()
+    award = fresh(counties[NANMING]).data["award"]
+    assert award == {"county": NANMING, "year": YEAR, "lot": lot(NANMING).pk, "social_org": "org1",
+                     "amount": "580000.00", "award_notice_on": clock.today_in_china().isoformat()}
+    assert "award" not in fresh(counties[HONGHUAGANG]).data
+
+    # Announcement 1 working day, then 7 for challenges: the window closes, lot 2 is tendered again.
+    closes = workcalendar.add_workdays(workcalendar.add_workdays(clock.today_in_china(), 1), 7).at
+    at(closes)
+    assert "handle_failed_tender" not in open_ids(instance)
+    at(closes + MINUTE)
+    assert ProcurementProject.objects.get(pk=project.pk).state == ProjectState.FAILED
+    complete(instance, "handle_failed_tender", users, {"failure_url": "http://www.ccgp-guizhou.gov.cn/fb/2027-2",
+                                                       "failure_analysis": "有效投标人不足三家，放宽业绩要求"})
+    republished = clock.now()
+    at(republished + timedelta(hours=1))
+    complete(instance, "publish_tender", users, {"announcement_url": "http://www.ccgp-guizhou.gov.cn/zb/2027-2"})
+    project.refresh_from_db()
+    assert project.state == ProjectState.TENDERING and project.tender_round == 2
+    assert lot(HONGHUAGANG).state == LotState.OPEN and lot(NANMING).state == LotState.AWARDED
+    at(clock.now() + timedelta(days=21))
+    complete(instance, "open_bids", users, {"bids": [bid(2, "org2", "280000.00"), bid(2, "org3", "285000.00"),
+                                                     bid(2, "org4", "299000.00")],
+                                            "evaluator": "eval1", "opening_record": DOCUMENT})
+    complete(instance, "evaluate_bids", users, {"ranking": [rank(2, 1, "org3", "285000.00", "88.00"),
+                                                            rank(2, 2, "org2", "280000.00", "86.00")],
+                                                "evaluation_report": DOCUMENT})
+    complete(instance, "confirm_winners", users, {"confirmed": True})
+    complete(instance, "publish_award", users, {"award_url": "http://www.ccgp-guizhou.gov.cn/zbgg/2027-2",
+                                                "award_notices": DOCUMENT})
+    dispatch_due_timers()
+    assert fresh(counties[HONGHUAGANG]).data["award"]["social_org"] == "org3"
+    at(ProcurementProject.objects.get(pk=project.pk).challenge_window_closes_at + MINUTE)
+    assert ProcurementProject.objects.get(pk=project.pk).state == ProjectState.CONCLUDED
+    assert fresh(instance).state == "completed"
+
+
+def test_the_30_day_intention_and_20_day_bidding_minimums_are_refused_with_their_reason(world):
+    users, _counties = world
+    instance = start_procurement(YEAR, actor=users["gz"])
+    at(china(2026, 9, 1, 9))
+    through_guidance(instance, users)
+    at(china(2026, 10, 1, 23, 59))
+    with pytest.raises(InvalidInput) as err:
+        complete(instance, "publish_tender", users, {"announcement_url": "http://x/zb"})
+    assert "不得晚于采购活动开始前30日" in str(err.value) and "2026-10-02" in str(err.value)
+    at(china(2026, 10, 9, 9))
+    complete(instance, "publish_tender", users, {"announcement_url": "http://x/zb"})
+    # The 5-working-day announcement period ends first; the bidding period runs 20 days from 9 October.
+    at(china(2026, 10, 29, 23, 59))
+    with pytest.raises(InvalidInput) as err:
+        complete(instance, "open_bids", users, {"bids": [bid(1, "org1", "1.00")], "evaluator": "eval1",
+                                                 "opening_record": DOCUMENT})
+    assert "不得少于20日" in str(err.value) and "2026-10-30" in str(err.value)
+    assert ProcurementProject.objects.get(year=YEAR).state == ProjectState.BID_OPENING
+    at(china(2026, 10, 30, 0, 0))
+    complete(instance, "open_bids", users, {"bids": [bid(1, "org1", "1.00")], "evaluator": "eval1",
+                                             "opening_record": DOCUMENT})
+    # Too few bidders everywhere: the whole tender failed and goes to a re-tender.
+    assert open_ids(instance) == ["handle_failed_tender"]
+    assert ProcurementProject.objects.get(year=YEAR).state == ProjectState.FAILED
+
+
+def test_a_late_evaluation_is_escalated_and_rank_one_is_deemed_the_winner_when_the_purchaser_is_silent(world):
+    users, counties = world
+    instance = start_procurement(YEAR, actor=users["gz"])
+    at(china(2026, 9, 1, 9))
+    through_guidance(instance, users)
+    tender(instance, users, china(2026, 10, 9, 9), china(2026, 10, 30, 10), [
+        bid(1, "org1", "580000.00"), bid(1, "org2", "560000.00"), bid(1, "org3", "590000.00")])
+    evaluation_due = task(instance, "evaluate_bids").due_at
+    assert evaluation_due == workcalendar.add_workdays("2026-10-30", 2).at
+    at(evaluation_due + MINUTE)
+    assert task(instance, "remind_evaluation").office == "gz"
+    complete(instance, "evaluate_bids", users, {"ranking": [rank(1, 1, "org2", "560000.00", "91.00"),
+                                                            rank(1, 2, "org1", "580000.00", "89.00")],
+                                                "evaluation_report": DOCUMENT})
+    confirm_due = task(instance, "confirm_winners").due_at
+    assert confirm_due == workcalendar.add_workdays(clock.today_in_china(), 5).at
+    at(confirm_due)
+    assert lot(NANMING).state == LotState.OPEN
+    at(confirm_due + MINUTE)
+    assert "confirm_winners" not in open_ids(instance)
+    deemed = lot(NANMING)
+    assert deemed.state == LotState.AWARDED and deemed.winner.code == "org2" and deemed.winner_deemed
+    # The award notice is due 2 working days later; missed, the finance department is asked to push it.
+    award_due = task(instance, "publish_award").due_at
+    at(award_due + MINUTE)
+    assert task(instance, "remind_award_notice").office == "gz-fin"
+    complete(instance, "remind_award_notice", users, {"measures": "电话督促当日发布"})
+    complete(instance, "publish_award", users, {"award_url": "http://x/zbgg", "award_notices": DOCUMENT})
+    dispatch_due_timers()
+    assert fresh(counties[NANMING]).data["award"]["social_org"] == "org2"
+
+
+def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_until_answered(world):
+    users, counties = world
+    instance = start_procurement(YEAR, actor=users["gz"])
+    first_round(instance, users)
+    complete(instance, "confirm_winners", users, {"confirmed": True})
+    with pytest.raises(InvalidInput, match="尚未公告中标结果"):
+        file_challenge(lot(NANMING).pk, "org2", "评分有误")
+    complete(instance, "publish_award", users, {"award_url": "http://x/zbgg", "award_notices": DOCUMENT})
+    dispatch_due_timers()
+    with pytest.raises(InvalidInput, match="不是登记的承接社会组织"):
+        file_challenge(lot(NANMING).pk, "eval1", "评分有误")
+
+    at(clock.now() + timedelta(days=1))
+    challenge = file_challenge(lot(NANMING).pk, "org2", "第一名的业绩证明不实", actor=users["org2"])
+    dispatch_due_timers()
+    assessment = task(instance, "assess_challenge")
+    assert assessment.office == "gz"
+    assert assessment.due_at == workcalendar.add_workdays(challenge.filed_on, 7).at
+    complete(instance, "assess_challenge", users, {"may_change_result": True, "assessment": "涉及评分，暂停签约"})
+    dispatch_due_timers()
+    assert lot(NANMING).state == LotState.SUSPENDED
+    assert "第 1 标段" in fresh(counties[NANMING]).data["suspension"]["reason"]
+
+    # Not answered in 7 working days: the finance department is asked to push it.
+    at(workcalendar.add_workdays(challenge.filed_on, 7).at + MINUTE)
+    assert task(instance, "remind_challenge_answer").office == "gz-fin"
+    complete(instance, "answer_challenge", users, {"answer": "经复核，第一名业绩不实，中标结果改为第二名",
+                                                   "result_changed": True, "new_winner": "org2"})
+    dispatch_due_timers()
+    challenge.refresh_from_db()
+    assert challenge.state == "answered" and challenge.result_changed and challenge.may_change_result
+    changed = lot(NANMING)
+    assert changed.state == LotState.AWARDED and changed.winner.code == "org2"
+    county = fresh(counties[NANMING])
+    assert county.state == "completed"
+    assert county.data["award"] == {"county": NANMING, "year": YEAR, "lot": changed.pk, "social_org": "org2",
+                                    "amount": "560000.00", "award_notice_on": clock.today_in_china().isoformat()}
+    # The challenger acknowledges the answer in its own inbox.
+    assert task(instance, "acknowledge_answer").office == "org2"
+    # The other lot was never suspended: nothing went to its county.
+    assert not Message.objects.filter(name="signing_suspended", correlation__county=HONGHUAGANG).exists()
+
+
+def test_a_challenge_after_the_window_is_refused(world):
+    users, _counties = world
+    instance = start_procurement(YEAR, actor=users["gz"])
+    first_round(instance, users)
+    complete(instance, "confirm_winners", users, {"confirmed": True})
+    complete(instance, "publish_award", users, {"award_url": "http://x/zbgg", "award_notices": DOCUMENT})
+    at(ProcurementProject.objects.get(year=YEAR).challenge_window_closes_at + MINUTE)
+    with pytest.raises(InvalidInput, match="质疑期已于 .* 届满"):
+        file_challenge(lot(NANMING).pk, "org2", "评分有误")
+    assert not Challenge.objects.exists()
+
+
+def test_procurement_needs_filed_plans(offices):
+    AnnualPlan.objects.create(county=Office.objects.get(code=NANMING), year=YEAR, budget="1.00",
+                              state=PlanState.SUBMITTED)
+    with pytest.raises(InvalidInput, match="没有已备案的年度实施计划"):
+        start_procurement(YEAR)

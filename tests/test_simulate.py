@@ -1,0 +1,48 @@
+"""`manage.py simulate`: a small year of the real lifecycle (bpmn/) played through the engine."""
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from engine.models import HumanTask, ProcessInstance
+from workflows.planning.models import AnnualPlan
+
+pytestmark = pytest.mark.django_db
+
+STATUTORY_STEPS = ["编制年度实施计划", "审核年度实施计划", "年度计划备案", "签订服务协议", "公告服务协议", "服务协议备案",
+                   "评标并提交评标报告", "采购人确定中标人", "发布中标公告、发出中标通知书", "安排社工到岗", "提交报告",
+                   "省级绩效评价"]
+
+
+def simulate(*args):
+    out = StringIO()
+    call_command("simulate", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def small_year(settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return simulate("--year", "2026", "--stations", "2", "--seed", "4")
+
+
+def test_a_small_year_completes_every_instance_and_reports_the_statutory_steps(small_year):
+    counts = {key: ProcessInstance.objects.filter(version__definition__key=key).count()
+              for key in ("county_annual_cycle", "provincial_procurement", "station_service")}
+    assert counts["provincial_procurement"] == 1 and counts["station_service"] == 2
+    assert set(ProcessInstance.objects.values_list("state", flat=True)) == {"completed"}, small_year
+    assert AnnualPlan.objects.filter(year=2026, state="filed").count() == counts["county_annual_cycle"]
+    for step in STATUTORY_STEPS:
+        assert step in small_year, step
+    assert "met" in small_year and "result: ok" in small_year
+    assert "tasks completed in" in small_year
+    # Offices did the work themselves, through their own accounts.
+    done = HumanTask.objects.filter(state="completed")
+    assert done.exists() and all(task.completed_by == task.office for task in done)
+
+
+def test_the_same_year_again_is_refused_without_reset(small_year):
+    with pytest.raises(CommandError, match="already holds"):
+        simulate("--year", "2026", "--stations", "2")

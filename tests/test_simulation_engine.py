@@ -1,0 +1,94 @@
+"""The year simulator on small diagrams: review loops, due dates and their escalation, a minimum period,
+a message between processes, a timer; forms filled from their schemas; the report."""
+import json
+import random
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from engine import clock
+from engine.forms import validate_submission
+from engine.models import AuditEvent, HumanTask, ProcessInstance
+from workflows.sample_data import load_sample_data
+from workflows.simulation.actors import Actors, Behaviour
+from workflows.simulation.form_filler import FormFiller
+from workflows.simulation.report import build_report, render
+from workflows.simulation.runner import Simulation, Start
+
+from .conftest import BPMN_DIR
+
+pytestmark = pytest.mark.django_db
+
+BEGIN = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in China
+COUNTIES = ["520526", "522632", "520281", "522301"]
+
+
+@pytest.fixture
+def diagrams(deploy_bpmn):
+    load_sample_data("pw")
+    deploy_bpmn("sim_year.bpmn")
+
+
+def year(counties, behaviour, seed=7):
+    starts = []
+    for county in counties:
+        starts.append(Start(BEGIN, "sim_plan", f"plan-{county}", {"county": county, "revisions": 0}))
+        starts.append(Start(BEGIN + timedelta(days=1), "sim_tender", f"tender-{county}",
+                            {"county": county, "issued_on": "2026-03-03"}))
+    simulation = Simulation(starts, Actors(random.Random(seed), behaviour), until=BEGIN + timedelta(days=365))
+    return build_report(simulation.run())
+
+
+def test_every_instance_completes_with_deadlines_met_and_missed(diagrams):
+    report = year(COUNTIES, Behaviour(late=0.5, plan_returned=0.5, challenge=0.5))
+    assert report.ok, render(report)
+    assert {key: dict(states) for key, states in report.processes.items()} == {
+        "sim_plan": {"completed": 4}, "sim_tender": {"completed": 4}}
+    writing = report.step("write_plan")
+    assert writing.name == "编制年度计划"
+    assert writing.met and writing.missed, "with half the offices late, some plans are late and some not"
+    assert writing.open_overdue == writing.open_in_time == 0
+    # A late plan opened the prefecture's escalation task, and the prefecture dealt with it.
+    escalations = HumanTask.objects.filter(bpmn_id="supervise_writing")
+    assert escalations.count() >= 1 and {t.state for t in escalations} == {"completed"}
+    assert set(escalations.values_list("office", flat=True)) <= {"5205", "5226", "5202", "5223"}
+    # Some plans went back to the county once before being approved.
+    revisions = [i.data["revisions"] for i in ProcessInstance.objects.filter(version__definition__key="sim_plan")]
+    assert max(revisions) == 2 and min(revisions) == 1
+    text = render(report)
+    assert "编制年度计划" in text and "审核年度计划" in text and "result: ok" in text
+
+
+def test_offices_act_as_themselves_within_the_minimum_period_and_message_and_timer_follow(diagrams):
+    report = year(COUNTIES[:2], Behaviour(late=0.0, plan_returned=0.0))
+    assert report.ok, render(report)
+    opened = HumanTask.objects.filter(bpmn_id="open_bids")
+    # Not before 20 days after the tender documents went out (3 March): 23 March, China time.
+    earliest = datetime(2026, 3, 23, tzinfo=clock.CHINA)
+    assert all(t.completed_at >= earliest and t.completed_by == "gz-civil-affairs" for t in opened)
+    for task in HumanTask.objects.filter(bpmn_id="write_plan"):
+        assert task.completed_by == task.office == task.instance.data["county"]
+        assert task.completed_at <= task.due_at
+    plan = ProcessInstance.objects.get(business_key="plan-520526")
+    assert plan.data["award"]["county"] == "520526"
+    award_delivered = AuditEvent.objects.get(instance=plan, action="message.delivered").at
+    assert plan.ended_at - award_delivered >= timedelta(days=10), "the ten-day timer ran on the simulated clock"
+    assert plan.ended_at < BEGIN + timedelta(days=365)
+
+
+def test_an_office_without_an_account_is_reported(diagrams):
+    report = year(["999999"], Behaviour())
+    assert not report.ok
+    assert any("no account works in office '999999'" in message for _, _, message in report.errors)
+    assert "PROBLEMS" in render(report)
+
+
+@pytest.mark.parametrize("form", ["sim_plan.form", "plan.form", "review.form"])
+def test_filled_forms_pass_the_server_validation(form, db):
+    schema = json.loads((BPMN_DIR / "forms" / form).read_text())
+    for seed in range(20):
+        data = FormFiller(random.Random(seed), date(2026, 3, 2)).fill(schema, {"county": "520526"})
+        cleaned, errors = validate_submission(schema, data, context={"county": "520526"})
+        assert not errors, (seed, data)
+        assert "county" not in data, "read-only fields keep the task's value"
+    assert cleaned["budget"].as_tuple().exponent == -2 if "budget" in cleaned else True

@@ -1,0 +1,134 @@
+"""Who sees which instances and tasks, on a real office tree with instances started through the engine."""
+import pytest
+
+from engine import api
+from engine.models import HumanTask, ProcessInstance
+from workflows.models import Membership, Office, OfficeKind
+from workflows.visibility import can_see_instance, can_work_on, instances_visible_to, tasks_visible_to, visible_scope
+
+pytestmark = pytest.mark.django_db
+
+K = OfficeKind
+
+
+@pytest.fixture
+def users(db, django_user_model):
+    """Province, two prefectures with counties and stations, two social organisations, an evaluator."""
+    def office(code, kind, parent=None):
+        return Office.objects.create(code=code, name=code, kind=kind, parent=parent)
+
+    province = office("gz", K.PROVINCE_CIVIL_AFFAIRS)
+    office("gz-fin", K.PROVINCE_FINANCE)
+    guiyang = office("5201", K.PREFECTURE_BUREAU, province)
+    zunyi = office("5203", K.PREFECTURE_BUREAU, province)
+    nanming = office("520102", K.COUNTY_BUREAU, guiyang)
+    yunyan = office("520103", K.COUNTY_BUREAU, guiyang)
+    honghuagang = office("520302", K.COUNTY_BUREAU, zunyi)
+    office("s1", K.STATION, nanming)
+    office("s2", K.STATION, nanming)
+    office("s3", K.STATION, yunyan)
+    office("s4", K.STATION, honghuagang)
+    office("org1", K.SOCIAL_ORG)
+    office("org2", K.SOCIAL_ORG)
+    office("eval1", K.EVALUATOR)
+    users = {}
+    for each in Office.objects.all():
+        user = django_user_model.objects.create_user(each.code, password="pw")
+        Membership.objects.create(user=user, office=each)
+        users[each.code] = user
+    users["nobody"] = django_user_model.objects.create_user("nobody", password="pw")
+    users["admin"] = django_user_model.objects.create_superuser("admin", password="pw")
+    return users
+
+
+@pytest.fixture
+def instances(users, deploy_bpmn):
+    deploy_bpmn("office_work.bpmn")
+    return {
+        "nanming_s1": api.start("county_work", "a", {"county": "520102", "station": "s1", "social_org": "org1"}),
+        "honghuagang": api.start("county_work", "b", {"county": "520302", "social_org": "org2",
+                                                      "evaluator": "eval1"}),
+        "procurement": api.start("province_work", "c", {"year": 2026}),
+        "yunyan_s3": api.start("station_work", "d", {"county": "520103", "station": "s3"}),
+    }
+
+
+def visible(user, instances):
+    seen = set(instances_visible_to(user, ProcessInstance.objects.all()).values_list("pk", flat=True))
+    return {name for name, instance in instances.items() if instance.pk in seen}
+
+
+EXPECTED = {
+    "gz": {"nanming_s1", "honghuagang", "procurement", "yunyan_s3"},
+    "gz-fin": {"nanming_s1", "honghuagang", "procurement", "yunyan_s3"},
+    "admin": {"nanming_s1", "honghuagang", "procurement", "yunyan_s3"},
+    "5201": {"nanming_s1", "procurement", "yunyan_s3"},
+    "5203": {"honghuagang", "procurement"},
+    "520102": {"nanming_s1", "procurement"},
+    "520103": {"yunyan_s3", "procurement"},
+    "s1": {"nanming_s1"},
+    "s2": set(),
+    "s3": {"yunyan_s3"},
+    "org1": {"nanming_s1"},
+    "org2": {"honghuagang"},
+    "eval1": {"honghuagang"},
+    "nobody": set(),
+}
+
+
+@pytest.mark.parametrize("username", sorted(EXPECTED))
+def test_each_office_sees_its_own_part_of_the_tree(users, instances, username):
+    user = users[username]
+    assert visible(user, instances) == EXPECTED[username]
+    for name, instance in instances.items():
+        assert can_see_instance(user, instance) == (name in EXPECTED[username]), name
+
+
+def test_scope_names_the_offices_below_a_bureau(users):
+    assert visible_scope(users["gz"]).all
+    assert visible_scope(users["admin"]).all
+    prefecture = visible_scope(users["5201"])
+    assert not prefecture.all and prefecture.province_wide
+    assert prefecture.offices == {"5201", "520102", "520103", "s1", "s2", "s3"}
+    assert "s3" in prefecture and "s4" not in prefecture
+    county = visible_scope(users["520102"])
+    assert county.offices == {"520102", "s1", "s2"}
+    organisation = visible_scope(users["org1"])
+    assert organisation.offices == {"org1"} and not organisation.province_wide
+    assert not visible_scope(users["nobody"]).offices
+
+
+def test_anonymous_sees_nothing(instances):
+    from django.contrib.auth.models import AnonymousUser
+
+    anonymous = AnonymousUser()
+    assert not instances_visible_to(anonymous, ProcessInstance.objects.all()).exists()
+    assert not tasks_visible_to(anonymous, HumanTask.objects.all()).exists()
+    assert not can_see_instance(anonymous, instances["procurement"])
+
+
+def test_tasks_follow_their_instance_or_their_office(users, instances, deploy_bpmn):
+    # A task given explicitly to an office is visible to it even where its instance is not.
+    handed_over = api.start("province_work", "e", {"year": 2026, "offices": {"province_civil_affairs": "eval1"}})
+
+    def task_offices(username):
+        rows = tasks_visible_to(users[username], HumanTask.objects.all())
+        return sorted(rows.values_list("instance__business_key", "office"))
+
+    assert task_offices("gz") == [("a", "520102"), ("b", "520302"), ("c", "gz"), ("d", "s3"), ("e", "eval1")]
+    assert task_offices("520102") == [("a", "520102"), ("c", "gz"), ("e", "eval1")]
+    assert task_offices("s3") == [("d", "s3")]
+    assert task_offices("org1") == [("a", "520102")]
+    assert task_offices("eval1") == [("b", "520302"), ("e", "eval1")]
+    assert not can_see_instance(users["eval1"], handed_over)
+
+
+def test_only_members_of_the_task_office_work_on_an_open_task(users, instances):
+    task = HumanTask.objects.get(instance=instances["nanming_s1"])
+    assert can_work_on(users["520102"], task)
+    assert not can_work_on(users["5201"], task), "the prefecture sees the task but does not do the county's work"
+    assert not can_work_on(users["gz"], task)
+    assert not can_work_on(users["admin"], task)
+    api.complete_task(task.id, {}, actor=users["520102"])
+    task.refresh_from_db()
+    assert not can_work_on(users["520102"], task)

@@ -1,0 +1,227 @@
+"""The pages through Django's test client: inbox, task form, instances, dashboard, exports, permissions."""
+import json
+from datetime import datetime, timedelta
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+
+from engine import api, clock
+from engine.models import Attachment, HumanTask
+from workflows.models import Membership, Office
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 3, 2, 1, 0, tzinfo=clock.CHINA)  # a Monday
+
+
+def open_task(instance, bpmn_id):
+    return HumanTask.objects.get(instance=instance, bpmn_id=bpmn_id, state__in=["open", "claimed"])
+
+
+@pytest.fixture
+def review(deploy_bpmn, offices, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    clock.set_time(START)
+    deploy_bpmn("review.bpmn")
+    return api.start("review", "plan-2026-520102", {"county": "520102", "year": 2026, "revisions": 0},
+                     actor="tester")
+
+
+@pytest.fixture
+def other_county(deploy_bpmn, review):
+    return api.start("review", "plan-2026-520302", {"county": "520302", "year": 2026, "revisions": 0})
+
+
+def login(client, offices, username):
+    client.force_login(offices[username])
+    return client
+
+
+def escaped(text):
+    """Text as json_script writes it into a page."""
+    return json.dumps(text)[1:-1]
+
+
+def submit(client, task, data):
+    return client.post(f"/tasks/{task.pk}/submit/", json.dumps(data), content_type="application/json")
+
+
+def test_login_page_is_chinese_and_the_inbox_needs_login(client, offices):
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    page = client.get("/accounts/login/").content.decode()
+    assert "登录" in page and "用户名" in page
+    wrong = client.post("/accounts/login/", {"username": "520102", "password": "nope"})
+    assert "用户名或密码不正确" in wrong.content.decode()
+    response = client.post("/accounts/login/", {"username": "520102", "password": "pw"})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_language_switch_to_english_and_back(client, review, offices):
+    login(client, offices, "520102")
+    assert "我的待办" in client.get("/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = client.get("/").content.decode()
+    assert "My tasks" in page and "我的待办" not in page
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert "我的待办" in client.get("/").content.decode()
+
+
+def test_inbox_lists_the_office_tasks_with_county_due_date_and_workdays_left(client, review, other_county, offices):
+    page = login(client, offices, "520102").get("/").content.decode()
+    assert "编写年度计划" in page and "南明区民政局" in page
+    assert "plan-2026-520102" in page and "plan-2026-520302" not in page
+    assert "剩 5 个工作日" in page
+    # Five working days later the task is late, shown in red with the days it is late by.
+    clock.set_time(START + timedelta(days=8))
+    page = client.get("/?tab=overdue").content.decode()
+    assert "plan-2026-520102" in page and "due-late" in page and "逾期 1 个工作日" in page
+
+
+def test_inbox_filters_and_rejects_a_bad_year(client, review, offices):
+    login(client, offices, "520102")
+    assert "plan-2026-520102" in client.get("/?year=2026&process=review").content.decode()
+    assert "plan-2026-520102" not in client.get("/?year=2025").content.decode()
+    assert "plan-2026-520102" not in client.get("/?q=nothing-like-it").content.decode()
+    page = client.get("/?year=abc").content.decode()
+    assert "输入整数" in page  # Django's own message, in Chinese
+
+
+def test_claim_release_and_reassign_by_a_supervisor(client, review, offices):
+    task = open_task(review, "write_plan")
+    login(client, offices, "520102-b")
+    client.post(f"/tasks/{task.pk}/claim/")
+    task.refresh_from_db()
+    assert task.assignee == "520102-b"
+    assert "plan-2026-520102" in client.get("/?tab=claimed").content.decode()
+    # Only a supervisor sees the reassign form and may reassign.
+    assert 'name="assignee"' not in client.get(f"/tasks/{task.pk}/").content.decode()
+    response = client.post(f"/tasks/{task.pk}/reassign/", {"assignee": "520102"}, follow=True)
+    assert "操作未完成" in response.content.decode()
+    task.refresh_from_db()
+    assert task.assignee == "520102-b"
+    client.force_login(offices["520102"])
+    assert 'name="assignee"' in client.get(f"/tasks/{task.pk}/").content.decode()
+    client.post(f"/tasks/{task.pk}/reassign/", {"assignee": "520102"})
+    task.refresh_from_db()
+    assert task.assignee == "520102"
+    client.post(f"/tasks/{task.pk}/release/")
+    task.refresh_from_db()
+    assert task.state == "open"
+
+
+def test_task_page_shows_form_instructions_and_history(client, review, offices):
+    task = open_task(review, "write_plan")
+    page = login(client, offices, "520102").get(f"/tasks/{task.pk}/").content.decode()
+    assert "填写本县年度计划" in page
+    assert 'id="form-schema"' in page and escaped("预算金额(元)") in page
+    assert "启动流程" in page  # the audit trail
+
+
+def test_form_errors_come_back_per_field_and_a_valid_submit_moves_on(client, review, offices):
+    task = open_task(review, "write_plan")
+    login(client, offices, "520102")
+    response = submit(client, task, {"background": "", "budget": "12.345"})
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert set(errors) == {"background", "budget"} and "项目背景" in errors["background"]
+    task.refresh_from_db()
+    assert task.state == "open"
+    response = submit(client, task, {"background": "安置点", "budget": "120000.00"})
+    assert response.status_code == 200 and response.json()["next"] == "/"
+    # The prefecture now has the review; after it, its next task is offered.
+    client.force_login(offices["5201"])
+    review_task = open_task(review, "review_plan")
+    assert f"/tasks/{review_task.pk}/" in client.get("/").content.decode()
+    completed = client.get(f"/tasks/{task.pk}/").content.decode()
+    assert escaped("安置点") in completed  # the submitted data, read-only
+
+
+def test_another_county_cannot_see_or_work_on_the_task_or_instance(client, review, offices):
+    task = open_task(review, "write_plan")
+    login(client, offices, "520302")
+    assert client.get(f"/tasks/{task.pk}/").status_code == 404
+    assert client.get(f"/instances/{review.pk}/").status_code == 404
+    assert client.get(f"/instances/{review.pk}/diagram.bpmn").status_code == 404
+    assert submit(client, task, {"background": "x", "budget": "1"}).status_code == 404
+    assert client.post(f"/tasks/{task.pk}/claim/").status_code == 404
+    assert "plan-2026-520102" not in client.get("/instances/").content.decode()
+
+
+def test_attachments_upload_and_download_for_who_may_see_them(client, review, offices):
+    task = open_task(review, "write_plan")
+    login(client, offices, "520102")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    response = client.post(f"/tasks/{task.pk}/attachments/",
+                           {"file": SimpleUploadedFile("计划.txt", "年度计划".encode(), "text/plain")})
+    assert response.status_code == 200
+    attachment = Attachment.objects.get(pk=response.json()["id"])
+    assert attachment.size == len("年度计划".encode()) and len(attachment.sha256) == 64
+    download = client.get(f"/attachments/{attachment.pk}/")
+    assert b"".join(download.streaming_content) == "年度计划".encode()
+    client.force_login(offices["5201"])  # the prefecture sees its county's instance
+    assert client.get(f"/attachments/{attachment.pk}/").status_code == 200
+    client.force_login(offices["520302"])
+    assert client.get(f"/attachments/{attachment.pk}/").status_code == 404
+    assert client.post(f"/tasks/{task.pk}/attachments/",
+                       {"file": SimpleUploadedFile("x.txt", b"x")}).status_code == 404
+
+
+def test_instances_list_counts_filters_and_instance_page(client, review, other_county, offices):
+    login(client, offices, "gz")
+    page = client.get("/instances/").content.decode()
+    assert "plan-2026-520102" in page and "plan-2026-520302" in page
+    page = client.get("/instances/?prefecture=5201").content.decode()
+    assert "plan-2026-520102" in page and "plan-2026-520302" not in page
+    assert "plan-2026-520102" in client.get("/instances/?step=write_plan").content.decode()
+    assert "plan-2026-520102" not in client.get("/instances/?step=review_plan").content.decode()
+    assert "plan-2026-520102" not in client.get("/instances/?state=completed").content.decode()
+    page = client.get(f"/instances/{review.pk}/").content.decode()
+    assert "编写年度计划" in page and "diagram-marks" in page and '"current": ["write_plan"]' in page
+    assert client.get(f"/instances/{review.pk}/diagram.bpmn").content.startswith(b"<?xml")
+
+
+def test_suspend_resume_cancel_need_a_process_owner_and_a_reason(client, review, offices):
+    login(client, offices, "5201")
+    assert client.post(f"/instances/{review.pk}/suspend/", {"reason": "x"}).status_code == 403
+    Membership.objects.filter(user=offices["gz"]).update(is_process_owner=True)
+    client.force_login(offices["gz"])
+    client.post(f"/instances/{review.pk}/suspend/", {"reason": ""})
+    review.refresh_from_db()
+    assert review.state == "running"
+    client.post(f"/instances/{review.pk}/suspend/", {"reason": "核实预算"})
+    review.refresh_from_db()
+    assert review.state == "suspended"
+    assert "核实预算" in client.get(f"/instances/{review.pk}/").content.decode()
+    client.post(f"/instances/{review.pk}/resume/", {"reason": "已核实"})
+    review.refresh_from_db()
+    assert review.state == "running"
+
+
+def test_dashboard_for_province_and_prefecture_only(client, review, offices):
+    Office.objects.create(code="520102-s1", name="花果园社工站", kind="station", parent=Office.objects.get(code="520102"))
+    login(client, offices, "520102")
+    assert client.get("/dashboard/").status_code == 403
+    client.force_login(offices["5201"])
+    page = client.get("/dashboard/?year=2026").content.decode()
+    assert "贵阳市民政局" in page and "遵义市民政局" not in page and "phase-chart" in page
+    assert client.get("/dashboard/?prefecture=5203").status_code == 403
+    client.force_login(offices["gz"])
+    clock.set_time(START + timedelta(days=8))
+    page = client.get("/dashboard/?year=2026").content.decode()
+    assert "遵义市民政局" in page and "编写年度计划" in page and "heat-data" in page
+
+
+def test_exports_are_excel_workbooks_of_the_lists(client, review, offices):
+    clock.set_time(START + timedelta(days=8))
+    login(client, offices, "520102")
+    for url in ("/export/inbox.xlsx", "/export/instances.xlsx"):
+        response = client.get(url)
+        assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+        sheet = load_workbook(BytesIO(response.content)).active
+        assert "plan-2026-520102" in [c.value for c in sheet[2]], url
+    assert client.get("/export/overdue.xlsx").status_code == 403
+    client.force_login(offices["gz"])
+    sheet = load_workbook(BytesIO(client.get("/export/overdue.xlsx").content)).active
+    assert sheet[2][0].value == "编写年度计划"

@@ -1,0 +1,184 @@
+// The modeler page: a version's diagram in bpmn-js with the engine's properties, validation marked on
+// the diagram, drafts kept on the server until deployment, and deployment with a change note.
+import BpmnModeler from 'bpmn-js/lib/Modeler';
+import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
+import { is } from 'bpmn-js/lib/util/ModelUtil';
+
+import 'bpmn-js/dist/assets/diagram-js.css';
+import 'bpmn-js/dist/assets/bpmn-js.css';
+import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
+import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
+
+import spiffworkflow from './modeler/spiffworkflow.json';
+import EnginePropertiesProvider from './modeler/properties-provider';
+import fitDiagram from './modeler/fit';
+import { hasDrawing, withDrawing } from './modeler/layout';
+import ProblemMarkers from './modeler/problems';
+import { pageData, postJson } from './modeler/http';
+import { t } from './modeler/i18n';
+
+const page = pageData('modeler-page');
+const $ = (selector) => document.querySelector(selector);
+
+const modeler = new BpmnModeler({
+  container: '#modeler-canvas',
+  propertiesPanel: { parent: '#modeler-properties' },
+  additionalModules: [
+    BpmnPropertiesPanelModule,
+    BpmnPropertiesProviderModule,
+    { __init__: ['enginePropertiesProvider'], enginePropertiesProvider: ['type', EnginePropertiesProvider] },
+  ],
+  moddleExtensions: { spiffworkflow },
+  engineProperties: { roles: page.roles, services: page.services, forms: page.forms },
+});
+window.modeler = modeler; // for the browser tests and the console
+
+const problems = new ProblemMarkers(modeler, $('#problem-list'));
+let dirty = false;
+
+function status(text, kind = 'info') {
+  const box = $('#modeler-status');
+  box.textContent = text;
+  box.className = `modeler-status ${kind}`;
+}
+
+async function currentXml() {
+  const { xml } = await modeler.saveXML({ format: true });
+  return xml;
+}
+
+function formIdsInDiagram() {
+  const ids = new Set(page.forms);
+  modeler.get('elementRegistry').filter((e) => is(e, 'bpmn:UserTask')).forEach((task) => {
+    const ext = task.businessObject.get('extensionElements');
+    (ext ? ext.get('values') : []).filter((v) => is(v, 'spiffworkflow:Properties')).forEach((props) => {
+      props.get('properties').filter((p) => p.get('name') === 'formId' && p.get('value'))
+        .forEach((p) => ids.add(p.get('value')));
+    });
+  });
+  return [...ids].sort();
+}
+
+function renderFormLinks() {
+  const list = $('#modeler-forms');
+  list.replaceChildren(...formIdsInDiagram().map((formId) => {
+    const li = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = page.urls.formEditor.replace('FORM_ID', encodeURIComponent(formId));
+    link.textContent = formId + (page.forms.includes(formId) ? '' : ` ${t('（新）')}`);
+    link.addEventListener('click', async (event) => {
+      if (dirty && page.canDeploy) {
+        event.preventDefault();
+        await saveDraft();
+        window.location = link.href;
+      }
+    });
+    li.append(link);
+    return li;
+  }));
+}
+
+async function saveDraft() {
+  const { ok, data } = await postJson(page.urls.draft, { bpmn: await currentXml() });
+  if (ok) {
+    dirty = false;
+    $('#modeler-edited').hidden = false;
+    status(t('草稿已保存（尚未部署）。'), 'success');
+  } else {
+    status(data.error || t('保存失败。'), 'error');
+  }
+}
+
+async function validate() {
+  status(t('正在验证…'));
+  const { ok, data } = await postJson(page.urls.validate, { bpmn: await currentXml() });
+  if (!ok) {
+    status(data.error || t('验证失败。'), 'error');
+    return false;
+  }
+  problems.show(data.problems);
+  if (data.valid) {
+    status(t('验证通过，没有发现问题。'), 'success');
+  } else {
+    status(t('发现 %(count)s 个问题，已在图中标出。', { count: data.problems.length }), 'error');
+  }
+  return data.valid;
+}
+
+async function deploy(event) {
+  event.preventDefault();
+  const note = $('#deploy-note').value.trim();
+  status(t('正在部署…'));
+  const { status: code, data } = await postJson(page.urls.deploy, { bpmn: await currentXml(), note });
+  $('#deploy-dialog').close();
+  if (code === 200) {
+    dirty = false;
+    problems.clear();
+    const result = $('#modeler-deployed');
+    result.replaceChildren(...data.created.map((v) => {
+      const link = document.createElement('a');
+      link.href = v.history;
+      link.textContent = t('已部署 %(key)s 第 %(number)s 版，查看版本历史', { key: v.key, number: v.number });
+      return link;
+    }));
+    status(t('部署成功。'), 'success');
+  } else if (data.problems) {
+    problems.show(data.problems);
+    status(t('不能部署：发现 %(count)s 个问题，已在图中标出。', { count: data.problems.length }), 'error');
+  } else {
+    status(data.error || t('部署失败。'), 'error');
+  }
+}
+
+async function discard() {
+  if (!window.confirm(t('放弃本版本未部署的全部修改（含表单）？'))) return;
+  const { ok } = await postJson(page.urls.discard, {});
+  if (ok) window.location.reload();
+}
+
+async function open() {
+  try {
+    const { warnings } = await modeler.importXML(await withDrawing(page.xml));
+    if (!hasDrawing(page.xml)) {
+      status(t('该流程图没有图形信息，已自动排版（泳道未画出，可在属性中查看）；部署时一并保存排版。'));
+    }
+    if (warnings.length) {
+      const list = $('#modeler-warnings');
+      list.hidden = false;
+      list.querySelector('ul').replaceChildren(...warnings.map((w) => {
+        const li = document.createElement('li');
+        li.textContent = w.message;
+        return li;
+      }));
+    }
+    fitDiagram(modeler.get('canvas'));
+  } catch (err) {
+    status(t('无法打开流程图：%(error)s', { error: err.message }), 'error');
+    return;
+  }
+  renderFormLinks();
+  modeler.on('commandStack.changed', () => {
+    dirty = true;
+    renderFormLinks();
+  });
+  document.body.dataset.modelerReady = 'true';
+}
+
+$('#btn-validate').addEventListener('click', validate);
+$('#btn-download').addEventListener('click', async () => {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(new Blob([await currentXml()], { type: 'application/xml' }));
+  link.download = page.fileName;
+  link.click();
+});
+if (page.canDeploy) {
+  $('#btn-draft').addEventListener('click', saveDraft);
+  $('#btn-discard').addEventListener('click', discard);
+  $('#btn-deploy').addEventListener('click', () => $('#deploy-dialog').showModal());
+  $('#deploy-cancel').addEventListener('click', () => $('#deploy-dialog').close());
+  $('#deploy-form').addEventListener('submit', deploy);
+}
+window.addEventListener('beforeunload', (event) => {
+  if (dirty && page.canDeploy) event.preventDefault();
+});
+open();

@@ -1,0 +1,72 @@
+"""Template helpers shared by the pages."""
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from workflows.models import Office
+
+from ..permissions import dashboard_prefectures
+
+register = template.Library()
+
+
+@register.simple_tag
+def nav_links(request):
+    """The main menu's links after the inbox, each marked when it is the current page."""
+    links = [(reverse("webui:instances"), _("流程实例"))]
+    if dashboard_prefectures(request.user).exists():
+        links.append((reverse("webui:dashboard"), _("看板")))
+    return format_html_join("", '<a href="{}"{}>{}</a>', (
+        (url, mark_safe(' aria-current="page"') if request.path.startswith(url) else "", label)
+        for url, label in links))
+
+
+@register.simple_tag
+def user_offices(user):
+    return "、".join(Office.objects.filter(members__user=user).values_list("name", flat=True))
+
+
+@register.simple_tag
+def workdays_text(days, state):
+    """Working days left, in words: n left, due today, or late (by n working days)."""
+    if state == "late":
+        return _("逾期 %(n)d 个工作日") % {"n": -days} if days < 0 else _("已逾期")
+    if days > 0:
+        return _("剩 %(n)d 个工作日") % {"n": days}
+    if days == 0:
+        return _("今日到期")
+    return _("已逾期")
+
+
+EVENT_LABELS = {
+    "instance.started": gettext_lazy("启动流程"), "instance.mark_running": gettext_lazy("待人办理"),
+    "instance.mark_waiting": gettext_lazy("等待定时或消息"), "instance.complete": gettext_lazy("流程结束"),
+    "instance.fail": gettext_lazy("出错"), "instance.retry": gettext_lazy("重试"),
+    "instance.suspend": gettext_lazy("挂起"), "instance.resume": gettext_lazy("恢复"),
+    "instance.cancel": gettext_lazy("取消"), "task.claim": gettext_lazy("认领"),
+    "task.release": gettext_lazy("释放"), "task.reassign": gettext_lazy("转交"),
+    "task.created": gettext_lazy("生成任务"), "task.complete": gettext_lazy("办结"), "task.cancel": gettext_lazy("任务取消"),
+    "message.sent": gettext_lazy("发送消息"),
+}
+
+
+@register.simple_tag
+def event_text(event, task_names=None):
+    """An audit event in words: the action, and the task it concerns when known."""
+    label = str(EVENT_LABELS.get(event.action, event.action))
+    name = (task_names or {}).get(event.task_id) if event.task_id else None
+    if event.action == "task.reassign" and event.data.get("to"):
+        label = f"{label} → {event.data['to']}"
+    return f"{label}：{name}" if name else label
+
+
+TASK_STATE_LABELS = {"open": gettext_lazy("待认领"), "claimed": gettext_lazy("已认领"),
+                     "completed": gettext_lazy("已办结"), "cancelled": gettext_lazy("已取消")}
+
+
+@register.filter
+def task_state(state):
+    return TASK_STATE_LABELS.get(state, state)

@@ -1,0 +1,180 @@
+"""Dashboards for the province and each prefecture: station phases, deadline compliance, overdue work,
+and where instances wait on the diagram."""
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, F, Q
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from engine import clock
+from engine.models import DefinitionVersion, HumanTask, MessageSubscription, ProcessDefinition, ProcessInstance, Timer
+from engine.models.instances import InstanceState
+from engine.models.tasks import TaskState
+from workflows.models import Office, OfficeKind
+from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, PlanState, ServiceAgreement
+from workflows.service.models import StationDeployment
+from workflows.visibility import instances_visible_to
+
+from ..excel import workbook_response
+from ..offices import office_names
+from ..permissions import dashboard_prefectures, require
+from .access import visible_version
+from .inbox import task_rows
+from .instances import diagram_response
+
+# A station's phase in its county's year, in lifecycle order.
+PHASES = [
+    ("not_started", gettext_lazy("未启动")), ("planning", gettext_lazy("年度计划")),
+    ("procurement", gettext_lazy("政府采购")), ("agreement", gettext_lazy("签订协议")),
+    ("service", gettext_lazy("驻站服务")), ("evaluation", gettext_lazy("绩效评价")),
+    ("evaluated", gettext_lazy("已评价")),
+]
+PHASE_COLOURS = ["#cbd2d9", "#f6ad55", "#63b3ed", "#9f7aea", "#48bb78", "#ed64a6", "#2f855a"]
+OVERDUE_LIMIT = 200
+HEAT_PROCESS = "county_annual_cycle"
+
+
+def station_phase(station, county, plans, agreements, deployments, evaluations):
+    evaluation = evaluations.get(county)
+    if evaluation == EvaluationState.CONCLUDED:
+        return "evaluated"
+    if evaluation:
+        return "evaluation"
+    if station in deployments:
+        return "service"
+    if county in agreements:
+        return "agreement"
+    if plans.get(county) == PlanState.FILED:
+        return "procurement"
+    if county in plans:
+        return "planning"
+    return "not_started"
+
+
+def phases_by_prefecture(prefectures, year):
+    """{prefecture code: {phase: number of stations}} for the year."""
+    stations = list(Office.objects.filter(kind=OfficeKind.STATION, parent__parent__in=prefectures)
+                    .values_list("code", "parent__code", "parent__parent__code"))
+    plans = dict(AnnualPlan.objects.filter(year=year).values_list("county__code", "state"))
+    agreements = set(ServiceAgreement.objects.filter(year=year).values_list("county__code", flat=True))
+    deployments = set(StationDeployment.objects.filter(agreement__year=year).values_list("station__code", flat=True))
+    evaluations = dict(Evaluation.objects.filter(year=year).values_list("county__code", "state"))
+    counts = {p.code: {key: 0 for key, _label in PHASES} for p in prefectures}
+    for station, county, prefecture in stations:
+        counts[prefecture][station_phase(station, county, plans, agreements, deployments, evaluations)] += 1
+    return counts
+
+
+def scoped_instances(user, prefecture_codes, year):
+    counties = list(Office.objects.filter(parent__code__in=prefecture_codes).values_list("code", flat=True))
+    instances = instances_visible_to(user, ProcessInstance.objects.all()).filter(
+        Q(data__county__in=counties) | Q(data__prefecture__in=prefecture_codes) | ~Q(data__has_key="county"))
+    return instances.filter(data__year=year) if year else instances
+
+
+def compliance(tasks, now):
+    """Per statutory step (user tasks with a due date): done on time, done late, open and overdue."""
+    rows = (tasks.filter(due_at__isnull=False)
+            .values("instance__version__definition__key", "bpmn_id", "name")
+            .annotate(on_time=Count("pk", filter=Q(state=TaskState.COMPLETED, completed_at__lte=F("due_at"))),
+                      late=Count("pk", filter=Q(state=TaskState.COMPLETED, completed_at__gt=F("due_at"))),
+                      open_late=Count("pk", filter=Q(state__in=TaskState.ACTIVE, due_at__lte=now)),
+                      open_ok=Count("pk", filter=Q(state__in=TaskState.ACTIVE, due_at__gt=now)))
+            .order_by("instance__version__definition__key", "name"))
+    return [{"process": r["instance__version__definition__key"], "step": r["bpmn_id"], "name": r["name"],
+             "on_time": r["on_time"], "late": r["late"], "open_late": r["open_late"], "open_ok": r["open_ok"],
+             "rate": round(100 * r["on_time"] / (r["on_time"] + r["late"])) if r["on_time"] + r["late"] else None}
+            for r in rows]
+
+
+def heat_map(version, instances, now):
+    """{bpmn id: {count, label, level}}: how many of the version's active instances wait at each element and
+    for how many days on average."""
+    waiting = instances.filter(version=version, state__in=InstanceState.OPEN)
+    since = {}
+    for bpmn_id, started in HumanTask.objects.filter(instance__in=waiting, state__in=TaskState.ACTIVE).values_list(
+            "bpmn_id", "created_at"):
+        since.setdefault(bpmn_id, []).append(started)
+    for model, field in ((Timer, "armed_at"), (MessageSubscription, "created_at")):
+        for bpmn_id, started in model.objects.filter(instance__in=waiting).values_list("bpmn_id", field):
+            since.setdefault(bpmn_id, []).append(started)
+    most = max((len(v) for v in since.values()), default=0)
+    cells = {}
+    for bpmn_id, starts in since.items():
+        days = sum((now - s).total_seconds() for s in starts) / len(starts) / 86400
+        cells[bpmn_id] = {"count": len(starts), "days": round(days, 1), "level": max(1, -(-3 * len(starts) // most)),
+                          "label": _("%(count)d 件 · 平均 %(days).1f 天") % {"count": len(starts), "days": days}}
+    return cells
+
+
+def _context(request):
+    allowed = dashboard_prefectures(request.user)
+    require(allowed.exists())
+    chosen = request.GET.get("prefecture", "")
+    prefectures = list(allowed.filter(code=chosen) if chosen else allowed)
+    if chosen and not prefectures:
+        require(False)
+    try:
+        year = int(request.GET.get("year") or clock.today_in_china().year)
+    except ValueError:
+        year = clock.today_in_china().year
+    codes = [p.code for p in prefectures]
+    return allowed, prefectures, codes, year
+
+
+def overdue_tasks(request, codes, year):
+    instances = scoped_instances(request.user, codes, year)
+    return HumanTask.objects.filter(instance__in=instances, state__in=TaskState.ACTIVE, due_at__lte=clock.now())
+
+
+@login_required
+def dashboard(request):
+    allowed, prefectures, codes, year = _context(request)
+    now = clock.now()
+    phases = phases_by_prefecture(prefectures, year)
+    names = office_names(codes)
+    phase_chart = {"type": "bar", "data": {
+        "labels": [names.get(c, c) for c in codes],
+        "datasets": [{"label": str(label), "backgroundColor": PHASE_COLOURS[i],
+                      "data": [phases[c][key] for c in codes]} for i, (key, label) in enumerate(PHASES)]},
+        "options": {"scales": {"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True}}}}
+    instances = scoped_instances(request.user, codes, year)
+    steps = compliance(HumanTask.objects.filter(instance__in=instances), now)
+    compliance_chart = {"type": "bar", "data": {
+        "labels": [s["name"] for s in steps],
+        "datasets": [{"label": _("按时办结"), "backgroundColor": "#48bb78", "data": [s["on_time"] for s in steps]},
+                     {"label": _("逾期办结"), "backgroundColor": "#f6ad55", "data": [s["late"] for s in steps]},
+                     {"label": _("逾期未办"), "backgroundColor": "#e53e3e", "data": [s["open_late"] for s in steps]}]},
+        "options": {"indexAxis": "y", "scales": {"x": {"stacked": True, "beginAtZero": True}, "y": {"stacked": True}}}}
+    versions = DefinitionVersion.objects.select_related("definition").order_by("definition__key", "-number")
+    version = versions.filter(pk=request.GET.get("version")).first() if request.GET.get("version", "").isdigit() \
+        else None
+    if version is None:
+        definition = ProcessDefinition.objects.filter(key=HEAT_PROCESS).first() or ProcessDefinition.objects.first()
+        version = definition.current if definition else None
+    overdue = overdue_tasks(request, codes, year).order_by("due_at")
+    return render(request, "webui/dashboard.html", {
+        "prefectures": allowed, "chosen": request.GET.get("prefecture", ""), "year": year,
+        "phase_rows": [(names.get(c, c), [phases[c][key] for key, _label in PHASES]) for c in codes],
+        "phases": PHASES, "phase_chart": phase_chart, "steps": steps, "compliance_chart": compliance_chart,
+        "overdue": task_rows(overdue[:OVERDUE_LIMIT]), "overdue_total": overdue.count(),
+        "versions": versions, "version": version,
+        "heat": heat_map(version, instances, now) if version else {},
+        "query": request.GET.urlencode(),
+    })
+
+
+@login_required
+def export_overdue(request):
+    _allowed, _prefectures, codes, year = _context(request)
+    rows = [(t.name, t.instance.version.definition.name or t.instance.version.definition.key,
+             t.instance.business_key, t.county_name, t.station_name, t.office_name, t.assignee, t.due_at,
+             t.workdays_left) for t in task_rows(overdue_tasks(request, codes, year).order_by("due_at"))]
+    return workbook_response("overdue.xlsx", _("逾期任务"), [
+        _("任务"), _("流程"), _("业务编号"), _("县(市、区)"), _("社工站"), _("办理单位"), _("认领人"),
+        _("截止时间"), _("剩余工作日")], rows)
+
+
+@login_required
+def version_diagram(request, version_id):
+    return diagram_response(visible_version(request.user, version_id))

@@ -1,0 +1,177 @@
+"""The task inbox: what a user's offices have to do, with claim, release and reassign."""
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from engine import api, clock
+from engine.directory import get_directory
+from engine.errors import EngineError
+from engine.models import HumanTask, ProcessDefinition
+from engine.models.tasks import TaskState
+from workflows.models import OfficeKind
+from workflows.visibility import tasks_visible_to
+
+from .. import deadlines
+from ..excel import workbook_response
+from ..offices import office_choices, office_names
+from .access import visible_task
+from .navigation import back
+
+PAGE_SIZE = 50
+
+TABS = [
+    ("mine", gettext_lazy("我的待办")),
+    ("unclaimed", gettext_lazy("本单位待认领")),
+    ("claimed", gettext_lazy("我已认领")),
+    ("overdue", gettext_lazy("已逾期")),
+    ("soon", gettext_lazy("即将到期")),
+]
+DUE_CHOICES = [("", gettext_lazy("全部")), (deadlines.LATE, gettext_lazy("已逾期")),
+               (deadlines.SOON, gettext_lazy("即将到期")), (deadlines.ON_TIME, gettext_lazy("未到期")),
+               ("none", gettext_lazy("无期限"))]
+
+
+class InboxFilter(forms.Form):
+    q = forms.CharField(required=False, label=gettext_lazy("搜索"))
+    process = forms.ChoiceField(required=False, label=gettext_lazy("流程"))
+    county = forms.ChoiceField(required=False, label=gettext_lazy("县(市、区)"))
+    station = forms.ChoiceField(required=False, label=gettext_lazy("社工站"))
+    year = forms.IntegerField(required=False, min_value=2000, max_value=2100, label=gettext_lazy("年度"))
+    due = forms.ChoiceField(required=False, choices=DUE_CHOICES, label=gettext_lazy("期限"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = [("", _("全部"))]
+        self.fields["process"].choices = everything + [
+            (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()]
+        self.fields["county"].choices = everything + office_choices(kind=OfficeKind.COUNTY_BUREAU)
+        self.fields["station"].choices = everything + office_choices(kind=OfficeKind.STATION)
+
+
+def tab_queryset(user, tab):
+    """The open tasks of `user`'s offices that a tab lists."""
+    username = user.get_username()
+    offices = get_directory().offices_of(user)
+    tasks = tasks_visible_to(user, HumanTask.objects.filter(state__in=TaskState.ACTIVE, office__in=offices))
+    now = clock.now()
+    mine = Q(state=TaskState.OPEN) | Q(assignee=username)
+    if tab == "unclaimed":
+        return tasks.filter(state=TaskState.OPEN)
+    if tab == "claimed":
+        return tasks.filter(state=TaskState.CLAIMED, assignee=username)
+    if tab == "overdue":
+        return tasks.filter(due_at__lte=now)
+    if tab == "soon":
+        return tasks.filter(mine, due_at__gt=now, due_at__lte=deadlines.soon_limit(now))
+    return tasks.filter(mine)
+
+
+def apply_filter(tasks, data):
+    if data.get("q"):
+        tasks = tasks.filter(Q(name__icontains=data["q"]) | Q(instance__business_key__icontains=data["q"]))
+    if data.get("process"):
+        tasks = tasks.filter(instance__version__definition__key=data["process"])
+    if data.get("county"):
+        tasks = tasks.filter(instance__data__county=data["county"])
+    if data.get("station"):
+        tasks = tasks.filter(instance__data__station=data["station"])
+    if data.get("year") is not None:
+        tasks = tasks.filter(instance__data__year=data["year"])
+    now = clock.now()
+    due = data.get("due")
+    if due == deadlines.LATE:
+        tasks = tasks.filter(due_at__lte=now)
+    elif due == deadlines.SOON:
+        tasks = tasks.filter(due_at__gt=now, due_at__lte=deadlines.soon_limit(now))
+    elif due == deadlines.ON_TIME:
+        tasks = tasks.filter(due_at__gt=deadlines.soon_limit(now))
+    elif due == "none":
+        tasks = tasks.filter(due_at__isnull=True)
+    return tasks
+
+
+def task_rows(tasks):
+    """Rows for the inbox table and its export: the task with its offices' names and due state."""
+    tasks = list(tasks.select_related("instance__version__definition"))
+    codes = set()
+    for task in tasks:
+        codes.update((task.office, task.instance.data.get("county"), task.instance.data.get("station")))
+    names = office_names(codes)
+    now = clock.now()
+    for task in tasks:
+        data = task.instance.data
+        task.office_name = names.get(task.office, task.office)
+        task.county_name = names.get(data.get("county"), data.get("county") or "")
+        task.station_name = names.get(data.get("station"), data.get("station") or "")
+        task.due_state = deadlines.due_state(task.due_at, now)
+        task.workdays_left = deadlines.workdays_left(task.due_at) if task.due_at else None
+    return tasks
+
+
+def _filtered(request):
+    tab = request.GET.get("tab") if request.GET.get("tab") in dict(TABS) else "mine"
+    form = InboxFilter(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    return tab, form, apply_filter(tab_queryset(request.user, tab), data)
+
+
+@login_required
+def inbox(request):
+    tab, form, tasks = _filtered(request)
+    page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    tabs_query = query.copy()
+    tabs_query.pop("tab", None)
+    counts = [(key, label, tab_queryset(request.user, key).count()) for key, label in TABS]
+    return render(request, "webui/inbox.html", {
+        "tab": tab, "tabs": counts, "form": form, "page": page, "rows": task_rows(page.object_list),
+        "query": query.urlencode(), "tabs_query": tabs_query.urlencode(), "username": request.user.get_username(),
+    })
+
+
+@login_required
+def export_inbox(request):
+    _tab, _form, tasks = _filtered(request)
+    rows = [(t.name, t.instance.version.definition.name or t.instance.version.definition.key,
+             t.instance.business_key, t.county_name, t.station_name, t.office_name, t.assignee, t.due_at,
+             t.workdays_left) for t in task_rows(tasks)]
+    return workbook_response("inbox.xlsx", _("待办"), [
+        _("任务"), _("流程"), _("业务编号"), _("县(市、区)"), _("社工站"), _("办理单位"), _("认领人"),
+        _("截止时间"), _("剩余工作日")], rows)
+
+
+def _act(request, task_id, operation, done_message):
+    visible_task(request.user, task_id)
+    try:
+        operation()
+        messages.success(request, done_message)
+    except EngineError as err:
+        messages.error(request, _("操作未完成：%(error)s") % {"error": err})
+    return back(request, "webui:inbox")
+
+
+@login_required
+@require_POST
+def claim(request, task_id):
+    return _act(request, task_id, lambda: api.claim(task_id, actor=request.user), _("已认领任务。"))
+
+
+@login_required
+@require_POST
+def release(request, task_id):
+    return _act(request, task_id, lambda: api.release(task_id, actor=request.user), _("已退回到本单位待认领。"))
+
+
+@login_required
+@require_POST
+def reassign(request, task_id):
+    to = request.POST.get("assignee", "").strip()
+    return _act(request, task_id, lambda: api.reassign(task_id, to, actor=request.user),
+                _("已转交给 %(name)s。") % {"name": to})

@@ -1,0 +1,235 @@
+"""The managers' view of instances: a filtered list, one instance with its diagram and history, and control."""
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Count, Exists, OuterRef, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from SpiffWorkflow.util.task import TaskState as SpiffState
+
+from engine import api, clock
+from engine.errors import EngineError
+from engine.models import AuditEvent, DefinitionFile, HumanTask, ProcessDefinition, ProcessInstance, Timer
+from engine.models.instances import InstanceState
+from engine.models.tasks import TaskState
+from engine.runtime.loading import load_workflow
+from workflows.models import Office, OfficeKind
+from workflows.visibility import instances_visible_to
+
+from .. import deadlines
+from ..excel import workbook_response
+from ..offices import office_choices, office_names
+from ..permissions import can_control_instances, require
+from .access import visible_instance
+
+PAGE_SIZE = 50
+
+STATE_LABELS = {
+    InstanceState.RUNNING: gettext_lazy("办理中"), InstanceState.WAITING: gettext_lazy("等待中"),
+    InstanceState.SUSPENDED: gettext_lazy("已挂起"), InstanceState.COMPLETED: gettext_lazy("已完成"),
+    InstanceState.CANCELLED: gettext_lazy("已取消"), InstanceState.FAILED: gettext_lazy("出错"),
+}
+CONTROLS = {"suspend": api.suspend, "resume": api.resume, "cancel": api.cancel, "retry": api.retry}
+CONTROL_LABELS = {"suspend": gettext_lazy("挂起"), "resume": gettext_lazy("恢复"), "cancel": gettext_lazy("取消"),
+                  "retry": gettext_lazy("重试")}
+CONTROL_SOURCES = {"suspend": InstanceState.ACTIVE, "resume": (InstanceState.SUSPENDED,),
+                   "cancel": InstanceState.OPEN, "retry": (InstanceState.FAILED,)}
+
+
+class InstanceFilter(forms.Form):
+    q = forms.CharField(required=False, label=gettext_lazy("业务编号"))
+    process = forms.ChoiceField(required=False, label=gettext_lazy("流程"))
+    version = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("版本"))
+    year = forms.IntegerField(required=False, min_value=2000, max_value=2100, label=gettext_lazy("年度"))
+    prefecture = forms.ChoiceField(required=False, label=gettext_lazy("市(州)"))
+    county = forms.ChoiceField(required=False, label=gettext_lazy("县(市、区)"))
+    state = forms.ChoiceField(required=False, label=gettext_lazy("状态"))
+    step = forms.CharField(required=False, label=gettext_lazy("当前环节"))
+    overdue = forms.BooleanField(required=False, label=gettext_lazy("仅逾期"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = [("", _("全部"))]
+        self.fields["process"].choices = everything + [
+            (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()]
+        self.fields["prefecture"].choices = everything + office_choices(kind=OfficeKind.PREFECTURE_BUREAU)
+        self.fields["county"].choices = everything + office_choices(kind=OfficeKind.COUNTY_BUREAU)
+        self.fields["state"].choices = everything + [(k, str(v)) for k, v in STATE_LABELS.items()]
+
+
+def overdue_tasks(now=None):
+    return HumanTask.objects.filter(state__in=TaskState.ACTIVE, due_at__lte=now or clock.now())
+
+
+def filter_instances(instances, data):
+    if data.get("q"):
+        instances = instances.filter(business_key__icontains=data["q"])
+    if data.get("process"):
+        instances = instances.filter(version__definition__key=data["process"])
+    if data.get("version"):
+        instances = instances.filter(version__number=data["version"])
+    if data.get("year") is not None:
+        instances = instances.filter(data__year=data["year"])
+    if data.get("prefecture"):
+        counties = Office.objects.filter(parent__code=data["prefecture"]).values_list("code", flat=True)
+        instances = instances.filter(Q(data__prefecture=data["prefecture"]) | Q(data__county__in=list(counties)))
+    if data.get("county"):
+        instances = instances.filter(data__county=data["county"])
+    if data.get("step"):
+        # A step is an element the instance waits at: an open task, a timer or a message catch, by id or name.
+        step = data["step"]
+        waits_at = (Q(bpmn_id=step) | Q(name=step))
+        instances = instances.filter(
+            Exists(HumanTask.objects.filter(waits_at, instance=OuterRef("pk"), state__in=TaskState.ACTIVE))
+            | Exists(Timer.objects.filter(waits_at, instance=OuterRef("pk")))
+            | Q(error_element=step))
+    if data.get("overdue"):
+        instances = instances.filter(Exists(overdue_tasks().filter(instance=OuterRef("pk"))))
+    return instances
+
+
+def _filtered(request):
+    form = InstanceFilter(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    instances = filter_instances(
+        instances_visible_to(request.user, ProcessInstance.objects.select_related("version__definition")), data)
+    return form, data, instances
+
+
+def instance_rows(instances):
+    instances = list(instances)
+    codes = set()
+    for instance in instances:
+        codes.update((instance.data.get("county"), instance.data.get("station")))
+    names = office_names(codes)
+    late = set(overdue_tasks().filter(instance__in=instances).values_list("instance_id", flat=True))
+    steps = {}
+    for task in HumanTask.objects.filter(instance__in=instances, state__in=TaskState.ACTIVE):
+        steps.setdefault(task.instance_id, []).append(task.name)
+    for instance in instances:
+        data = instance.data
+        instance.county_name = names.get(data.get("county"), data.get("county") or "")
+        instance.station_name = names.get(data.get("station"), data.get("station") or "")
+        instance.state_label = STATE_LABELS.get(instance.state, instance.state)
+        instance.steps = "、".join(steps.get(instance.pk, [])) or "、".join(instance.current_elements)
+        instance.is_late = instance.pk in late
+    return instances
+
+
+@login_required
+def instance_list(request):
+    form, data, instances = _filtered(request)
+    # Counts by state over the other filters, so the state filter shows what it picks from.
+    counted = filter_instances(instances_visible_to(request.user, ProcessInstance.objects.all()),
+                               {k: v for k, v in data.items() if k != "state"})
+    by_state = dict(counted.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
+    if data.get("state"):
+        instances = instances.filter(state=data["state"])
+    page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    late = counted.filter(Exists(overdue_tasks().filter(instance=OuterRef("pk")))).count()
+    return render(request, "webui/instances.html", {
+        "form": form, "page": page, "rows": instance_rows(page.object_list), "query": query.urlencode(),
+        "counts": [(key, label, by_state.get(key, 0)) for key, label in STATE_LABELS.items()],
+        "total": sum(by_state.values()), "late": late,
+    })
+
+
+@login_required
+def export_instances(request):
+    _form, data, instances = _filtered(request)
+    if data.get("state"):
+        instances = instances.filter(state=data["state"])
+    rows = [(i.business_key, i.version.definition.name or i.version.definition.key, i.version.number,
+             i.data.get("year"), i.county_name, i.station_name, str(i.state_label), i.steps, i.started_at,
+             i.ended_at, _("是") if i.is_late else "") for i in instance_rows(instances)]
+    return workbook_response("instances.xlsx", _("流程实例"), [
+        _("业务编号"), _("流程"), _("版本"), _("年度"), _("县(市、区)"), _("社工站"), _("状态"), _("当前环节"),
+        _("开始时间"), _("结束时间"), _("逾期")], rows)
+
+
+def element_marks(instance):
+    """BPMN ids to mark on the instance's diagram: completed, current and overdue elements."""
+    completed = set()
+    if instance.serialized:
+        workflow = load_workflow(instance)
+        completed = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=SpiffState.COMPLETED)
+                     if t.task_spec.bpmn_id}
+    current = set(instance.current_elements)
+    if instance.error_element:
+        current.add(instance.error_element)
+    overdue = set(overdue_tasks().filter(instance=instance).values_list("bpmn_id", flat=True))
+    return {"completed": sorted(completed - current), "current": sorted(current - overdue),
+            "overdue": sorted(overdue)}
+
+
+@login_required
+def instance_page(request, instance_id):
+    instance = visible_instance(request.user, instance_id)
+    visible = instances_visible_to(request.user, ProcessInstance.objects.select_related("version__definition"))
+    tasks = list(HumanTask.objects.filter(instance=instance).order_by("created_at"))
+    names = office_names({t.office for t in tasks} | {instance.data.get("county"), instance.data.get("station")})
+    now = clock.now()
+    for task in tasks:
+        task.office_name = names.get(task.office, task.office)
+        task.due_state = deadlines.due_state(task.due_at, now) if task.state in TaskState.ACTIVE else ""
+    allowed = can_control_instances(request.user)
+    return render(request, "webui/instance.html", {
+        "instance": instance, "state_label": STATE_LABELS.get(instance.state, instance.state),
+        "county_name": names.get(instance.data.get("county"), ""),
+        "station_name": names.get(instance.data.get("station"), ""),
+        "tasks": tasks, "task_names": {t.id: t.name for t in tasks}, "timers": Timer.objects.filter(instance=instance),
+        "events": AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200],
+        "data_json": json.dumps(instance.data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=True),
+        "marks": element_marks(instance),
+        "parent": visible.filter(pk=instance.parent_id).first() if instance.parent_id else None,
+        "children": visible.filter(parent=instance),
+        "controls": [(name, CONTROL_LABELS[name]) for name, sources in CONTROL_SOURCES.items()
+                     if allowed and instance.state in sources],
+    })
+
+
+def diagram_file(version):
+    """The deployed BPMN file that holds the version's process (a version may carry the processes it calls)."""
+    files = list(DefinitionFile.objects.filter(version=version, kind=DefinitionFile.BPMN))
+    marker = f'id="{version.definition.key}"'
+    return next((f for f in files if marker in f.content), files[0] if files else None)
+
+
+def diagram_response(version):
+    found = diagram_file(version)
+    if found is None:
+        raise Http404
+    return HttpResponse(found.content, content_type="application/xml; charset=utf-8")
+
+
+@login_required
+def diagram(request, instance_id):
+    return diagram_response(visible_instance(request.user, instance_id).version)
+
+
+@login_required
+@require_POST
+def control(request, instance_id, action):
+    instance = visible_instance(request.user, instance_id)
+    if action not in CONTROLS:
+        raise Http404
+    require(can_control_instances(request.user))
+    reason = request.POST.get("reason", "").strip()
+    if not reason:
+        messages.error(request, _("请填写%(action)s的原因。") % {"action": CONTROL_LABELS[action]})
+        return redirect("webui:instance", instance_id=instance.pk)
+    try:
+        CONTROLS[action](instance.pk, actor=request.user, reason=reason)
+        messages.success(request, _("流程实例已%(action)s。") % {"action": CONTROL_LABELS[action]})
+    except EngineError as err:
+        messages.error(request, _("操作未完成：%(error)s") % {"error": err})
+    return redirect("webui:instance", instance_id=instance.pk)

@@ -1,0 +1,235 @@
+"""The modeler: edit a version's diagram and forms in the browser, validate them, deploy a new version."""
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from lxml import etree
+
+from engine import services
+from engine.bpmn.safe_xml import UnsafeXml, parse
+from engine.bpmn.validation import validate as validate_files
+from engine.deployment import deploy as deploy_files, deployed_sources
+from engine.directory import get_directory
+from engine.errors import InvalidDefinition, NotFound
+from engine.models import ProcessDefinition
+from engine.versions import get_version
+
+from .modeler_access import is_process_owner, viewer_required
+from .modeler_drafts import discard_draft, save_draft, working_copy
+
+
+def _version(key, number):
+    try:
+        return get_version(key, number)
+    except NotFound as err:
+        raise Http404(str(err)) from None
+
+
+def _json_body(request):
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise _BadRequest(_("请求内容不是 JSON 对象。"))
+    return body
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def _json_view(view):
+    """A POST view answering JSON; bad input answers 400 with a message, not an error page."""
+    @viewer_required
+    @require_POST
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except _BadRequest as err:
+            return JsonResponse({"error": str(err)}, status=400)
+        except PermissionDenied as err:
+            return JsonResponse({"error": str(err)}, status=403)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _require_owner(request):
+    if not is_process_owner(request.user):
+        raise PermissionDenied(_("只有省民政厅的流程负责人可以修改和部署流程定义。"))
+
+
+def _submitted_bpmn(body):
+    bpmn = body.get("bpmn")
+    if not isinstance(bpmn, str) or not bpmn.strip():
+        raise _BadRequest(_("缺少流程图（bpmn）。"))
+    return bpmn
+
+
+@viewer_required
+def definitions(request):
+    rows = [(d, d.latest) for d in ProcessDefinition.objects.all()]
+    return render(request, "webui/modeler/definitions.html", {
+        "rows": [(d, latest) for d, latest in rows if latest is not None]})
+
+
+@viewer_required
+def editor(request, key, number):
+    version = _version(key, number)
+    copy = working_copy(request, version)
+    base = {"key": key, "number": number}
+    page = {
+        "fileName": copy.file_name,
+        "xml": copy.bpmn,
+        "edited": copy.edited,
+        "canDeploy": is_process_owner(request.user),
+        "roles": [{"value": code, "label": label} for code, label in get_directory().roles().items()],
+        "services": services.names(),
+        "forms": sorted(json.loads(text).get("id", "") for text in copy.forms.values()),
+        "urls": {
+            "validate": reverse("webui:modeler_validate", kwargs=base),
+            "deploy": reverse("webui:modeler_deploy", kwargs=base),
+            "draft": reverse("webui:modeler_draft", kwargs=base),
+            "discard": reverse("webui:modeler_discard", kwargs=base),
+            "formEditor": reverse("webui:modeler_form", kwargs={**base, "form_id": "FORM_ID"}),
+            "history": reverse("webui:modeler_history", kwargs={"key": key}),
+        },
+    }
+    return render(request, "webui/modeler/editor.html", {"version": version, "page": page})
+
+
+@viewer_required
+def form_editor(request, key, number, form_id):
+    version = _version(key, number)
+    copy = working_copy(request, version)
+    file_name = copy.form_file(form_id)
+    schema = json.loads(copy.forms[file_name]) if file_name else {
+        "id": form_id, "type": "default", "components": [], "schemaVersion": 16}
+    base = {"key": key, "number": number}
+    page = {
+        "formId": form_id,
+        "fileName": file_name or f"{form_id}.form",
+        "schema": schema,
+        "canSave": is_process_owner(request.user),
+        "urls": {"draft": reverse("webui:modeler_draft", kwargs=base),
+                 "modeler": reverse("webui:modeler", kwargs=base)},
+    }
+    return render(request, "webui/modeler/form_editor.html", {"version": version, "page": page})
+
+
+@_json_view
+def draft(request, key, number):
+    """Keep edits of the diagram and/or forms in the session until deployment."""
+    _require_owner(request)
+    version = _version(key, number)
+    body = _json_body(request)
+    bpmn, forms = body.get("bpmn"), body.get("forms") or {}
+    if bpmn is not None and not isinstance(bpmn, str):
+        raise _BadRequest(_("流程图（bpmn）必须是 XML 文本。"))
+    if not isinstance(forms, dict) or not all(isinstance(v, str) for v in forms.values()):
+        raise _BadRequest(_("表单（forms）必须是“文件名: JSON 文本”的对象。"))
+    bad = [name for name in forms if not name.endswith(".form") or "/" in name]
+    if bad:
+        raise _BadRequest(_("表单文件名必须以 .form 结尾且不含路径：%(names)s") % {"names": "、".join(bad)})
+    save_draft(request, version, bpmn=bpmn, forms=forms)
+    return JsonResponse({"saved": True})
+
+
+@_json_view
+def discard(request, key, number):
+    discard_draft(request, _version(key, number))
+    return JsonResponse({"discarded": True})
+
+
+@_json_view
+def validate(request, key, number):
+    """Run the deployment's validation on the submitted diagram with the version's (edited) forms."""
+    version = _version(key, number)
+    bpmn = _submitted_bpmn(_json_body(request))
+    copy = working_copy(request, version)
+    try:
+        bundle = validate_files({copy.file_name: bpmn.encode("utf-8")}, copy.forms, deployed_sources)
+    except InvalidDefinition as err:
+        return JsonResponse({"valid": False, "problems": _located(err.problems, copy.file_name, bpmn)})
+    return JsonResponse({"valid": True, "problems": [], "processes": bundle.executable})
+
+
+@_json_view
+def deploy(request, key, number):
+    """Deploy the submitted diagram with the version's (edited) forms as a new version."""
+    _require_owner(request)
+    version = _version(key, number)
+    body = _json_body(request)
+    bpmn = _submitted_bpmn(body)
+    note = str(body.get("note") or "").strip()
+    if not note:
+        raise _BadRequest(_("请填写变更说明。"))
+    copy = working_copy(request, version)
+    try:
+        result = deploy_files({copy.file_name: bpmn}, copy.forms, note=note, actor=request.user)
+    except InvalidDefinition as err:
+        return JsonResponse({"valid": False, "problems": _located(err.problems, copy.file_name, bpmn)},
+                            status=400)
+    if not result.created:
+        return JsonResponse({"error": _("没有变化：内容与已部署的最新版本相同，未创建新版本。")}, status=409)
+    discard_draft(request, version)
+    return JsonResponse({"created": [{
+        "key": v.definition.key, "number": v.number,
+        "history": reverse("webui:modeler_history", kwargs={"key": v.definition.key}),
+        "modeler": reverse("webui:modeler", kwargs={"key": v.definition.key, "number": v.number}),
+    } for v in result.created]})
+
+
+def _located(problems, file_name, bpmn):
+    """Problems as dicts whose `element` is a shape the diagram draws.
+
+    A problem inside an element (a timer's event definition, a schema error known only by
+    its line) is put on the nearest enclosing element that has a shape or edge.
+    """
+    try:
+        root = parse(bpmn.encode("utf-8"), file_name)
+    except UnsafeXml:
+        root = None
+    drawn = set(root.xpath("//@bpmnElement")) if root is not None else set()
+    found = []
+    for problem in problems:
+        item = problem.as_dict()
+        if root is not None and problem.file == file_name:
+            start = _by_id(root, item["element"]) if item["element"] else None
+            if start is None and item["line"]:
+                start = _at_line(root, item["line"])
+            drawn_id = _drawn_ancestor(start, drawn) if start is not None else None
+            item["element"] = drawn_id or item["element"]
+        found.append(item)
+    return found
+
+
+def _by_id(root, element_id):
+    found = root.xpath("//*[@id=$id]", id=element_id)
+    return found[0] if found else None
+
+
+def _at_line(root, line):
+    """The last element starting on or before `line`; a shape stands for the element it draws."""
+    best = None
+    for element in root.iter(etree.Element):
+        if element.sourceline is not None and element.sourceline <= line:
+            best = element
+    if best is not None and best.get("bpmnElement"):
+        return _by_id(root, best.get("bpmnElement"))
+    return best
+
+
+def _drawn_ancestor(element, drawn):
+    node = element
+    while node is not None:
+        if node.get("id") in drawn:
+            return node.get("id")
+        node = node.getparent()
+    return None

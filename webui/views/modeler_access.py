@@ -1,0 +1,35 @@
+"""Who may look at process definitions and who may change them.
+
+Anyone working in an office may view every definition's diagram and history (the
+process is the same for all offices). Deploying, pinning and migrating belong to
+the process owners of the provincial civil-affairs department.
+"""
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from engine.directory import get_directory
+from workflows.models import Membership
+
+
+def can_view_definitions(user):
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or Membership.objects.filter(user=user).exists()
+
+
+def is_process_owner(user):
+    return user.is_authenticated and get_directory().is_process_owner(user)
+
+
+def viewer_required(view):
+    @login_required
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if not can_view_definitions(request.user):
+            raise PermissionDenied(_("您不属于任何单位，不能查看流程定义。"))
+        return view(request, *args, **kwargs)
+
+    return checked

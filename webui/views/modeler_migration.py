@@ -1,0 +1,149 @@
+"""Migrating running instances to another version: choose them, preview each, start a job, watch it."""
+import json
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from engine import migration, versions
+from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.models import MigrationJob, ProcessInstance
+from engine.models.instances import InstanceState
+
+from .modeler_access import is_process_owner, viewer_required
+
+# The instance states a page may filter on.
+STATES = InstanceState.OPEN
+
+
+def _owner_only(view):
+    @viewer_required
+    def checked(request, key, *args, **kwargs):
+        if not is_process_owner(request.user):
+            raise DjangoPermissionDenied(_("只有省民政厅的流程负责人可以迁移实例。"))
+        try:
+            versions.get_definition(key)
+        except NotFound as err:
+            raise Http404(str(err)) from None
+        return view(request, key, *args, **kwargs)
+
+    checked.__name__ = view.__name__
+    checked.__doc__ = view.__doc__
+    return checked
+
+
+def _number(value, what):
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput({what: _("必须是版本号（整数）")}) from None
+
+
+def _selection(key, body):
+    """(target number, from number, instances) from a page's choice.
+
+    Instance ids pick those instances; a state or business-key filter picks the matching
+    instances; nothing picks every open instance not on the target (on `from` when given).
+    """
+    to_number = _number(body.get("to"), "to")
+    if to_number is None:
+        raise InvalidInput({"to": _("请选择目标版本")})
+    from_number = _number(body.get("from"), "from")
+    ids = [i.strip() for i in str(body.get("ids") or "").replace(",", "\n").split("\n") if i.strip()]
+    if ids:
+        return to_number, from_number, ids
+    state, business_key = body.get("state") or "", str(body.get("business_key") or "").strip()
+    if state and state not in STATES:
+        raise InvalidInput({"state": _("未知的实例状态：%(state)s") % {"state": state}})
+    if not state and not business_key:
+        return to_number, from_number, None
+    target = versions.get_version(key, to_number)
+    query = ProcessInstance.objects.filter(version__definition__key=key, state__in=[state] if state else STATES)
+    query = query.exclude(version=target)
+    if business_key:
+        query = query.filter(business_key__icontains=business_key)
+    return to_number, from_number, query
+
+
+def _answer(call):
+    """Run `call`; engine errors become JSON answers a page can show."""
+    try:
+        return call()
+    except InvalidInput as err:
+        return JsonResponse({"error": "；".join(err.errors.values()), "errors": err.errors}, status=400)
+    except NotFound as err:
+        return JsonResponse({"error": str(err)}, status=404)
+    except PermissionDenied as err:
+        return JsonResponse({"error": str(err)}, status=403)
+
+
+def _body(request):
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise InvalidInput({"body": _("请求内容不是 JSON 对象")})
+    return body
+
+
+@_owner_only
+def page(request, key):
+    definition = versions.get_definition(key)
+    history = versions.version_history(key)
+    jobs = MigrationJob.objects.filter(definition=definition).select_related("target")[:10]
+    return render(request, "webui/modeler/migration.html", {
+        "definition": definition,
+        "versions": history,
+        "jobs": jobs,
+        "states": STATES,
+        "page": {
+            "urls": {
+                "preview": reverse("webui:modeler_migration_preview", kwargs={"key": key}),
+                "start": reverse("webui:modeler_migration_start", kwargs={"key": key}),
+                "job": reverse("webui:modeler_migration_job", kwargs={"key": key, "job_id": 0}),
+            },
+            "job": request.GET.get("job"),
+        },
+    })
+
+
+@_owner_only
+@require_POST
+def preview(request, key):
+    def run():
+        to_number, from_number, instances = _selection(key, _body(request))
+        plans = migration.preview_migration(key, to_number, from_number=from_number, instances=instances)
+        return JsonResponse({"plans": plans})
+
+    return _answer(run)
+
+
+@_owner_only
+@require_POST
+def start(request, key):
+    def run():
+        to_number, from_number, instances = _selection(key, _body(request))
+        job = migration.start_migration(key, to_number, from_number=from_number, instances=instances,
+                                        actor=request.user)
+        return JsonResponse({"job": job.pk,
+                             "status": reverse("webui:modeler_migration_job", kwargs={"key": key, "job_id": job.pk})})
+
+    return _answer(run)
+
+
+@_owner_only
+@require_GET
+def job(request, key, job_id):
+    def run():
+        status = migration.job_status(job_id)
+        if status["key"] != key:
+            raise NotFound(_("没有迁移任务 %(id)s") % {"id": job_id})
+        return JsonResponse(status)
+
+    return _answer(run)

@@ -1,0 +1,97 @@
+"""One task: its form rendered by form-js, instructions, attachments, history; submitting completes it."""
+import json
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from engine import api
+from engine.directory import get_directory
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.models import Attachment, AuditEvent, HumanTask
+from engine.models.tasks import TaskState
+from engine.runtime.loading import form_schema, load_workflow
+from workflows.visibility import can_work_on
+
+from .. import deadlines
+from ..offices import office_names
+from .access import visible_task
+from .inbox import tab_queryset
+
+
+def task_data(task):
+    """What the form shows: the open task's data in its process, or what was submitted when it was completed."""
+    if task.state in TaskState.ACTIVE:
+        spiff_task = load_workflow(task.instance).get_task_from_id(task.id)
+        return dict(spiff_task.data) if spiff_task is not None else {}
+    event = AuditEvent.objects.filter(task_id=task.id, action="task.complete").first()
+    return (event.data or {}).get("data", {}) if event else {}
+
+
+def colleagues(task):
+    """Users of the task's office, for a supervisor to hand the task to."""
+    return get_user_model().objects.filter(memberships__office__code=task.office).order_by("username")
+
+
+def may_work(user, task):
+    return can_work_on(user, task) and (task.state == TaskState.OPEN or task.assignee == user.get_username())
+
+
+@login_required
+def task_page(request, task_id):
+    task = visible_task(request.user, task_id)
+    instance = task.instance
+    names = office_names({task.office, instance.data.get("county"), instance.data.get("station")})
+    tasks = {t.id: t.name for t in HumanTask.objects.filter(instance=instance)}
+    supervisor = task.state in TaskState.ACTIVE and get_directory().is_supervisor(request.user, task.office)
+    return render(request, "webui/task.html", {
+        "task": task, "instance": instance,
+        "office_name": names.get(task.office, task.office),
+        "county_name": names.get(instance.data.get("county"), ""),
+        "station_name": names.get(instance.data.get("station"), ""),
+        "due_state": deadlines.due_state(task.due_at) if task.state in TaskState.ACTIVE else "",
+        "workdays_left": deadlines.workdays_left(task.due_at) if task.due_at else None,
+        "schema": form_schema(instance.version, task.form_id) if task.form_id else None,
+        "data": task_data(task),
+        "can_work": may_work(request.user, task),
+        "can_claim": task.state == TaskState.OPEN and can_work_on(request.user, task),
+        "can_release": task.state == TaskState.CLAIMED and (
+            task.assignee == request.user.get_username() or supervisor),
+        "colleagues": colleagues(task) if supervisor else None,
+        "attachments": Attachment.objects.filter(instance=instance),
+        "events": AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:100],
+        "task_names": tasks,
+        "username": request.user.get_username(),
+    })
+
+
+def next_task_url(user, done):
+    """Where to go after completing a task: the same person's next task, in the same instance first."""
+    open_tasks = tab_queryset(user, "mine").exclude(pk=done.pk)
+    following = open_tasks.filter(instance=done.instance).first() or open_tasks.first()
+    return reverse("webui:task", args=[following.pk]) if following else reverse("webui:inbox")
+
+
+@login_required
+@require_POST
+def submit(request, task_id):
+    task = visible_task(request.user, task_id)
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": _("提交的内容不是有效的 JSON。")}, status=400)
+    try:
+        api.complete_task(task.pk, data, actor=request.user)
+    except InvalidInput as err:
+        return JsonResponse({"error": _("表单有错误，请修改后再提交。"), "errors": err.errors}, status=400)
+    except PermissionDenied:
+        return JsonResponse({"error": _("这项任务不属于您所在的单位。")}, status=403)
+    except (Conflict, NotFound) as err:
+        return JsonResponse({"error": _("任务无法办结：%(error)s") % {"error": err}}, status=409)
+    messages.success(request, _("“%(name)s”已办结。") % {"name": task.name})
+    return JsonResponse({"next": next_task_url(request.user, task)})

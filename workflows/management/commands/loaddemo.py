@@ -1,0 +1,43 @@
+"""Load the demonstration offices and their accounts (idempotent) and print the accounts."""
+import secrets
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from workflows.sample_data import load_sample_data, sample_offices
+
+PASSWORD_FILE = "demo-password"
+
+
+class Command(BaseCommand):
+    help = ("Load the demonstration offices (8 prefectures, 40 counties, 64 stations, the provincial "
+            "departments, social organisations, evaluators), one account per office, and print the accounts.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", help="password of every demonstration account (default: generated "
+                                               "the first time and kept in VAR_DIR/demo-password)")
+
+    def handle(self, *args, password=None, **options):
+        path = settings.VAR_DIR / PASSWORD_FILE
+        given = password is not None
+        if not given:
+            password = path.read_text().strip() if path.exists() else secrets.token_urlsafe(9)
+        if not password:
+            self.stderr.write("--password: the password must not be empty")
+            raise SystemExit(2)
+        result = load_sample_data(password, reset_passwords=given)
+        if given or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(password + "\n")
+            path.chmod(0o600)
+
+        if result.changed:
+            self.stdout.write(
+                f"sample data loaded: {result.offices_created} offices created, {result.offices_updated} updated; "
+                f"{result.users_created} accounts created, {result.passwords_set} passwords set, "
+                f"{result.memberships_changed} memberships created or updated")
+        else:
+            self.stdout.write("sample data already loaded: nothing changed")
+        self.stdout.write(f"password of every account below: {password}  (kept in {path})")
+        for office in sample_offices():
+            self.stdout.write(f"  {office.code:<28} {office.name}")

@@ -1,0 +1,35 @@
+"""Starting a year: one county_annual_cycle instance per county that has stations."""
+from django.db import transaction
+
+from engine import api
+from engine.models import ProcessInstance
+from workflows.models import Office, OfficeKind
+
+PROCESS = "county_annual_cycle"
+
+
+def business_key(year, county_code):
+    return f"county-{year}-{county_code}"
+
+
+def start_year(year, actor=None):
+    """Start the county cycles of `year`; returns the instances started.
+
+    A county whose cycle of that year already exists (in any state) is left alone,
+    so running it again after adding stations starts only the new counties.
+    """
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ValueError(f"year must be a four-digit year, not {year!r}")
+    stations = {}
+    for code, county in Office.objects.filter(kind=OfficeKind.STATION, parent__kind=OfficeKind.COUNTY_BUREAU) \
+            .order_by("code").values_list("code", "parent__code"):
+        stations.setdefault(county, []).append(code)
+    started = []
+    for county, codes in sorted(stations.items()):
+        key = business_key(year, county)
+        with transaction.atomic():
+            if ProcessInstance.objects.filter(business_key=key, version__definition__key=PROCESS).exists():
+                continue
+            started.append(api.start(PROCESS, business_key=key, actor=actor,
+                                     data={"county": county, "year": year, "stations": codes}))
+    return started

@@ -1,0 +1,171 @@
+"""Who acts on a task, when, and what they decide.
+
+Each office acts through its own account (username = office code, as the demo
+data makes them). An office takes up a task after a random number of working
+days: usually before the due date, now and then after it. Decisions are played
+the way offices make them: a reviewer returns some plans once before approving,
+organisations bid on every lot and the committee ranks them, a challenge may
+stop the signing; dates and scores are what a clerk writes.
+"""
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+
+from engine import clock, workcalendar
+
+RETURN_COMMENT = "请补充预算明细和服务站点质量标准后重新报送。"
+WORKDAY_STARTS = time(9, 0)
+WORKDAY_MINUTES = 8 * 60
+MAX_LOOKAHEAD_WORKDAYS = 60
+
+
+@dataclass
+class Behaviour:
+    """How offices behave, as shares of the tasks."""
+
+    late: float = 0.1            # tasks completed after their due date
+    plan_returned: float = 0.3   # reviews that return a plan the first time they see it
+    challenge: float = 0.5       # procurements in which a losing bidder files a challenge
+    idle_workdays: int = 3       # at most this many working days before taking up a task without a due date
+
+
+@dataclass
+class Actors:
+    rng: random.Random
+    behaviour: Behaviour = field(default_factory=Behaviour)
+    _users: dict = field(default_factory=dict)
+    _decided: set = field(default_factory=set)
+
+    def user_for(self, office_code):
+        """The account that works in the office (None when the office has none)."""
+        if office_code not in self._users:
+            self._users[office_code] = get_user_model().objects.filter(
+                memberships__office__code=office_code).order_by("-memberships__is_supervisor", "pk").first()
+        return self._users[office_code]
+
+    # When
+
+    def when(self, task, now, not_before=None):
+        """The moment the office takes up `task`, at the earliest `not_before`."""
+        today = _china_day(now)
+        if task.due_at is None:
+            day = _workday(today, self.rng.randint(0, self.behaviour.idle_workdays))
+        elif self.rng.random() < self.behaviour.late:
+            day = _workday(_china_day(task.due_at - timedelta(seconds=1)), self.rng.randint(1, 5))
+        else:
+            day = _workday(today, self.rng.randint(0, _workdays_until(today, task.due_at)))
+        moment = self._during_office_hours(day)
+        if not_before is not None and moment < not_before:
+            moment = self._during_office_hours(_workday(_china_day(not_before), 0))
+            moment = max(moment, not_before)
+        return max(moment, now + timedelta(minutes=self.rng.randint(1, 30)))
+
+    def _during_office_hours(self, day):
+        start = datetime.combine(day, WORKDAY_STARTS, clock.CHINA)
+        return start + timedelta(minutes=self.rng.randint(0, WORKDAY_MINUTES))
+
+    # What
+
+    def choices(self, task, schema, context, today):
+        """Values for the fields where an office decides rather than types."""
+        keys = _keys(schema.get("components", []))
+        chosen = {}
+        if "decision" in keys:
+            chosen.update(self._decision(task, keys["decision"]))
+        if "score" in keys:
+            chosen["score"] = f"{self.rng.uniform(62, 98):.1f}"
+        if "term_start" in keys:
+            start = _workday(today, 1)
+            chosen["term_start"] = start.isoformat()
+            if "term_end" in keys:
+                chosen["term_end"] = _one_year_from(start).isoformat()
+        if "may_change_result" in keys:
+            chosen["may_change_result"] = self.rng.random() < 0.5  # then signing is suspended until answered
+            chosen["result_changed"] = False
+        paths = _paths(schema.get("components", []))
+        if "bids" in paths:
+            chosen["bids"] = self._bids(context)
+        if "ranking" in paths:
+            chosen["ranking"] = self._ranking(context)
+        return chosen
+
+    def _bids(self, context):
+        """Three or four registered organisations bid on each lot of the round, under its budget."""
+        lots = (context.get("tender") or {}).get("lots") or context.get("lots") or []
+        suppliers = [option["value"] for option in context.get("suppliers") or []]
+        rows = []
+        for lot in lots:
+            for org in self.rng.sample(suppliers, min(len(suppliers), self.rng.randint(3, 4))):
+                price = Decimal(str(lot["budget"])) * Decimal(str(round(self.rng.uniform(0.85, 0.99), 4)))
+                rows.append({"lot_number": lot["number"], "social_org": org, "price": f"{price:.2f}"})
+        return rows
+
+    def _ranking(self, context):
+        """The committee ranks the valid bids of each lot, the best score first."""
+        valid = (context.get("opening") or {}).get("valid_lots") or []
+        rows = []
+        for number in valid:
+            bids = [b for b in context.get("bids") or [] if b.get("lot_number") == number]
+            scores = sorted((round(self.rng.uniform(70, 96), 2) for _ in bids), reverse=True)
+            for rank, (bid, score) in enumerate(zip(self.rng.sample(bids, len(bids)), scores), start=1):
+                rows.append({"lot_number": number, "rank": rank, "social_org": bid["social_org"],
+                             "price": str(bid["price"]), "score": f"{score:.2f}"})
+        return rows
+
+    def _decision(self, task, component):
+        options = [option.get("value") for option in component.get("values", [])]
+        first_look = (task.instance_id, task.bpmn_id) not in self._decided
+        if "return" in options and first_look and self.rng.random() < self.behaviour.plan_returned:
+            self._decided.add((task.instance_id, task.bpmn_id))
+            return {"decision": "return", "comment": RETURN_COMMENT}
+        self._decided.add((task.instance_id, task.bpmn_id))
+        return {"decision": "approve"} if "approve" in options else {}
+
+
+def _keys(components, found=None):
+    """Every keyed component of a form by key, rows and groups included."""
+    found = {} if found is None else found
+    for component in components:
+        if "key" in component:
+            found[component["key"]] = component
+        _keys(component.get("components", []), found)
+    return found
+
+
+def _paths(components, found=None):
+    """The data paths of a form's repeating lists."""
+    found = set() if found is None else found
+    for component in components:
+        if component.get("type") == "dynamiclist":
+            found.add(component.get("path"))
+        _paths(component.get("components", []), found)
+    return found
+
+
+def _china_day(moment) -> date:
+    return moment.astimezone(clock.CHINA).date()
+
+
+def _workday(day, n):
+    """The n-th working day after `day` (n = 0: `day` itself or the next working day)."""
+    return workcalendar.add_workdays(day, n).last_day
+
+
+def _workdays_until(today, due_at):
+    """Working days from today that still end on or before the due date's last day."""
+    last_day = _china_day(due_at - timedelta(seconds=1))
+    n = 0
+    while n < MAX_LOOKAHEAD_WORKDAYS and _workday(today, n + 1) <= last_day:
+        n += 1
+    return n
+
+
+def _one_year_from(start):
+    """The last day of a one-year term beginning on `start` (purchased services run at most a year)."""
+    try:
+        return start.replace(year=start.year + 1) - timedelta(days=1)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + 1, day=28)

@@ -1,0 +1,92 @@
+"""The year of the lifecycle as the simulation plays it: which counties take part, what starts when,
+and what happens outside the diagrams (a bidder's challenge, emergencies at stations)."""
+from datetime import datetime, time, timedelta
+
+from engine import clock, workcalendar
+from workflows.models import Office, OfficeKind
+from workflows.planning.models import AnnualPlan, PlanState
+from workflows.procurement.challenges import file_challenge
+from workflows.procurement.models import Lot, LotState
+from workflows.service.emergencies import report_emergency
+from workflows.service.models import DeploymentState, EmergencyKind, StationDeployment
+
+from .runner import Happening, Start
+
+EMERGENCY_SHARE = 0.1  # stations where an emergency happens during the service
+CHALLENGE_GROUNDS = "评标过程中对我单位服务方案的评分存在错误，请求复核评审结果。"
+EMERGENCY_DESCRIPTION = "安置点突降暴雨，部分搬迁群众住房进水，需要心理疏导和生活保障支持。"
+
+
+def choose_counties(station_count, rng):
+    """{county code: [station codes]} holding `station_count` sample stations, counties in random order."""
+    counties = list(Office.objects.filter(kind=OfficeKind.COUNTY_BUREAU, is_sample=True).order_by("code"))
+    rng.shuffle(counties)
+    chosen, left = {}, station_count
+    for county in counties:
+        if left <= 0:
+            break
+        stations = sorted(county.children.filter(kind=OfficeKind.STATION).values_list("code", flat=True))[:left]
+        if stations:
+            chosen[county.code] = stations
+            left -= len(stations)
+    if left > 0:
+        raise ValueError(f"the sample data has only {station_count - left} stations, not {station_count}")
+    return dict(sorted(chosen.items()))
+
+
+def first_morning(year):
+    """09:00 China time on the year's first working day."""
+    day = workcalendar.add_workdays(datetime(year, 1, 1).date(), 0).last_day
+    return datetime.combine(day, time(9, 0), clock.CHINA)
+
+
+def year_plan(year, counties, actors):
+    """The starts and happenings of one year for these counties."""
+    begin = first_morning(year)
+    items = [Start(begin, "county_annual_cycle", f"county-{year}-{county}",
+                   {"county": county, "year": year, "stations": stations})
+             for county, stations in counties.items()]
+
+    def plans_filed():
+        return AnnualPlan.objects.filter(year=year, county__code__in=counties, state=PlanState.FILED).count() \
+            == len(counties)
+
+    items.append(Start(begin, "provincial_procurement", f"procurement-{year}", {"year": year}, ready=plans_filed))
+    if actors.rng.random() < actors.behaviour.challenge:
+        items.append(_challenge(year, begin, actors))
+    stations = [station for codes in counties.values() for station in codes]
+    for station in actors.rng.sample(stations, round(len(stations) * EMERGENCY_SHARE)):
+        items.append(_emergency(year, station, begin + timedelta(days=actors.rng.randint(150, 300)), actors))
+    return items
+
+
+def _challenge(year, begin, actors):
+    """A losing bidder challenges the award of one lot while the challenge window is open."""
+    def open_lot():
+        return Lot.objects.filter(project__year=year, state=LotState.AWARDED, award_notice_on__isnull=False,
+                                  project__challenge_window_closes_at__gt=clock.now()).order_by("number").first()
+
+    def happen():
+        lot = open_lot()
+        losers = [r["social_org"] for r in lot.ranking if r.get("social_org") != lot.winner_id and
+                  r.get("social_org") != getattr(lot.winner, "code", None)]
+        bidder = losers[0] if losers else Office.objects.filter(kind=OfficeKind.SOCIAL_ORG).exclude(
+            pk=lot.winner_id).values_list("code", flat=True).first()
+        file_challenge(lot.pk, bidder, CHALLENGE_GROUNDS, actor=actors.user_for(bidder))
+
+    return Happening(begin, f"challenge-{year}", happen, ready=lambda: open_lot() is not None)
+
+
+def _emergency(year, station, at, actors):
+    """An emergency at a station once its social workers serve there."""
+    def serving():
+        return StationDeployment.objects.filter(station__code=station, agreement__year=year,
+                                                state=DeploymentState.SERVING).exists()
+
+    def happen():
+        org = StationDeployment.objects.filter(station__code=station, agreement__year=year).values_list(
+            "agreement__social_org__code", flat=True).first()
+        report_emergency(station, year, actors.rng.choice(EmergencyKind.values), clock.today_in_china().isoformat(),
+                         EMERGENCY_DESCRIPTION, actor=actors.user_for(org))
+
+    return Happening(at, f"emergency-{station}", happen, ready=serving)

@@ -1,0 +1,120 @@
+"""What a simulated year came to: deadlines met and missed per statutory step, instances per process,
+instances stuck or failed, and the actions the simulation could not take."""
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef
+
+from engine import clock
+from engine.models import HumanTask, MessageSubscription, ProcessInstance, Timer
+from engine.models.instances import InstanceState
+from engine.models.tasks import TaskState
+
+
+@dataclass
+class StepDeadlines:
+    process: str
+    bpmn_id: str
+    name: str
+    met: int = 0
+    missed: int = 0
+    open_overdue: int = 0
+    open_in_time: int = 0
+
+
+@dataclass
+class Report:
+    steps: list = field(default_factory=list)        # StepDeadlines, by process then step
+    processes: dict = field(default_factory=dict)    # process key -> Counter of instance states
+    stuck: list = field(default_factory=list)        # (process key, business key, elements)
+    failed: list = field(default_factory=list)       # (process key, business key, error)
+    errors: list = field(default_factory=list)       # from the run
+    actions: int = 0
+    began_at: object = None
+    ended_at: object = None
+    wall_seconds: float = 0.0
+
+    @property
+    def ok(self):
+        return not (self.stuck or self.failed or self.errors)
+
+    def step(self, bpmn_id):
+        return next(s for s in self.steps if s.bpmn_id == bpmn_id)
+
+
+def build_report(outcome) -> Report:
+    instances = ProcessInstance.objects.filter(pk__in=outcome.instance_ids).select_related("version__definition")
+    report = Report(errors=outcome.errors, actions=outcome.actions, began_at=outcome.began_at,
+                    ended_at=outcome.ended_at, wall_seconds=outcome.wall_seconds)
+    processes = defaultdict(Counter)
+    for instance in instances:
+        processes[instance.version.definition.key][instance.state] += 1
+    report.processes = dict(sorted(processes.items()))
+    report.steps = _deadlines(outcome.instance_ids)
+    for instance in _stuck(instances):
+        report.stuck.append((instance.version.definition.key, instance.business_key, instance.current_elements))
+    for instance in instances.filter(state=InstanceState.FAILED):
+        report.failed.append((instance.version.definition.key, instance.business_key,
+                              f"{instance.error_element}: {instance.error}"))
+    return report
+
+
+def _deadlines(instance_ids):
+    now = clock.now()
+    steps = {}
+    rows = HumanTask.objects.filter(instance_id__in=instance_ids, due_at__isnull=False).exclude(
+        state=TaskState.CANCELLED).values_list(
+        "instance__version__definition__key", "bpmn_id", "name", "state", "due_at", "completed_at")
+    for process, bpmn_id, name, state, due_at, completed_at in rows:
+        step = steps.setdefault((process, bpmn_id), StepDeadlines(process, bpmn_id, name))
+        if state == TaskState.COMPLETED:
+            if completed_at <= due_at:
+                step.met += 1
+            else:
+                step.missed += 1
+        elif due_at <= now:
+            step.open_overdue += 1
+        else:
+            step.open_in_time += 1
+    return [steps[key] for key in sorted(steps)]
+
+
+def _stuck(instances):
+    """Active instances with nothing to wait for: no open task, no timer, no awaited message."""
+    return instances.filter(state__in=InstanceState.ACTIVE).exclude(
+        Exists(HumanTask.objects.filter(instance=OuterRef("pk"), state__in=TaskState.ACTIVE))).exclude(
+        Exists(Timer.objects.filter(instance=OuterRef("pk")))).exclude(
+        Exists(MessageSubscription.objects.filter(instance=OuterRef("pk"))))
+
+
+def render(report: Report) -> str:
+    china = clock.CHINA
+    lines = [
+        f"simulated {report.began_at.astimezone(china):%Y-%m-%d} to {report.ended_at.astimezone(china):%Y-%m-%d}: "
+        f"{report.actions} tasks completed in {report.wall_seconds:.1f} s",
+        "",
+        "deadlines per statutory step (completed on time / late; still open: overdue, in time)",
+    ]
+    width = max((len(s.name) for s in report.steps), default=0)
+    for step in report.steps:
+        share = step.met / (step.met + step.missed) if step.met + step.missed else None
+        lines.append(
+            f"  {step.process:<24} {step.bpmn_id:<32} {step.name:<{width}}  met {step.met:>4}  missed "
+            f"{step.missed:>4}  open {step.open_overdue:>3} overdue {step.open_in_time:>3} in time"
+            + (f"  ({share:.0%} on time)" if share is not None else ""))
+    lines += ["", "instances per process"]
+    for process, states in report.processes.items():
+        summary = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+        lines.append(f"  {process:<24} {sum(states.values()):>4}: {summary}")
+    if report.stuck:
+        lines += ["", "stuck (active, with no open task, no timer and no awaited message)"]
+        lines += [f"  {process} {key} at {', '.join(elements) or '?'}" for process, key, elements in report.stuck]
+    if report.failed:
+        lines += ["", "failed"]
+        lines += [f"  {process} {key}: {error}" for process, key, error in report.failed]
+    if report.errors:
+        lines += ["", "actions the simulation could not take"]
+        lines += [f"  {when.astimezone(china):%Y-%m-%d %H:%M} {where}: {message}"
+                  for when, where, message in report.errors]
+    lines += ["", "result: " + ("ok" if report.ok else "PROBLEMS (see above)")]
+    return "\n".join(lines)

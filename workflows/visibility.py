@@ -1,0 +1,112 @@
+"""Who sees what: the offices whose instances and tasks a user may look at.
+
+Province offices see everything. A prefecture bureau sees its counties and their
+stations, a county bureau its stations and contracts, a station itself. A social
+organisation sees only what it holds and an evaluator what names it. Province-wide
+instances (the provincial procurement, whose data names no office) are visible to
+the province, prefecture and county bureaus, not to stations or outside parties.
+
+Instances are matched by the office codes in their data (keys below), so the
+filters are JSONField key lookups that run on SQLite and PostgreSQL alike.
+"""
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from engine.directory import get_directory
+from engine.models.tasks import TaskState
+
+from .models import Membership, Office, OfficeKind
+
+# Data keys by which an instance names the offices it concerns.
+OFFICE_DATA_KEYS = ("county", "station", "social_org", "evaluator", "prefecture")
+
+SEES_EVERYTHING = {OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE}
+# Bureaus oversee the offices below them in the tree.
+SEES_DESCENDANTS = {OfficeKind.PREFECTURE_BUREAU, OfficeKind.COUNTY_BUREAU}
+SEES_PROVINCE_WIDE = SEES_DESCENDANTS
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may see: everything, or the instances and tasks of these offices."""
+
+    all: bool = False
+    offices: frozenset = frozenset()
+    province_wide: bool = False  # instances whose data names no office (the provincial procurement)
+
+    def __contains__(self, office_code):
+        return self.all or office_code in self.offices
+
+
+EVERYTHING = Scope(all=True, province_wide=True)
+NOTHING = Scope()
+
+
+def visible_scope(user):
+    if user is None or not user.is_authenticated:
+        return NOTHING
+    if user.is_superuser:
+        return EVERYTHING
+    memberships = list(Membership.objects.filter(user=user).values_list("office__code", "office__kind"))
+    if any(kind in SEES_EVERYTHING for _code, kind in memberships):
+        return EVERYTHING
+    offices = {code for code, _kind in memberships}
+    overseen = [code for code, kind in memberships if kind in SEES_DESCENDANTS]
+    offices |= _descendants(overseen)
+    province_wide = any(kind in SEES_PROVINCE_WIDE for _code, kind in memberships)
+    return Scope(offices=frozenset(offices), province_wide=province_wide)
+
+
+def _descendants(codes):
+    found, level = set(), list(codes)
+    while level:
+        level = [c for c in Office.objects.filter(parent__code__in=level).values_list("code", flat=True)
+                 if c not in found]
+        found.update(level)
+    return found
+
+
+def _instance_condition(scope, prefix=""):
+    """A Q matching the instances `scope` covers; `prefix` reaches them from another model."""
+    codes = sorted(scope.offices)
+    condition = Q(pk__in=[])
+    if codes:
+        for key in OFFICE_DATA_KEYS:
+            condition |= Q(**{f"{prefix}data__{key}__in": codes})
+    if scope.province_wide:
+        condition |= ~Q(**{f"{prefix}data__has_any_keys": list(OFFICE_DATA_KEYS)})
+    return condition
+
+
+def instances_visible_to(user, queryset):
+    """The rows of a ProcessInstance queryset that `user` may see."""
+    scope = visible_scope(user)
+    if scope.all:
+        return queryset
+    return queryset.filter(_instance_condition(scope))
+
+
+def tasks_visible_to(user, queryset):
+    """The rows of a HumanTask queryset that `user` may see: its offices' tasks and those of visible instances."""
+    scope = visible_scope(user)
+    if scope.all:
+        return queryset
+    condition = _instance_condition(scope, prefix="instance__")
+    if scope.offices:
+        condition |= Q(office__in=sorted(scope.offices))
+    return queryset.filter(condition)
+
+
+def can_see_instance(user, instance):
+    scope = visible_scope(user)
+    if scope.all:
+        return True
+    return type(instance).objects.filter(pk=instance.pk).filter(_instance_condition(scope)).exists()
+
+
+def can_work_on(user, task):
+    """Whether `user` may claim and complete `task`: it is still open and the user works in its office."""
+    if user is None or not user.is_authenticated or task.state not in TaskState.ACTIVE:
+        return False
+    return bool(task.office) and task.office in get_directory().offices_of(user)
