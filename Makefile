@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 # The pages' scripts (webui/frontend/*.js, see package.json) are bundled when node is there; without
 # node the pages still work, less the diagrams, charts and task forms that need them.
 FRONTEND := webui/static/webui/build/.built
-$(FRONTEND): package.json package-lock.json $(wildcard webui/frontend/*)
+$(FRONTEND): package.json package-lock.json $(wildcard webui/frontend/* webui/frontend/*/*)
 	@if command -v npm >/dev/null 2>&1; then \
 		npm ci --no-audit --no-fund && npm run build && touch $@; \
 	else \

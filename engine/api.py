@@ -7,6 +7,8 @@ import uuid
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_fsm import can_proceed
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
@@ -139,10 +141,14 @@ def cancel(instance_id, actor=None, reason=""):
     return instance
 
 
+_ACTIONS = {"suspend": _lazy("挂起"), "resume": _lazy("恢复"), "cancel": _lazy("取消"), "retry": _lazy("重试")}
+
+
 def _transition(instance, name, reason):
     method = getattr(instance, name)
     if not can_proceed(method):
-        raise Conflict(f"cannot {name} an instance that is {instance.state}")
+        raise Conflict(_("流程实例%(state)s，不能%(action)s") % {
+            "state": InstanceState.LABELS.get(instance.state, instance.state), "action": _ACTIONS.get(name, name)})
     instance._audit_data = {"reason": reason} if reason else None
     method()
 
@@ -166,16 +172,20 @@ def _task_row(instance, task_id):
 
 def _check_open(row, instance):
     if row.state not in TaskState.ACTIVE:
-        who = f" by {row.completed_by}" if row.completed_by else ""
-        when = f" at {row.completed_at.astimezone(clock.CHINA):%Y-%m-%d %H:%M}" if row.completed_at else ""
-        raise Conflict(f"task '{row.name}' is no longer open: it was {row.state}{who}{when}")
+        who = _("，办理人 %(user)s") % {"user": row.completed_by} if row.completed_by else ""
+        when = _("，时间 %(when)s") % {"when": f"{row.completed_at.astimezone(clock.CHINA):%Y-%m-%d %H:%M}"} \
+            if row.completed_at else ""
+        raise Conflict(_("任务“%(task)s”已不在办理中：%(state)s%(who)s%(when)s") % {
+            "task": row.name, "state": TaskState.LABELS.get(row.state, row.state), "who": who, "when": when})
     if instance.state not in InstanceState.ACTIVE:
-        raise Conflict(f"task '{row.name}' cannot be worked on: its instance is {instance.state}")
+        raise Conflict(_("任务“%(task)s”不能办理：流程实例%(state)s") % {
+            "task": row.name, "state": InstanceState.LABELS.get(instance.state, instance.state)})
 
 
 def _check_member(user, row):
     if user is not None and row.office not in get_directory().offices_of(user):
-        raise PermissionDenied(f"task '{row.name}' belongs to office {row.office or '(none)'}, not to yours")
+        raise PermissionDenied(_("任务“%(task)s”属于单位 %(office)s，不属于您所在的单位") % {
+            "task": row.name, "office": row.office or _("（无）")})
 
 
 def claim(task_id, actor=None):
@@ -187,7 +197,7 @@ def claim(task_id, actor=None):
         if row.state == TaskState.CLAIMED:
             if row.assignee == name:
                 return row
-            raise Conflict(f"task '{row.name}' is already claimed by {row.assignee}")
+            raise Conflict(_("任务“%(task)s”已被 %(user)s 认领") % {"task": row.name, "user": row.assignee})
         row.claim(name)
         batch.update(row, HumanTask.TRANSITION_FIELDS)
     return row
@@ -199,11 +209,11 @@ def release(task_id, actor=None):
         _check_open(row, instance)
         user = _user(actor)
         if row.state != TaskState.CLAIMED:
-            raise Conflict(f"task '{row.name}' is not claimed")
+            raise Conflict(_("任务“%(task)s”尚未被认领") % {"task": row.name})
         if user is not None and row.assignee != user.get_username() and not get_directory().is_supervisor(
                 user, row.office):
-            raise PermissionDenied(f"task '{row.name}' is claimed by {row.assignee}; only they or a supervisor "
-                                   f"may release it")
+            raise PermissionDenied(_("任务“%(task)s”由 %(user)s 认领，只有本人或本单位负责人可以释放") % {
+                "task": row.name, "user": row.assignee})
         row.release()
         batch.update(row, HumanTask.TRANSITION_FIELDS)
     return row
@@ -216,12 +226,13 @@ def reassign(task_id, to_username, actor=None):
         _check_open(row, instance)
         user = _user(actor)
         if user is not None and not get_directory().is_supervisor(user, row.office):
-            raise PermissionDenied("only a supervisor of the office may reassign its tasks")
+            raise PermissionDenied(_("只有本单位负责人可以转交任务"))
         target = User.objects.filter(username=to_username).first()
         if target is None:
-            raise NotFound(f"no user '{to_username}'")
+            raise NotFound(_("没有用户 %(user)s") % {"user": to_username})
         if row.office and row.office not in get_directory().offices_of(target):
-            raise InvalidInput({"assignee": f"{to_username} does not work in office {row.office}"})
+            raise InvalidInput({"assignee": _("%(user)s 不是单位 %(office)s 的人员") % {
+                "user": to_username, "office": row.office}})
         row._audit_data = {"from": row.assignee, "to": to_username}
         row.reassign(to_username)
         batch.update(row, HumanTask.TRANSITION_FIELDS)
@@ -241,16 +252,16 @@ def complete_task(task_id, data=None, actor=None):
         _check_member(user, row)
         name = audit.current_actor()
         if row.state == TaskState.CLAIMED and row.assignee != name and user is not None:
-            raise Conflict(f"task '{row.name}' is claimed by {row.assignee}")
+            raise Conflict(_("任务“%(task)s”已被 %(user)s 认领") % {"task": row.name, "user": row.assignee})
         if row.form_id:
             schema = form_schema(instance.version, row.form_id)
             data, errors = forms.validate_submission(schema, data)
             if errors:
-                raise InvalidInput(errors, f"task '{row.name}': the form has errors")
+                raise InvalidInput(errors, _("任务“%(task)s”的表单有错误") % {"task": row.name})
         workflow = load_workflow(instance)
         task = workflow.get_task_from_id(row.id)
         if task is None or task.state != SpiffState.READY:
-            raise Conflict(f"task '{row.name}' is no longer ready in its process")
+            raise Conflict(_("任务“%(task)s”在流程中已不能办理") % {"task": row.name})
         check_not_before(workflow, task)
         task.set_data(**data)
         row._audit_data = {"data": data}

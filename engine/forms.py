@@ -26,8 +26,8 @@ What cleaned_data holds per component type:
 
 A visible field the submission lacks gets form-js's empty value ("", None, False, []).
 Left out of cleaned_data: fields hidden by their condition, readonly and disabled
-fields (the browser cannot change them, so they are not validated either and the
-caller keeps the task's value), expression fields (computed by the browser), and
+fields and lists whose rows hold only such fields (the browser cannot change them,
+so they are not validated either and the caller keeps the task's value), expression fields (computed by the browser), and
 every key the form does not define.
 
 Conditions (`conditional.hide`, a `readonly` expression, `validate` bounds given
@@ -587,6 +587,8 @@ class _Submission:
         _set(row_out, path, value)
 
     def rows(self, component, row_in, row_out, path, prefix, scope):
+        if not _has_editable_input(component.get("components", [])):
+            return  # rows shown to read: the browser sends them back emptied, the task keeps its own
         where = prefix + ".".join(path)
         rows = _get(row_in, path)
         if rows is None:
@@ -745,6 +747,18 @@ class _Submission:
         if number is None:  # the browser refuses the value too ("not a valid number")
             raise _Invalid("bad_rule")
         return number
+
+
+def _has_editable_input(components):
+    """Whether a user can change anything among `components`: an input neither disabled nor always readonly."""
+    for component in components:
+        if component.get("type") in _CONTAINERS:
+            if _has_editable_input(component.get("components", [])):
+                return True
+        elif component.get("type") in _INPUTS and not component.get("disabled") \
+                and component.get("readonly") is not True:
+            return True
+    return False
 
 
 def _repeats(component):

@@ -172,7 +172,7 @@ def test_overdue_plan_escalates_to_the_countys_own_prefecture(lifecycle, county_
         assert "write_plan" in tasks, "the county still has to write its plan"
     escalations = HumanTask.objects.filter(bpmn_id="supervise_plan_writing")
     assert sorted(escalations.values_list("office", flat=True)) == ["5201", "5203"]
-    with pytest.raises(Exception, match="belongs to office 5203"):
+    with pytest.raises(Exception, match="属于单位 5203"):
         complete(zunyi, "supervise_plan_writing", county_offices["5201"], {"supervision_measures": "电话督促"})
     complete(zunyi, "supervise_plan_writing", county_offices["5203"], {"supervision_measures": "电话督促"})
     assert "supervise_plan_writing" not in open_tasks(zunyi)

@@ -248,7 +248,7 @@ def test_failing_script_fails_the_instance_cleanly_and_retry_resumes(deploy_bpmn
     assert "ZeroDivisionError" in instance.error
     assert "touched" not in instance.data, "a failing script leaves no half of its changes"
     assert instance.data["budget_info"]["total"] == 600000, "what ran before the failure is kept"
-    with pytest.raises(Exception, match="cannot resume"):
+    with pytest.raises(Exception, match="不能恢复"):
         api.resume(instance.id)
     # Data cannot be fixed through the retry API; the script's failure repeats, then a fixed version would run.
     instance = reload(api.retry(instance.id, actor="operator", reason="retry"))

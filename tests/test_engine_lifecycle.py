@@ -83,7 +83,7 @@ def test_other_county_cannot_work_on_the_task(review, offices):
 def test_claim_release_reassign(review, offices):
     task = open_task(review, "write_plan")
     api.claim(task.id, actor=offices["520102-b"])
-    with pytest.raises(Conflict, match="claimed by 520102-b"):
+    with pytest.raises(Conflict, match="已被 520102-b 认领"):
         api.claim(task.id, actor=offices["520102"])
     with pytest.raises(PermissionDenied):
         api.reassign(task.id, "520102", actor=offices["520102-b"])
@@ -102,14 +102,14 @@ def test_claim_release_reassign(review, offices):
 def test_completing_a_completed_task_is_a_conflict(review, offices):
     task = open_task(review, "write_plan")
     api.complete_task(task.id, {"background": "x", "budget": 1}, actor=offices["520102"])
-    with pytest.raises(Conflict, match="no longer open: it was completed by 520102"):
+    with pytest.raises(Conflict, match="已不在办理中：已办结，办理人 520102，"):
         api.complete_task(task.id, {"background": "y", "budget": 2}, actor=offices["520102-b"])
 
 
 def test_suspend_resume_cancel_with_reasons(review, offices):
     api.suspend(review.id, actor="manager", reason="核查预算")
     task = open_task(review, "write_plan")
-    with pytest.raises(Conflict, match="suspended"):
+    with pytest.raises(Conflict, match="流程实例已挂起"):
         api.complete_task(task.id, {"background": "x", "budget": 1}, actor=offices["520102"])
     with pytest.raises(Conflict):
         api.suspend(review.id)

@@ -452,6 +452,18 @@ def test_readonly_and_disabled_fields_are_left_to_the_task():
     assert errors_of({}, schema, context={"stage": "open"}) == {"score": "「评分」为必填项"}
 
 
+def test_a_list_shown_to_read_is_left_to_the_task():
+    # A reviewer's form shows the plan's budget lines readonly; the browser sends the rows back empty.
+    schema = form(
+        {"type": "dynamiclist", "path": "lines", "label": "预算明细", "isRepeating": True, "allowAddRemove": False,
+         "components": [{"type": "textfield", "key": "item", "label": "支出项目", "readonly": True},
+                        {"type": "number", "key": "amount", "label": "金额", "disabled": True}]},
+        {"type": "select", "key": "decision", "label": "审核意见", "values": [{"label": "通过", "value": "approve"}]},
+    )
+    assert cleaned_of({"lines": [{}, {}], "decision": "approve"}, schema,
+                      context={"lines": [{"item": "薪酬", "amount": 1}]}) == {"decision": "approve"}
+
+
 def test_context_feeds_conditions_and_checks_values_key_options():
     schema = form(
         {"type": "select", "key": "org", "label": "承接机构", "valuesKey": "candidates"},

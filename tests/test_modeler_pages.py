@@ -142,7 +142,8 @@ def test_office_users_view_the_diagram_and_history_outsiders_do_not(client, offi
     data = page.context["page"]
     assert data["canDeploy"] is False and "county_bureau" in [r["value"] for r in data["roles"]]
     assert "other:reviewPolicy" in data["xml"], "the diagram opens exactly as deployed"
-    assert client.get(reverse("webui:modeler_history", kwargs={"key": KEY})).status_code == 200
+    history = client.get(reverse("webui:modeler_history", kwargs={"key": KEY}))
+    assert history.status_code == 200 and "流程设计" not in history.content.decode()  # the menu is the owners'
     client_for(client, django_user_model.objects.create_user("stranger", password="pw"))
     assert client.get(reverse("webui:modeler", kwargs={"key": KEY, "number": 1})).status_code == 403
     assert client.get(reverse("webui:modeler", kwargs={"key": KEY, "number": 7})).status_code in (403, 404)
@@ -156,6 +157,8 @@ def test_history_shows_versions_with_their_instances_and_the_owner_pins_one(clie
     rows = {r["number"]: r for r in history.context["rows"]}
     assert rows[2]["note"] == "三天" and rows[2]["instances"]["total"] == 1 and rows[1]["instances"]["total"] == 0
     assert "三天" in history.content.decode()
+    listing = client.get(reverse("webui:modeler_definitions")).content.decode()
+    assert "流程设计" in listing and reverse("webui:modeler", kwargs={"key": KEY, "number": 2}) in listing
 
     response = client.post(reverse("webui:modeler_pin", kwargs={"key": KEY}), {"number": "1"})
     assert response.status_code == 302

@@ -6,7 +6,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from engine.models import HumanTask, ProcessInstance
-from workflows.planning.models import AnnualPlan
+from workflows.planning.models import AnnualPlan, ServiceAgreement
+from workflows.procurement.models import Lot
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,10 @@ def test_a_small_year_completes_every_instance_and_reports_the_statutory_steps(s
     assert counts["provincial_procurement"] == 1 and counts["station_service"] == 2
     assert set(ProcessInstance.objects.values_list("state", flat=True)) == {"completed"}, small_year
     assert AnnualPlan.objects.filter(year=2026, state="filed").count() == counts["county_annual_cycle"]
+    # Each county's agreement closed its procurement lot.
+    agreements = ServiceAgreement.objects.filter(year=2026)
+    assert agreements.count() == counts["county_annual_cycle"]
+    assert set(Lot.objects.filter(pk__in=agreements.values("lot")).values_list("state", flat=True)) == {"signed"}
     for step in STATUTORY_STEPS:
         assert step in small_year, step
     assert "met" in small_year and "result: ok" in small_year

@@ -2,6 +2,7 @@ import uuid
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils.translation import gettext_lazy
 from django_fsm import FSMField, transition
 
 from .. import clock
@@ -17,6 +18,9 @@ class InstanceState:
     CHOICES = [(s, s) for s in (RUNNING, WAITING, SUSPENDED, COMPLETED, CANCELLED, FAILED)]
     ACTIVE = (RUNNING, WAITING)
     OPEN = (RUNNING, WAITING, SUSPENDED, FAILED)
+    # For people: pages and the engine's messages.
+    LABELS = {RUNNING: gettext_lazy("办理中"), WAITING: gettext_lazy("等待中"), SUSPENDED: gettext_lazy("已挂起"),
+              COMPLETED: gettext_lazy("已完成"), CANCELLED: gettext_lazy("已取消"), FAILED: gettext_lazy("出错")}
 
 
 S = InstanceState

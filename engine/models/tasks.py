@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy
 from django_fsm import FSMField, transition
 
 from .. import clock
@@ -11,6 +12,9 @@ class TaskState:
     CANCELLED = "cancelled"
     CHOICES = [(s, s) for s in (OPEN, CLAIMED, COMPLETED, CANCELLED)]
     ACTIVE = (OPEN, CLAIMED)
+    # For people: pages and the engine's messages.
+    LABELS = {OPEN: gettext_lazy("待认领"), CLAIMED: gettext_lazy("已认领"), COMPLETED: gettext_lazy("已办结"),
+              CANCELLED: gettext_lazy("已取消")}
 
 
 T = TaskState

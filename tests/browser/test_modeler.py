@@ -1,44 +1,39 @@
-"""The modeler in a real browser: change a timer, see a broken expression marked, fix it, deploy, see v2."""
-import os
+"""The modeler in a real browser: change a timer, see a broken expression marked, fix it, deploy, see v2;
+the properties panel, the form editor, comparison and migration."""
 import re
 
 import pytest
 from django.test import Client
 
+from engine import api, services
+from engine.deployment import deploy
 from engine.models import DefinitionVersion
 from workflows.models import Membership
 
 from ..conftest import BPMN_DIR
+from .conftest import LAPTOP
 
-playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded calendar for later tests
 
-SCREENSHOTS = BPMN_DIR.parent.parent / "test-artifacts" / "screenshots"
 KEY = "county_review"
 
 
 @pytest.fixture
-def browser_page(live_server):
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are still sync.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True)
-        context = browser.new_context(viewport={"width": 1440, "height": 960}, locale="zh-CN")
-        yield context
-        browser.close()
-
-
-@pytest.fixture
-def owner_page(browser_page, live_server, offices, deploy_bpmn):
+def owner_page(browser, live_server, offices, deploy_bpmn):
+    """A page signed in as the provincial department's process owner, with county_review v1 deployed."""
     deploy_bpmn("county_review.bpmn", note="首次部署")
     Membership.objects.filter(user=offices["gz"]).update(is_process_owner=True)
     client = Client()
     client.force_login(offices["gz"])
-    browser_page.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                               "url": live_server.url}])
-    page = browser_page.new_page()
+    context = browser.new_context(viewport=LAPTOP, locale="zh-CN")
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
     page.set_default_timeout(15000)
-    return page
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert not errors, f"script errors on the page: {errors}"
 
 
 def open_modeler(page, live_server, number=1):
@@ -69,7 +64,8 @@ def saved_xml(page):
     return page.evaluate("async () => (await window.modeler.saveXML({ format: true })).xml")
 
 
-def test_change_a_timer_see_the_broken_expression_marked_fix_it_deploy_and_see_version_2(owner_page, live_server):
+def test_change_a_timer_see_the_broken_expression_marked_fix_it_deploy_and_see_version_2(
+        owner_page, live_server, screenshot):
     page = owner_page
     open_modeler(page, live_server)
 
@@ -79,7 +75,7 @@ def test_change_a_timer_see_the_broken_expression_marked_fix_it_deploy_and_see_v
     badge.wait_for()
     assert "engine-problem" in page.locator('.djs-element[data-element-id="cool_off"]').get_attribute("class")
     assert "cool_off" in page.locator("#problem-list").inner_text()
-    page.screenshot(path=SCREENSHOTS / "modeler-problem-marked.png", full_page=True)
+    screenshot(page, "modeler-problem-marked")
 
     set_timer(page, '"P3D"')
     page.click("#btn-validate")
@@ -94,7 +90,7 @@ def test_change_a_timer_see_the_broken_expression_marked_fix_it_deploy_and_see_v
     page.wait_for_selector('tr[data-version="2"]')
     row = page.locator('tr[data-version="2"]').inner_text()
     assert "公示期改为三天" in row and "gz" in row
-    page.screenshot(path=SCREENSHOTS / "modeler-history.png", full_page=True)
+    screenshot(page, "modeler-history")
 
     version = DefinitionVersion.objects.get(definition__key=KEY, number=2)
     xml = version.files.get(name="county_review.bpmn").content
@@ -106,10 +102,10 @@ def test_change_a_timer_see_the_broken_expression_marked_fix_it_deploy_and_see_v
     page.goto(f"{live_server.url}/modeler/{KEY}/compare/?from=1&to=2")
     page.wait_for_selector("body[data-compare-ready=true]")
     assert "diff-changed" in page.locator('#compare-to .djs-element[data-element-id="cool_off"]').get_attribute("class")
-    page.screenshot(path=SCREENSHOTS / "modeler-compare.png", full_page=True)
+    screenshot(page, "modeler-compare")
 
 
-def test_the_properties_panel_edits_lane_role_form_due_date_and_service(owner_page, live_server):
+def test_the_properties_panel_edits_lane_role_and_due_date(owner_page, live_server, screenshot):
     page = owner_page
     open_modeler(page, live_server)
 
@@ -123,7 +119,7 @@ def test_the_properties_panel_edits_lane_role_form_due_date_and_service(owner_pa
     due.fill("add_workdays(now(), 10)")
     due.blur()
     page.wait_for_function("async () => (await window.modeler.saveXML()).xml.includes('add_workdays(now(), 10)')")
-    page.screenshot(path=SCREENSHOTS / "modeler-user-task.png", full_page=True)
+    screenshot(page, "modeler-user-task")
 
     xml = saved_xml(page)
     assert 'name="社工站"' in xml
@@ -134,12 +130,12 @@ def test_the_properties_panel_edits_lane_role_form_due_date_and_service(owner_pa
     page.wait_for_selector("#modeler-status.success")
 
 
-def test_a_form_saved_in_the_form_editor_is_deployed_with_the_diagram(owner_page, live_server):
+def test_a_form_saved_in_the_form_editor_is_deployed_with_the_diagram(owner_page, live_server, screenshot):
     page = owner_page
     open_modeler(page, live_server)
     page.click("#modeler-forms a")
     page.wait_for_selector("body[data-formeditor-ready=true]")
-    page.screenshot(path=SCREENSHOTS / "modeler-form-editor.png", full_page=True)
+    screenshot(page, "modeler-form-editor")
     page.evaluate("""() => {
         const modeling = window.formEditor.get('modeling');
         const formField = window.formEditor._getState().schema.components[0];
@@ -159,10 +155,7 @@ def test_a_form_saved_in_the_form_editor_is_deployed_with_the_diagram(owner_page
     assert form["components"][0]["label"] == "项目背景说明"
 
 
-def test_migrate_a_running_instance_with_preview_and_progress(owner_page, live_server, deploy_bpmn):
-    from engine import api
-    from engine.deployment import deploy
-
+def test_migrate_a_running_instance_with_preview_and_progress(owner_page, live_server, screenshot):
     running = api.start(KEY, business_key="南明-2026", data={"county": "520102"})
     bpmn = (BPMN_DIR / "county_review.bpmn").read_text(encoding="utf-8").replace('"P2D"', '"P3D"')
     forms = {"plan.form": (BPMN_DIR / "forms" / "plan.form").read_text(encoding="utf-8")}
@@ -174,19 +167,20 @@ def test_migrate_a_running_instance_with_preview_and_progress(owner_page, live_s
     page.click("#btn-preview")
     page.wait_for_selector("#preview-rows tr.plan-safe")
     assert "南明-2026" in page.locator("#preview-rows").inner_text()
-    page.screenshot(path=SCREENSHOTS / "modeler-migration-preview.png", full_page=True)
+    screenshot(page, "modeler-migration-preview")
 
     page.on("dialog", lambda dialog: dialog.accept())
     page.click("#btn-start")
     page.wait_for_selector("#modeler-status.success")
     assert page.locator("#job-progress").get_attribute("value") == "1"
     assert "已迁移" in page.locator("#job-rows").inner_text()
-    page.screenshot(path=SCREENSHOTS / "modeler-migration-done.png", full_page=True)
+    screenshot(page, "modeler-migration-done")
     running.refresh_from_db()
     assert running.version.number == 2
 
 
-def test_a_diagram_without_drawing_is_laid_out_and_still_validates(owner_page, live_server, deploy_bpmn):
+def test_a_diagram_without_drawing_is_laid_out_and_still_validates(owner_page, live_server, deploy_bpmn,
+                                                                  screenshot):
     deploy_bpmn("deadline.bpmn")
     page = owner_page
     page.goto(f"{live_server.url}/modeler/deadline/v1/")
@@ -195,8 +189,48 @@ def test_a_diagram_without_drawing_is_laid_out_and_still_validates(owner_page, l
     assert "自动排版" in page.locator("#modeler-status").inner_text()
     select(page, "late")
     assert page.locator("#bio-properties-panel-engine-timerExpression").input_value() == "add_workdays(signed_on, 15)"
-    page.screenshot(path=SCREENSHOTS / "modeler-laid-out.png", full_page=True)
+    screenshot(page, "modeler-laid-out")
     page.click("#btn-validate")
     page.wait_for_selector("#modeler-status.success")
     # The lanes (not drawn) are still in the diagram the page would deploy.
     assert '<bpmn:lane id="lane_org" name="social_org">' in saved_xml(page)
+
+
+@services.service("test.modeler_lookup")
+def modeler_lookup(call):
+    return {}
+
+
+def test_service_handler_parameters_are_edited_as_lines(owner_page, live_server):
+    bpmn = (BPMN_DIR / "service.bpmn").read_text(encoding="utf-8").replace("test.budget_lookup", "test.modeler_lookup")
+    deploy({"service.bpmn": bpmn})
+    page = owner_page
+    page.goto(f"{live_server.url}/modeler/service/v1/")
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    select(page, "lookup")
+    assert page.locator("#bio-properties-panel-engine-serviceOperator").input_value() == "test.modeler_lookup"
+    parameters = page.locator("#bio-properties-panel-engine-serviceParameters")
+    assert parameters.input_value() == "county = county"
+    parameters.fill("county\nyear = 2026")
+    error = page.locator('[data-entry-id="engine-serviceParameters"] .bio-properties-panel-error')
+    assert "第 1 行" in error.inner_text()
+    parameters.fill("county = county\nyear = 2026")
+    parameters.blur()
+    page.wait_for_function("async () => (await window.modeler.saveXML()).xml.includes('value=\"2026\"')")
+    xml = saved_xml(page)
+    assert '<spiffworkflow:parameter id="county" type="str" value="county" />' in xml  # its type is kept
+    assert '<spiffworkflow:parameter id="year" type="any" value="2026" />' in xml
+    assert 'resultVariable="budget_info"' in xml
+
+
+def test_multi_instance_over_a_variable_keeps_its_loop_references(owner_page, live_server, deploy_bpmn):
+    deploy_bpmn("station_service.bpmn", "stations.bpmn")
+    page = owner_page
+    page.goto(f"{live_server.url}/modeler/stations/v1/")
+    page.wait_for_selector("body[data-modeler-ready=true]")
+    assert page.locator("#modeler-warnings").is_hidden()
+    xml = saved_xml(page)
+    assert "<bpmn:loopDataInputRef>station_codes</bpmn:loopDataInputRef>" in xml
+    assert "<bpmn:loopDataOutputRef>reports</bpmn:loopDataOutputRef>" in xml
+    page.click("#btn-validate")
+    page.wait_for_selector("#modeler-status.success")

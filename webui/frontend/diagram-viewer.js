@@ -6,6 +6,8 @@ import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
 import './diagram-viewer.css';
 
+const READABLE_ZOOM = 0.8;
+
 function readJson(id) {
   const node = id && document.getElementById(id);
   return node ? JSON.parse(node.textContent) : {};
@@ -42,6 +44,13 @@ async function mount(container) {
     for (const id of ids) {
       if (registry.get(id)) canvas.addMarker(id, `mark-${marker}`);
     }
+  }
+  // A long process fitted into the page has unreadable names: show where the instance stands, readable,
+  // and leave the rest to panning and zooming.
+  const focus = [...(marks.overdue || []), ...(marks.current || [])].map((id) => registry.get(id)).find(Boolean);
+  if (focus && canvas.zoom() < READABLE_ZOOM) {
+    canvas.zoom(READABLE_ZOOM);
+    canvas.scrollToElement(focus);
   }
   // heat: {elementId: {count, label, level}} with level 0..3 from the server's scale.
   const heat = readJson(container.dataset.heat);

@@ -13,6 +13,7 @@ import spiffworkflow from './modeler/spiffworkflow.json';
 import EnginePropertiesProvider from './modeler/properties-provider';
 import fitDiagram from './modeler/fit';
 import { hasDrawing, withDrawing } from './modeler/layout';
+import keepLoopReferences from './modeler/loop-references';
 import ProblemMarkers from './modeler/problems';
 import { pageData, postJson } from './modeler/http';
 import { t } from './modeler/i18n';
@@ -138,7 +139,10 @@ async function discard() {
 
 async function open() {
   try {
-    const { warnings } = await modeler.importXML(await withDrawing(page.xml));
+    const imported = await modeler.importXML(await withDrawing(page.xml));
+    const kept = keepLoopReferences(modeler, page.xml);
+    const warnings = imported.warnings.filter((w) => !(/loopData(Input|Output)Ref$/.test(w.property || '')
+      && kept.has(w.value)));
     if (!hasDrawing(page.xml)) {
       status(t('该流程图没有图形信息，已自动排版（泳道未画出，可在属性中查看）；部署时一并保存排版。'));
     }

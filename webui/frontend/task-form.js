@@ -1,6 +1,7 @@
 // The task page's form: form-js renders the deployed schema over the task's data; the server validates.
 import { Form } from '@bpmn-io/form-js';
 import '@bpmn-io/form-js/dist/assets/form-js.css';
+import { speakChinese } from './forms/chinese';
 
 function readJson(id) {
   const node = document.getElementById(id);
@@ -79,8 +80,11 @@ async function mount(container) {
   const summary = document.getElementById('form-error-summary');
   const button = document.getElementById('form-submit');
   // A task without a form is confirmed with an empty submission.
-  const form = schema ? new Form({ container }) : null;
+  // Each keystroke updates the form at once (no debounce): a delayed update re-renders after the next
+  // click has begun, e.g. removes a field's error and moves the button being clicked, losing the click.
+  const form = schema ? new Form({ container, debounce: false }) : null;
   if (form) {
+    speakChinese(form, container);
     await form.importSchema(schema, data);
     if (container.dataset.readonly === 'true') {
       form.setProperty('readOnly', true);

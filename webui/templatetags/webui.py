@@ -6,9 +6,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from engine.models.tasks import TaskState
 from workflows.models import Office
 
 from ..permissions import dashboard_prefectures
+from ..views.modeler_access import is_process_owner
 
 register = template.Library()
 
@@ -19,6 +21,8 @@ def nav_links(request):
     links = [(reverse("webui:instances"), _("流程实例"))]
     if dashboard_prefectures(request.user).exists():
         links.append((reverse("webui:dashboard"), _("看板")))
+    if is_process_owner(request.user):
+        links.append((reverse("webui:modeler_definitions"), _("流程设计")))
     return format_html_join("", '<a href="{}"{}>{}</a>', (
         (url, mark_safe(' aria-current="page"') if request.path.startswith(url) else "", label)
         for url, label in links))
@@ -63,10 +67,6 @@ def event_text(event, task_names=None):
     return f"{label}：{name}" if name else label
 
 
-TASK_STATE_LABELS = {"open": gettext_lazy("待认领"), "claimed": gettext_lazy("已认领"),
-                     "completed": gettext_lazy("已办结"), "cancelled": gettext_lazy("已取消")}
-
-
 @register.filter
 def task_state(state):
-    return TASK_STATE_LABELS.get(state, state)
+    return TaskState.LABELS.get(state, state)

@@ -31,11 +31,7 @@ from .access import visible_instance
 
 PAGE_SIZE = 50
 
-STATE_LABELS = {
-    InstanceState.RUNNING: gettext_lazy("办理中"), InstanceState.WAITING: gettext_lazy("等待中"),
-    InstanceState.SUSPENDED: gettext_lazy("已挂起"), InstanceState.COMPLETED: gettext_lazy("已完成"),
-    InstanceState.CANCELLED: gettext_lazy("已取消"), InstanceState.FAILED: gettext_lazy("出错"),
-}
+STATE_LABELS = InstanceState.LABELS
 CONTROLS = {"suspend": api.suspend, "resume": api.resume, "cancel": api.cancel, "retry": api.retry}
 CONTROL_LABELS = {"suspend": gettext_lazy("挂起"), "resume": gettext_lazy("恢复"), "cancel": gettext_lazy("取消"),
                   "retry": gettext_lazy("重试")}

@@ -182,6 +182,10 @@ def record_signing(call):
     agreement.sign(call.data.get("agreement_number") or "", _get_day(call, "signed_on"),
                    _get_day(call, "term_start"), _get_day(call, "term_end"), call.data.get("signed_agreement") or [])
     agreement.save()
+    if agreement.lot is not None:
+        # The procurement's lot is done once its agreement is signed.
+        agreement.lot.sign()
+        agreement.lot.save()
     return agreement.state
 
 

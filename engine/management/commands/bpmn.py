@@ -1,13 +1,15 @@
-"""python manage.py bpmn validate|deploy|list|start|tasks|complete|send|instances|fire-timers|
+"""python manage.py bpmn validate|layout|deploy|list|start|tasks|complete|send|instances|fire-timers|
 versions|diff|pin|unpin|migrate"""
 import argparse
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from engine import api, clock, migration, versions
+from engine.bpmn.layout import layout_source
 from engine.bpmn.validation import validate
 from engine.deployment import deploy, deployed_sources, read_files
 from engine.errors import EngineError, InvalidDefinition, InvalidInput
@@ -48,6 +50,9 @@ class Command(BaseCommand):
         sub.add_parser = lambda *a, **kw: add_parser(*a, parents=[common], **kw)
         p = sub.add_parser("validate", help="check BPMN and form files; exit 1 with file:line: message")
         p.add_argument("files", nargs="+")
+        p = sub.add_parser("layout", help="add a drawn diagram (BPMN DI) to processes that have none")
+        p.add_argument("files", nargs="+")
+        p.add_argument("--write", action="store_true", help="rewrite the files instead of printing them")
         p = sub.add_parser("deploy", help="deploy files as new versions of their processes")
         p.add_argument("files", nargs="+")
         p.add_argument("--note", default="")
@@ -124,6 +129,19 @@ class Command(BaseCommand):
             self.out({"valid": True, "processes": bundle.executable})
         else:
             self.stdout.write(f"valid: {', '.join(bundle.executable)}")
+
+    def do_layout(self, options):
+        for name in options["files"]:
+            path = Path(name)
+            content = path.read_bytes()
+            laid_out = layout_source(content, path.name)
+            if not options["write"]:
+                self.stdout.write(laid_out.decode("utf-8"), ending="")
+            elif laid_out == content:
+                self.stdout.write(f"unchanged: {name} already has a diagram for every process")
+            else:
+                path.write_bytes(laid_out)
+                self.stdout.write(f"laid out {name}")
 
     def do_deploy(self, options):
         bpmn, forms = read_files(options["files"])

@@ -16,6 +16,17 @@ const TIMER_TYPES = () => [
   { value: 'timeCycle', label: t('循环（timeCycle）'), example: '"R3/PT24H"' },
 ];
 
+// Validators are module functions: the panel re-validates whenever its validate function changes.
+function validateParameters(text) {
+  const { errors } = parseLines(text);
+  return errors.length ? t('第 %(lines)s 行应为“参数名 = 表达式”。', { lines: errors.join('、') }) : null;
+}
+
+function validateCorrelations(text) {
+  const { errors } = parseLines(text);
+  return errors.length ? t('第 %(lines)s 行应为“关联属性 = 表达式”。', { lines: errors.join('、') }) : null;
+}
+
 // --- lanes: the office role ---
 
 function LaneRole({ element, id, roles }) {
@@ -63,7 +74,8 @@ function TaskLane({ element, id, roles }) {
   const lane = laneOf(getBusinessObject(element));
   const name = lane ? (lane.get('name') || '').trim() : '';
   const role = roles.find((r) => r.value === name || r.label === name);
-  return TextFieldEntry({ element, id, label: t('办理单位角色（所在泳道）'), disabled: true,
+  const debounce = useService('debounceInput');
+  return TextFieldEntry({ element, id, debounce, label: t('办理单位角色（所在泳道）'), disabled: true,
     getValue: () => (role ? `${role.label}（${role.value}）` : name || t('（不在任何泳道中）')),
     setValue: () => {} });
 }
@@ -231,11 +243,7 @@ function ServiceParameters({ element, id }) {
   return TextAreaEntry({ element, id, debounce, rows: 4, monospace: true, label: t('参数'),
     description: `${t('每行一个：参数名 = 表达式。')} ${EXPRESSION_HELP()}`,
     getValue: () => formatLines(current().map((p) => [p.get('id'), p.get('value') || ''])),
-    setValue,
-    validate: (text) => {
-      const { errors } = parseLines(text);
-      return errors.length ? t('第 %(lines)s 行应为“参数名 = 表达式”。', { lines: errors.join('、') }) : null;
-    } });
+    setValue, validate: validateParameters });
 }
 
 function serviceEntries(element, { services }) {
@@ -303,11 +311,7 @@ function Correlations({ element, id }) {
   return TextAreaEntry({ element, id, debounce, rows: 3, monospace: true, label: t('关联键'),
     description: t('每行一个：关联属性 = 本实例中的表达式。只有关联属性取值相同的消息才会送达本实例。'),
     getValue: () => formatLines(current().map((c) => [c.get('propertyId') || '', c.get('expression') || ''])),
-    setValue,
-    validate: (text) => {
-      const { errors } = parseLines(text);
-      return errors.length ? t('第 %(lines)s 行应为“关联属性 = 表达式”。', { lines: errors.join('、') }) : null;
-    } });
+    setValue, validate: validateCorrelations });
 }
 
 function messageEntries(element) {
