@@ -4,6 +4,7 @@
 a username string, or None for the system (command line, timers).
 """
 import uuid
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -19,6 +20,7 @@ from .batch import batched
 from .directory import get_directory
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .models import (
+    Attachment,
     HumanTask,
     Message,
     MessageSubscription,
@@ -255,7 +257,8 @@ def complete_task(task_id, data=None, actor=None):
             raise Conflict(_("任务“%(task)s”已被 %(user)s 认领") % {"task": row.name, "user": row.assignee})
         if row.form_id:
             schema = form_schema(instance.version, row.form_id)
-            data, errors = forms.validate_submission(schema, data)
+            data, errors = forms.validate_submission(
+                schema, data, attachments=partial(Attachment.uploaded_for, instance, row.id))
             if errors:
                 raise InvalidInput(errors, _("任务“%(task)s”的表单有错误") % {"task": row.name})
         workflow = load_workflow(instance)

@@ -18,8 +18,9 @@ What cleaned_data holds per component type:
     checklist, taglist    list of option values
     datetime              ISO text as form-js writes it: "2025-03-01", "09:30",
                           "2025-03-01T09:30+08:00"
-    filepicker            list of attachment references: strings, or dicts with id and name
-                          (and optionally size, type)
+    filepicker            list of attachment references: ids (UUID text), or dicts with id and
+                          name (and optionally size, type); with `attachments` given, each id
+                          must name an attachment uploaded for the task or its instance
     dynamiclist           list of row dicts; a group nests its fields under its path, or
                           leaves them flat without one. `validate.required` on a dynamic
                           list (not a form-js rule; the browser ignores it) asks for a row.
@@ -72,7 +73,8 @@ _DATETIME_FORMATS = {
     "time": (re.compile(_TIME), time.fromisoformat),
     "datetime": (re.compile(f"{_DATE}T{_TIME}"), datetime.fromisoformat),
 }
-_FILE_KEYS = {"id": (str, int), "name": str, "size": int, "type": str}
+_FILE_KEYS = {"id": str, "name": str, "size": int, "type": str}
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")  # an attachment id as text
 
 # form-js's own patterns (form-js-viewer Validator), in JavaScript syntax.
 _EMAIL = (r"^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
@@ -117,6 +119,7 @@ _MESSAGES = {
         "past_date": "「{label}」不能早于今天",
         "files": "「{label}」必须是已上传的附件",
         "one_file": "「{label}」只能上传一个文件",
+        "unknown_file": "「{label}」中有附件不存在，或不是为本任务上传的",
         "rows": "「{label}」必须是列表",
         "row": "「{label}」第 {n} 行的数据无效",
         "no_rows": "「{label}」至少需要填写一行",
@@ -146,6 +149,7 @@ _MESSAGES = {
         "past_date": "\"{label}\" cannot be in the past",
         "files": "\"{label}\" must be uploaded attachments",
         "one_file": "\"{label}\" accepts a single file",
+        "unknown_file": "\"{label}\" names an attachment that does not exist or was not uploaded for this task",
         "rows": "\"{label}\" must be a list",
         "row": "\"{label}\" row {n} is not valid",
         "no_rows": "\"{label}\" needs at least one row",
@@ -432,7 +436,8 @@ def _js_regex(pattern):
 
 # --- validating a submission -----------------------------------------------------------------
 
-def validate_submission(schema: dict, data: dict, language: str = "zh-hans", context: dict = None):
+def validate_submission(schema: dict, data: dict, language: str = "zh-hans", context: dict = None,
+                        attachments=None):
     """Check what a task's form submitted against its schema; returns (cleaned_data, errors).
 
     `schema` has passed check_schema. `errors` maps a field's data path
@@ -441,8 +446,11 @@ def validate_submission(schema: dict, data: dict, language: str = "zh-hans", con
     the task's current data: conditions see it beneath the submitted values, as
     form-js shows the form over the task's data, and options bound by `valuesKey`
     are checked against it (without it they cannot be checked, and are accepted).
+    `attachments`, given the attachment ids (text) a file field names, returns those
+    that may be named here (uploaded for the task or its instance); without it only
+    the references' form is checked.
     """
-    return _Submission(language, context or {}).run(schema.get("components", []), data)
+    return _Submission(language, context or {}, attachments).run(schema.get("components", []), data)
 
 
 class _Invalid(Exception):
@@ -471,10 +479,11 @@ def _expression_context(this, parent, indexes, data):
 
 
 class _Submission:
-    def __init__(self, language, context):
+    def __init__(self, language, context, attachments):
         self.chinese = not language.lower().startswith("en")
         self.messages = _MESSAGES["zh" if self.chinese else "en"]
         self.context = context
+        self.attachments = attachments
         self.root = None
         self.errors = {}
 
@@ -700,12 +709,17 @@ class _Submission:
             if component.get("disallowPassedDates") and component.get("subtype", "date") != "time" \
                     and value[:10] < clock.today_in_china().isoformat():
                 raise _Invalid("past_date")
-        elif kind == "filepicker" and len(value) > 1:
-            multiple = component.get("multiple", False)
-            if isinstance(multiple, str) and multiple.startswith("="):
-                multiple = feel.evaluate(multiple[1:], self.expression_context(scope))
-            if multiple is not True:
-                raise _Invalid("one_file")
+        elif kind == "filepicker":
+            if len(value) > 1:
+                multiple = component.get("multiple", False)
+                if isinstance(multiple, str) and multiple.startswith("="):
+                    multiple = feel.evaluate(multiple[1:], self.expression_context(scope))
+                if multiple is not True:
+                    raise _Invalid("one_file")
+            if self.attachments is not None:
+                ids = {ref["id"] if isinstance(ref, dict) else ref for ref in value}
+                if ids - set(self.attachments(ids)):
+                    raise _Invalid("unknown_file")
 
     def check_text(self, rules, value, scope):
         pattern = rules.get("pattern")
@@ -840,12 +854,16 @@ def _datetime_text(subtype, raw):
 
 
 def _file_reference(ref):
-    if isinstance(ref, str) and ref.strip():
+    if isinstance(ref, str) and _is_uuid(ref):
         return ref
-    if not isinstance(ref, dict) or ref.get("id") in (None, "") or not ref.get("name"):
+    if not isinstance(ref, dict) or not _is_uuid(ref.get("id")) or not ref.get("name"):
         raise _Invalid("files")
     for key, kinds in _FILE_KEYS.items():
         if key in ref and (not isinstance(ref[key], kinds) or isinstance(ref[key], bool)):
             raise _Invalid("files")
     # Only the known keys: anything else is the browser's to invent and the task's to not keep.
     return {key: ref[key] for key in _FILE_KEYS if key in ref}
+
+
+def _is_uuid(value):
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None

@@ -9,6 +9,8 @@ from engine.deployment import deploy, read_files
 from engine.models import HumanTask, ProcessInstance
 from engine.tasks import dispatch_due_timers
 
+from .uploads import uploaded
+
 PRODUCT_BPMN = Path(__file__).resolve().parent.parent / "bpmn"
 # A stand-in for the station service: one report task for the organisation.
 STATION_STAND_IN = Path(__file__).parent / "bpmn" / "station_service.bpmn"
@@ -99,7 +101,8 @@ def award(captured, county=GUIYANG_COUNTY, year=YEAR, social_org="org1", amount=
 def sign(instance, users, signed_on="2026-03-10", county=GUIYANG_COUNTY):
     complete(instance, "sign_agreement", users[county], {
         "agreement_number": "NM-2026-01", "signed_on": signed_on, "term_start": "2026-04-01",
-        "term_end": "2027-03-31", "signed_agreement": [{"id": "a1", "name": "服务协议.pdf"}]})
+        "term_end": "2027-03-31",
+        "signed_agreement": uploaded(open_tasks(instance)["sign_agreement"], "服务协议.pdf")})
 
 
 def publish_and_file(instance, users, county=GUIYANG_COUNTY):

@@ -1,6 +1,7 @@
 """engine.forms (form-js schemas: deploy-time checks, submission validation) and engine.feel."""
 import copy
 import json
+import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,9 @@ from engine.forms import check_schema, validate_submission
 
 EXAMPLE_PATH = Path(__file__).resolve().parent.parent / "bpmn" / "forms" / "example_annual_plan.form"
 EXAMPLE = json.loads(EXAMPLE_PATH.read_text(encoding="utf-8"))
+
+
+PLAN_FILE, BUDGET_FILE, PHOTO, SCAN_1, SCAN_2 = (str(uuid.UUID(int=n)) for n in range(1, 6))  # attachment ids
 
 
 def example():
@@ -37,7 +41,7 @@ def submission(**changes):
         "needs_venue": True,
         "venue_description": "社区活动中心二楼多功能厅",
         "contact": {"name": "李敏", "phone": "13812345678", "email": "limin@example.org.cn"},
-        "attachments": [{"id": "att-7f3a", "name": "年度计划书.pdf", "size": 204800, "type": "application/pdf"}],
+        "attachments": [{"id": PLAN_FILE, "name": "年度计划书.pdf", "size": 204800, "type": "application/pdf"}],
     }
     data.update(changes)
     return data
@@ -86,7 +90,7 @@ def test_valid_submission_is_cleaned():
         "needs_venue": True,
         "venue_description": "社区活动中心二楼多功能厅",
         "contact": {"name": "李敏", "phone": "13812345678", "email": "limin@example.org.cn"},
-        "attachments": [{"id": "att-7f3a", "name": "年度计划书.pdf", "size": 204800, "type": "application/pdf"}],
+        "attachments": [{"id": PLAN_FILE, "name": "年度计划书.pdf", "size": 204800, "type": "application/pdf"}],
     }
     # Money keeps its two places; counts are plain ints.
     assert str(cleaned["budget_amount"]) == "1234.50"
@@ -300,17 +304,22 @@ def test_dates_in_the_past_are_refused_when_the_form_says_so():
 # --- attachments ------------------------------------------------------------------------------
 
 def test_attachment_references_keep_only_known_keys():
-    sent = [{"id": "att-1", "name": "预算表.xlsx", "url": "https://elsewhere.example", "typename": "x"}, "files::2"]
-    assert cleaned_of(submission(attachments=sent))["attachments"] == [{"id": "att-1", "name": "预算表.xlsx"}, "files::2"]
-    single = {"id": 7, "name": "照片.jpg"}
+    sent = [{"id": PLAN_FILE, "name": "预算表.xlsx", "url": "https://elsewhere.example", "typename": "x"}, BUDGET_FILE]
+    assert cleaned_of(submission(attachments=sent))["attachments"] == [{"id": PLAN_FILE, "name": "预算表.xlsx"},
+                                                                       BUDGET_FILE]
+    single = {"id": PHOTO, "name": "照片.jpg"}
     assert cleaned_of(submission(attachments=single))["attachments"] == [single]
 
 
 @pytest.mark.parametrize("sent", [
     [{"name": "无编号.pdf"}],
-    [{"id": "a", "name": ""}],
-    [{"id": "a", "name": "x", "size": "1k"}],
+    [{"id": PLAN_FILE, "name": ""}],
+    [{"id": PLAN_FILE, "name": "x", "size": "1k"}],
     [{"id": True, "name": "x"}],
+    [{"id": 7, "name": "x"}],
+    [{"id": "att-7f3a", "name": "x"}],  # not an attachment id
+    ["3F1C2A9E-5B7D-4C1E-9A2B-00000000ABCD"],  # ids are written in lower case
+    ["files::2"],
     42,
     [[]],
 ])
@@ -321,10 +330,26 @@ def test_malformed_attachment_references(sent):
 def test_single_file_picker_and_required_attachments():
     schema = form({"type": "filepicker", "key": "scan", "label": "签字扫描件", "validate": {"required": True}})
     assert errors_of({"scan": []}, schema) == {"scan": "「签字扫描件」为必填项"}
-    assert errors_of({"scan": ["files::1", "files::2"]}, schema) == {"scan": "「签字扫描件」只能上传一个文件"}
+    assert errors_of({"scan": [SCAN_1, SCAN_2]}, schema) == {"scan": "「签字扫描件」只能上传一个文件"}
     schema["components"][0]["multiple"] = "=many"
-    two = ["files::1", "files::2"]
+    two = [SCAN_1, SCAN_2]
     assert cleaned_of({"scan": two}, schema, context={"many": True})["scan"] == two
+
+
+def test_attachments_must_be_ones_the_caller_accepts():
+    schema = form({"type": "filepicker", "key": "scan", "label": "签字扫描件", "multiple": True})
+    asked = []
+
+    def known(ids):
+        asked.append(set(ids))
+        return {SCAN_1}
+
+    assert cleaned_of({"scan": [SCAN_1]}, schema, attachments=known)["scan"] == [SCAN_1]
+    assert errors_of({"scan": [SCAN_1, {"id": SCAN_2, "name": "b.pdf"}]}, schema, attachments=known) == {
+        "scan": "「签字扫描件」中有附件不存在，或不是为本任务上传的"}
+    assert asked == [{SCAN_1}, {SCAN_1, SCAN_2}]
+    assert errors_of({"scan": [SCAN_2]}, schema, attachments=known, language="en") == {
+        "scan": "\"签字扫描件\" names an attachment that does not exist or was not uploaded for this task"}
 
 
 # --- conditions, groups, lists, readonly ------------------------------------------------------
@@ -714,3 +739,62 @@ def test_feel_syntax_errors(expression):
     with pytest.raises(feel.FeelSyntaxError) as raised:
         feel.parse(expression)
     assert "position" in str(raised.value)
+
+
+# --- attachments on the completing path: engine.api.complete_task ---------------------------
+
+SCAN_FORM = json.dumps(form({"type": "filepicker", "key": "scan", "label": "签字扫描件", "multiple": True,
+                             "validate": {"required": True}}) | {"id": "scan_form"})
+SCAN_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d" targetNamespace="http://x">
+  <bpmn:process id="scan_upload" isExecutable="true">
+    <bpmn:laneSet id="ls"><bpmn:lane id="l" name="county_bureau"><bpmn:flowNodeRef>upload</bpmn:flowNodeRef></bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="upload" name="上传签字扫描件">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formId" value="scan_form" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="end"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="upload" />
+    <bpmn:sequenceFlow id="f2" sourceRef="upload" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+@pytest.fixture
+def scan_tasks(offices):
+    """Two instances of a one-task process whose form asks for uploaded scans; their open tasks."""
+    from engine import api
+    from engine.deployment import deploy
+    from engine.models import HumanTask
+
+    deploy({"scan_upload.bpmn": SCAN_PROCESS}, {"scan_form.form": SCAN_FORM})
+    instances = [api.start("scan_upload", data={"county": "520102"}) for _ in range(2)]
+    return [HumanTask.objects.get(instance=instance, bpmn_id="upload") for instance in instances]
+
+
+def test_completing_a_task_accepts_only_attachments_uploaded_for_it_or_its_instance(scan_tasks, offices):
+    from engine import api
+    from engine.errors import InvalidInput
+
+    from .uploads import uploaded
+
+    task, other = scan_tasks
+    [for_task] = uploaded(task, "扫描件.pdf")
+    [for_instance] = uploaded(task, "附件.pdf", instance_only=True)
+    [elsewhere] = uploaded(other, "别处.pdf")
+    refused = {"scan": "「签字扫描件」中有附件不存在，或不是为本任务上传的"}
+    for sent in ([elsewhere], [for_task, str(uuid.uuid4())]):
+        with pytest.raises(InvalidInput) as err:
+            api.complete_task(task.id, {"scan": sent}, actor=offices["520102"])
+        assert err.value.errors == refused
+    with pytest.raises(InvalidInput) as err:
+        api.complete_task(task.id, {"scan": []}, actor=offices["520102"])
+    assert err.value.errors == {"scan": "「签字扫描件」为必填项"}
+    api.complete_task(task.id, {"scan": [for_task, for_instance["id"]]}, actor=offices["520102"])
+    task.refresh_from_db()
+    assert task.state == "completed"

@@ -81,7 +81,8 @@ def test_next_years_plan_shows_last_years_evaluation(evaluating, county_offices)
     next_year = start_cycle(year=YEAR + 1)
     shown = reload(next_year).data["previous_evaluation"]
     assert shown == {"year": YEAR, "score": "92.0", "grade": "优秀", "summary": "成效突出。",
-                     "county_findings": "台账齐全。", "prefecture_findings": "覆盖达标。"}
+                     "county_findings": "台账齐全。", "prefecture_findings": "覆盖达标。",
+                     "social_org": "org1", "social_org_name": "贵州阳光社会工作服务中心"}
     # The form shows it read-only: what the county submits cannot change it.
     complete(next_year, "write_plan", users[GUIYANG_COUNTY],
              {**PLAN, "objectives": "巩固上年成效。", "previous_evaluation": {"grade": "不合格"}})

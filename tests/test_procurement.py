@@ -1,6 +1,7 @@
 """The provincial procurement with the real diagram: the tender with the clock moved, its minimum periods,
 the deemed winner, challenges suspending signing, a failed lot tendered again, and the award messages
 reaching county instances (a stand-in for the county cycle's signing phase)."""
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -12,12 +13,13 @@ from engine.errors import Conflict, InvalidInput
 from engine.models import HumanTask, Message, ProcessInstance
 from engine.tasks import dispatch_due_timers
 from workflows.models import Membership, Office, OfficeKind
-from workflows.planning.models import AnnualPlan, PlanState
+from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, Grade, PlanState, ServiceAgreement
 from workflows.procurement.challenges import file_challenge
 from workflows.procurement.launch import start_procurement
 from workflows.procurement.models import Challenge, Lot, LotState, ProcurementProject, ProjectState
 
 from .conftest import BPMN_DIR
+from .uploads import uploaded
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +27,6 @@ DIAGRAM = Path(__file__).resolve().parent.parent / "bpmn" / "provincial_procurem
 YEAR = 2027
 NANMING, HONGHUAGANG = "520102", "520302"
 MINUTE = timedelta(minutes=1)
-DOCUMENT = [{"id": "att-1", "name": "招标文件.pdf"}]
 
 
 def china(*args):
@@ -74,8 +75,10 @@ def open_ids(instance):
                   .values_list("bpmn_id", flat=True))
 
 
-def complete(instance, bpmn_id, users, data):
+def complete(instance, bpmn_id, users, data, files=()):
+    """Complete the open task `bpmn_id`; `files` names the file fields, each given one file uploaded for the task."""
     row = task(instance, bpmn_id)
+    data = {**data, **{field: uploaded(row, f"{field}.pdf") for field in files}}
     return api.complete_task(row.id, data, actor=users[row.office])
 
 
@@ -101,13 +104,13 @@ def through_guidance(instance, users):
         "intention_url": "http://www.ccgp-guizhou.gov.cn/yx/2027-1", "planned_start": "2026-10-09",
         "intention_summary": "全省社会工作服务站驻站服务，按县分标段"})
     documents = {"evaluation_method": "comprehensive", "qualification": "依法登记的社会工作服务机构",
-                 "min_social_workers": 2, "tender_documents": DOCUMENT}
-    complete(instance, "prepare_documents", users, documents)
+                 "min_social_workers": 2}
+    complete(instance, "prepare_documents", users, documents, files=["tender_documents"])
     with pytest.raises(InvalidInput) as err:
         complete(instance, "give_guidance", users, {"decision": "return"})
     assert "comment" in err.value.errors
     complete(instance, "give_guidance", users, {"decision": "return", "comment": "补充驻站社工资质要求"})
-    complete(instance, "prepare_documents", users, documents)
+    complete(instance, "prepare_documents", users, documents, files=["tender_documents"])
     complete(instance, "give_guidance", users, {"decision": "approve", "guidance": "同意采用公开招标"})
 
 
@@ -117,8 +120,7 @@ def tender(instance, users, published, opened, bids):
     complete(instance, "publish_tender", users, {"announcement_url": "http://www.ccgp-guizhou.gov.cn/zb/2027-1"})
     at(opened)
     assert "open_bids" in open_ids(instance)
-    complete(instance, "open_bids", users, {"bids": bids, "evaluator": "eval1",
-                                             "opening_record": [{"id": "att-2", "name": "开标记录.pdf"}]})
+    complete(instance, "open_bids", users, {"bids": bids, "evaluator": "eval1"}, files=["opening_record"])
 
 
 def first_round(instance, users):
@@ -130,7 +132,7 @@ def first_round(instance, users):
         bid(2, "org1", "290000.00"), bid(2, "org2", "280000.00"), bid(2, "org4", "300000.01")])
     complete(instance, "evaluate_bids", users, {"ranking": [
         rank(1, 1, "org1", "580000.00", "92.50"), rank(1, 2, "org2", "560000.00", "90.00"),
-        rank(1, 3, "org3", "590000.00", "85.00")], "evaluation_report": [{"id": "att-3", "name": "评标报告.pdf"}]})
+        rank(1, 3, "org3", "590000.00", "85.00")]}, files=["evaluation_report"])
 
 
 def test_the_whole_tender_with_a_failed_lot_tendered_again(world):
@@ -149,8 +151,8 @@ def test_the_whole_tender_with_a_failed_lot_tendered_again(world):
     assert task(instance, "confirm_winners").office == "gz"
     complete(instance, "confirm_winners", users, {"confirmed": True})
     assert lot(NANMING).state == LotState.AWARDED and lot(NANMING).winner.code == "org1"
-    complete(instance, "publish_award", users, {"award_url": "http://www.ccgp-guizhou.gov.cn/zbgg/2027-1",
-                                                "award_notices": DOCUMENT})
+    complete(instance, "publish_award", users, {"award_url": "http://www.ccgp-guizhou.gov.cn/zbgg/2027-1"},
+             files=["award_notices"])
     dispatch_due_timers()
     award = fresh(counties[NANMING]).data["award"]
     assert award == {"county": NANMING, "year": YEAR, "lot": lot(NANMING).pk, "social_org": "org1",
@@ -174,18 +176,51 @@ def test_the_whole_tender_with_a_failed_lot_tendered_again(world):
     at(clock.now() + timedelta(days=21))
     complete(instance, "open_bids", users, {"bids": [bid(2, "org2", "280000.00"), bid(2, "org3", "285000.00"),
                                                      bid(2, "org4", "299000.00")],
-                                            "evaluator": "eval1", "opening_record": DOCUMENT})
+                                            "evaluator": "eval1"}, files=["opening_record"])
     complete(instance, "evaluate_bids", users, {"ranking": [rank(2, 1, "org3", "285000.00", "88.00"),
-                                                            rank(2, 2, "org2", "280000.00", "86.00")],
-                                                "evaluation_report": DOCUMENT})
+                                                            rank(2, 2, "org2", "280000.00", "86.00")]},
+             files=["evaluation_report"])
     complete(instance, "confirm_winners", users, {"confirmed": True})
-    complete(instance, "publish_award", users, {"award_url": "http://www.ccgp-guizhou.gov.cn/zbgg/2027-2",
-                                                "award_notices": DOCUMENT})
+    complete(instance, "publish_award", users, {"award_url": "http://www.ccgp-guizhou.gov.cn/zbgg/2027-2"},
+             files=["award_notices"])
     dispatch_due_timers()
     assert fresh(counties[HONGHUAGANG]).data["award"]["social_org"] == "org3"
     at(ProcurementProject.objects.get(pk=project.pk).challenge_window_closes_at + MINUTE)
     assert ProcurementProject.objects.get(pk=project.pk).state == ProjectState.CONCLUDED
     assert fresh(instance).state == "completed"
+
+
+def test_each_lot_carries_the_countys_previous_evaluation_into_the_bid_evaluation_form(world):
+    users, _counties = world
+    nanming = Office.objects.get(code=NANMING)
+    delivered = ServiceAgreement.objects.create(county=nanming, year=YEAR - 1, amount="550000.00",
+                                                social_org=Office.objects.get(code="org2"))
+    Evaluation.objects.create(county=nanming, year=YEAR - 1, agreement=delivered, state=EvaluationState.CONCLUDED,
+                              score="86.5", grade=Grade.GOOD, summary="服务成效良好")
+    Evaluation.objects.create(county=nanming, year=YEAR - 2, state=EvaluationState.CONCLUDED, score="70.0",
+                              grade=Grade.PASS)  # two years back: not the previous one
+    Evaluation.objects.create(county=Office.objects.get(code=HONGHUAGANG), year=YEAR - 1,
+                              state=EvaluationState.EVALUATING)  # not concluded: nothing to show yet
+    instance = start_procurement(YEAR, actor=users["gz"])
+    assert lot(NANMING).previous_evaluation.year == YEAR - 1 and lot(HONGHUAGANG).previous_evaluation is None
+
+    at(china(2026, 9, 1, 9))
+    through_guidance(instance, users)
+    tender(instance, users, china(2026, 10, 9, 9), china(2026, 10, 30, 10), [
+        bid(1, "org1", "580000.00"), bid(1, "org2", "560000.00"), bid(1, "org3", "590000.00")])
+    row = task(instance, "evaluate_bids")
+    assert row.form_id == "procurement_evaluation"
+    rows = {lt["number"]: lt for lt in fresh(instance).data["tender"]["lots"]}
+    assert {key: rows[1][key] for key in ("previous_year", "previous_score", "previous_grade", "previous_social_org",
+                                          "previous_social_org_name")} == {
+        "previous_year": YEAR - 1, "previous_score": "86.5", "previous_grade": "良好", "previous_social_org": "org2",
+        "previous_social_org_name": "贵州同心社工中心"}
+    assert rows[2]["previous_year"] == rows[2]["previous_grade"] == rows[2]["previous_social_org_name"] == ""
+    # the form lists the lots read-only (a table), one column per kept item
+    form = json.loads((DIAGRAM.parent / "forms" / "procurement_evaluation.form").read_text(encoding="utf-8"))
+    table = next(c for c in form["components"] if c["type"] == "table" and c["dataSource"] == "=tender.lots")
+    columns = {column["key"] for column in table["columns"]}
+    assert {"previous_year", "previous_score", "previous_grade", "previous_social_org_name"} <= columns <= set(rows[1])
 
 
 def test_the_30_day_intention_and_20_day_bidding_minimums_are_refused_with_their_reason(world):
@@ -202,13 +237,13 @@ def test_the_30_day_intention_and_20_day_bidding_minimums_are_refused_with_their
     # The 5-working-day announcement period ends first; the bidding period runs 20 days from 9 October.
     at(china(2026, 10, 29, 23, 59))
     with pytest.raises(InvalidInput) as err:
-        complete(instance, "open_bids", users, {"bids": [bid(1, "org1", "1.00")], "evaluator": "eval1",
-                                                 "opening_record": DOCUMENT})
+        complete(instance, "open_bids", users, {"bids": [bid(1, "org1", "1.00")], "evaluator": "eval1"},
+                 files=["opening_record"])
     assert "不得少于20日" in str(err.value) and "2026-10-30" in str(err.value)
     assert ProcurementProject.objects.get(year=YEAR).state == ProjectState.BID_OPENING
     at(china(2026, 10, 30, 0, 0))
-    complete(instance, "open_bids", users, {"bids": [bid(1, "org1", "1.00")], "evaluator": "eval1",
-                                             "opening_record": DOCUMENT})
+    complete(instance, "open_bids", users, {"bids": [bid(1, "org1", "1.00")], "evaluator": "eval1"},
+             files=["opening_record"])
     # Too few bidders everywhere: the whole tender failed and goes to a re-tender.
     assert open_ids(instance) == ["handle_failed_tender"]
     assert ProcurementProject.objects.get(year=YEAR).state == ProjectState.FAILED
@@ -226,8 +261,8 @@ def test_a_late_evaluation_is_escalated_and_rank_one_is_deemed_the_winner_when_t
     at(evaluation_due + MINUTE)
     assert task(instance, "remind_evaluation").office == "gz"
     complete(instance, "evaluate_bids", users, {"ranking": [rank(1, 1, "org2", "560000.00", "91.00"),
-                                                            rank(1, 2, "org1", "580000.00", "89.00")],
-                                                "evaluation_report": DOCUMENT})
+                                                            rank(1, 2, "org1", "580000.00", "89.00")]},
+             files=["evaluation_report"])
     confirm_due = task(instance, "confirm_winners").due_at
     assert confirm_due == workcalendar.add_workdays(clock.today_in_china(), 5).at
     at(confirm_due)
@@ -241,7 +276,7 @@ def test_a_late_evaluation_is_escalated_and_rank_one_is_deemed_the_winner_when_t
     at(award_due + MINUTE)
     assert task(instance, "remind_award_notice").office == "gz-fin"
     complete(instance, "remind_award_notice", users, {"measures": "电话督促当日发布"})
-    complete(instance, "publish_award", users, {"award_url": "http://x/zbgg", "award_notices": DOCUMENT})
+    complete(instance, "publish_award", users, {"award_url": "http://x/zbgg"}, files=["award_notices"])
     dispatch_due_timers()
     assert fresh(counties[NANMING]).data["award"]["social_org"] == "org2"
 
@@ -253,7 +288,7 @@ def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_unti
     complete(instance, "confirm_winners", users, {"confirmed": True})
     with pytest.raises(InvalidInput, match="尚未公告中标结果"):
         file_challenge(lot(NANMING).pk, "org2", "评分有误")
-    complete(instance, "publish_award", users, {"award_url": "http://x/zbgg", "award_notices": DOCUMENT})
+    complete(instance, "publish_award", users, {"award_url": "http://x/zbgg"}, files=["award_notices"])
     dispatch_due_timers()
     with pytest.raises(InvalidInput, match="不是登记的承接社会组织"):
         file_challenge(lot(NANMING).pk, "eval1", "评分有误")
@@ -294,7 +329,7 @@ def test_a_challenge_after_the_window_is_refused(world):
     instance = start_procurement(YEAR, actor=users["gz"])
     first_round(instance, users)
     complete(instance, "confirm_winners", users, {"confirmed": True})
-    complete(instance, "publish_award", users, {"award_url": "http://x/zbgg", "award_notices": DOCUMENT})
+    complete(instance, "publish_award", users, {"award_url": "http://x/zbgg"}, files=["award_notices"])
     at(ProcurementProject.objects.get(year=YEAR).challenge_window_closes_at + MINUTE)
     with pytest.raises(InvalidInput, match="质疑期已于 .* 届满"):
         file_challenge(lot(NANMING).pk, "org2", "评分有误")

@@ -20,6 +20,8 @@ from workflows.planning.models import ServiceAgreement
 from workflows.service.emergencies import report_emergency
 from workflows.service.models import EmergencyResponse, ServiceReport, SocialWorker, StationDeployment
 
+from .uploads import uploaded
+
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,10 +30,8 @@ PLACEMENT = {
     "placed_on": "2025-12-12",
     "workers": [{"name": "张敏", "qualification": "social_worker", "certificate_no": "GZ-SW-2019-0031"},
                 {"name": "王磊", "qualification": "none"}],
-    "certificates": ["3f1c2a9e-certificates"],
 }
-REPORT = {"summary": "本月开展入户走访和邻里互助活动，服务搬迁群众。", "people_served": 120,
-          "attachments": ["monthly-report.pdf"]}
+REPORT = {"summary": "本月开展入户走访和邻里互助活动，服务搬迁群众。", "people_served": 120}
 APPROVE = {"decision": "approve"}
 RETURN = {"decision": "return", "comment": "服务人次与活动记录不一致，请核实后重新提交。"}
 
@@ -93,13 +93,25 @@ def deployment(station="st1"):
     return StationDeployment.objects.get(station__code=station)
 
 
+def placement(task, **changes):
+    """The placement form of `task` with the certificates uploaded for it, with `changes` applied."""
+    return {**PLACEMENT, "certificates": uploaded(task, "社工证书.pdf"), **changes}
+
+
+def placed_by(instance, **changes):
+    """(task id, form data) of the open placement task of `instance`."""
+    task = the_task(instance, "place_workers")
+    return task.id, placement(task, **changes)
+
+
 def hand_in(instance, users, kind, period="", decision=APPROVE):
-    api.complete_task(report_task(instance, "write_report", kind, period).id, REPORT, actor=users["org1"])
+    task = report_task(instance, "write_report", kind, period)
+    api.complete_task(task.id, {**REPORT, "attachments": uploaded(task, "月度报告.pdf")}, actor=users["org1"])
     api.complete_task(report_task(instance, "review_report", kind, period).id, decision, actor=users["520102"])
 
 
 def place_and_plan(instance, users):
-    api.complete_task(the_task(instance, "place_workers").id, PLACEMENT, actor=users["org1"])
+    api.complete_task(*placed_by(instance), actor=users["org1"])
     hand_in(instance, users, "survey")
     hand_in(instance, users, "plan")
 
@@ -114,7 +126,7 @@ def test_placement_on_time_records_the_workers_and_raises_no_escalation(service,
     # 15 working days after Wednesday 10 December 2025: the end of Wednesday 31 December.
     assert task.due_at == datetime(2025, 12, 31, 16, 0, tzinfo=timezone.utc)
     move_clock_to(china(2025, 12, 12))
-    api.complete_task(task.id, PLACEMENT, actor=offices["org1"])
+    api.complete_task(task.id, placement(task), actor=offices["org1"])
     move_clock_to(china(2026, 1, 5))
     assert not open_tasks(instance, "urge_placement")
     placed = deployment()
@@ -141,19 +153,17 @@ def test_late_placement_opens_an_escalation_for_the_county_and_keeps_the_task(se
     api.complete_task(urge.id, {"urge_method": "phone", "urge_note": "已电话督促机构三日内到岗。"},
                       actor=offices["520102"])
     # The placement itself is still owed, and still recorded when it comes.
-    api.complete_task(the_task(instance, "place_workers").id, PLACEMENT, actor=offices["org1"])
+    api.complete_task(*placed_by(instance), actor=offices["org1"])
     assert deployment().state == "surveying"
 
 
 def test_a_placement_without_workers_is_refused_in_chinese(service, offices):
     instance = start(service)
     with pytest.raises(InvalidInput) as refused:
-        api.complete_task(the_task(instance, "place_workers").id, {**PLACEMENT, "workers": []},
-                          actor=offices["org1"])
+        api.complete_task(*placed_by(instance, workers=[]), actor=offices["org1"])
     assert refused.value.errors == {"workers": "「驻站社工」至少需要填写一行"}
     with pytest.raises(InvalidInput) as refused:
-        api.complete_task(the_task(instance, "place_workers").id,
-                          {**PLACEMENT, "workers": [{"name": "张敏", "qualification": "senior"}]},
+        api.complete_task(*placed_by(instance, workers=[{"name": "张敏", "qualification": "senior"}]),
                           actor=offices["org1"])
     assert refused.value.errors == {"workers[0].certificate_no": "「证书编号」为必填项"}
 
@@ -164,7 +174,7 @@ def test_a_year_of_reports_with_returns_escalations_and_an_emergency(service, of
     county_cycle = api.start("county_services_stand_in", data={"county": "520102", "year": 2026})
     instance = start(service)
     move_clock_to(china(2025, 12, 12))
-    api.complete_task(the_task(instance, "place_workers").id, PLACEMENT, actor=offices["org1"])
+    api.complete_task(*placed_by(instance), actor=offices["org1"])
     hand_in(instance, offices, "survey")
     assert deployment().state == "planning"
     hand_in(instance, offices, "plan", decision=RETURN)

@@ -25,3 +25,10 @@ def dashboard_prefectures(user):
 def require(allowed):
     if not allowed:
         raise PermissionDenied
+
+
+def social_orgs_of(user):
+    """The social organisations `user` works for (the offices that hold services and bid in procurements)."""
+    if not user.is_authenticated:
+        return Office.objects.none()
+    return Office.objects.filter(kind=OfficeKind.SOCIAL_ORG, members__user=user)

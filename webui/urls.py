@@ -3,7 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from .views import attachments, dashboard, inbox, instances, modeler, modeler_history, modeler_migration, tasks
+from .views import (attachments, challenges, dashboard, emergencies, inbox, instances, modeler, modeler_history,
+                    modeler_migration, tasks)
 
 app_name = "webui"
 
@@ -24,6 +25,9 @@ urlpatterns = [
     path("instances/<uuid:instance_id>/", instances.instance_page, name="instance"),
     path("instances/<uuid:instance_id>/diagram.bpmn", instances.diagram, name="instance-diagram"),
     path("instances/<uuid:instance_id>/<str:action>/", instances.control, name="instance-control"),
+    path("emergencies/report/", emergencies.report, name="emergency-report"),
+    path("challenges/", challenges.challenge_list, name="challenges"),
+    path("challenges/lots/<int:lot_id>/", challenges.file_against_lot, name="challenge-file"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/versions/<int:version_id>.bpmn", dashboard.version_diagram, name="version-diagram"),
     path("export/inbox.xlsx", inbox.export_inbox, name="export-inbox"),

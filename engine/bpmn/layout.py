@@ -274,10 +274,14 @@ class _Container:
         band_of, taken = self.bands.band_of, set()
         order = {n.get("id"): i for i, n in enumerate(self.nodes)}
         main = self._main_path()
+        main_bands = {band_of[n] for n in main}
         self.row = {}
         # The main path first: it keeps the top rows, escalation paths off boundary events go below it.
         for node_id in sorted(order, key=lambda n: (self.rank[n], n not in main, order[n])):
-            band, column, row = band_of[node_id], self.rank[node_id], 0
+            band, column = band_of[node_id], self.rank[node_id]
+            # an escalation path entering a band the main path runs through stays off its row, even where the
+            # main path is in another lane at that column, so that it does not read as the next step
+            row = 1 if node_id not in main and band in main_bands else 0
             for predecessor in self.predecessors[node_id]:
                 if predecessor in self.row and band_of[predecessor] == band:
                     # a boundary event's path leads below its host's row
@@ -577,19 +581,40 @@ def _edges(plane):
             points = _clip(points, plane.boxes[source])
         if plane.kinds[target] != "participant":
             points = list(reversed(_clip(list(reversed(points)), plane.boxes[target])))
-        edges.append((edge_id, points, _flow_label(name, points) if name else None))
+        label = _flow_label(name, points, plane) if name else None
+        if label:
+            plane.labels.append(label)
+        edges.append((edge_id, points, label))
     return edges
 
 
-def _flow_label(name, points):
-    """Above the first horizontal segment, next to its start (a gateway's own label is under the gateway)."""
+def _flow_label(name, points, plane):
+    """Above (else below) the first horizontal segment, next to its start, where it covers no other label or
+    shape and crosses no lane border (a gateway's own label is under the gateway); else above the first."""
     width = min(_text_width(name), LABEL_WIDTH)
     height = LINE_HEIGHT * max(1, math.ceil(_text_width(name) / LABEL_WIDTH))
+    candidates = []
     for (x1, y1), (x2, y2) in zip(points, points[1:]):
         if y1 == y2:
-            return Box(x1 + 6 if x2 > x1 else x1 - 6 - width, y1 - height - 2, width, height)
-    (x1, y1), (x2, y2) = points[0], points[1]
-    return Box(x1 + 6, (y1 + y2) / 2 - height / 2, width, height)
+            x = x1 + 6 if x2 > x1 else x1 - 6 - width
+            candidates += [Box(x, y1 - height - 2, width, height), Box(x, y1 + 2, width, height)]
+    if not candidates:
+        (x1, y1), (x2, y2) = points[0], points[1]
+        return Box(x1 + 6, (y1 + y2) / 2 - height / 2, width, height)
+    borders = [(box, (box.y, box.bottom)) for element, box, _a, _l in plane.shapes
+               if _local(element) in ("lane", "participant")]
+    shapes = [plane.boxes[i] for i in plane.obstacles]
+
+    def clear(label):
+        return (not any(_overlaps(label, other) for other in plane.labels + shapes)
+                and not any(label.y < y < label.bottom and label.x < box.right and box.x < label.right
+                            for box, ys in borders for y in ys))
+
+    return next((label for label in candidates if clear(label)), candidates[0])
+
+
+def _overlaps(a, b):
+    return a.x < b.right and b.x < a.right and a.y < b.bottom and b.y < a.bottom
 
 
 def _number(value):

@@ -25,3 +25,9 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.name
+
+    @classmethod
+    def uploaded_for(cls, instance, task_id, ids):
+        """Of `ids` (text), those of attachments uploaded for this instance or this task: what its form may name."""
+        found = cls.objects.filter(models.Q(instance=instance) | models.Q(task_id=task_id), pk__in=ids)
+        return {str(pk) for pk in found.values_list("pk", flat=True)}

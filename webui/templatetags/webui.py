@@ -4,12 +4,13 @@ from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from engine.models.tasks import TaskState
 from workflows.models import Office
 
-from ..permissions import dashboard_prefectures
+from ..event_labels import EVENT_LABELS
+from ..permissions import dashboard_prefectures, social_orgs_of
+from ..views.emergencies import held_deployments
 from ..views.modeler_access import is_process_owner
 
 register = template.Library()
@@ -23,6 +24,10 @@ def nav_links(request):
         links.append((reverse("webui:dashboard"), _("看板")))
     if is_process_owner(request.user):
         links.append((reverse("webui:modeler_definitions"), _("流程设计")))
+    if social_orgs_of(request.user).exists():
+        links.append((reverse("webui:challenges"), _("质疑")))
+        if held_deployments(request.user).exists():
+            links.append((reverse("webui:emergency-report"), _("报告突发事件")))
     return format_html_join("", '<a href="{}"{}>{}</a>', (
         (url, mark_safe(' aria-current="page"') if request.path.startswith(url) else "", label)
         for url, label in links))
@@ -45,23 +50,13 @@ def workdays_text(days, state):
     return _("已逾期")
 
 
-EVENT_LABELS = {
-    "instance.started": gettext_lazy("启动流程"), "instance.mark_running": gettext_lazy("待人办理"),
-    "instance.mark_waiting": gettext_lazy("等待定时或消息"), "instance.complete": gettext_lazy("流程结束"),
-    "instance.fail": gettext_lazy("出错"), "instance.retry": gettext_lazy("重试"),
-    "instance.suspend": gettext_lazy("挂起"), "instance.resume": gettext_lazy("恢复"),
-    "instance.cancel": gettext_lazy("取消"), "task.claim": gettext_lazy("认领"),
-    "task.release": gettext_lazy("释放"), "task.reassign": gettext_lazy("转交"),
-    "task.created": gettext_lazy("生成任务"), "task.complete": gettext_lazy("办结"), "task.cancel": gettext_lazy("任务取消"),
-    "message.sent": gettext_lazy("发送消息"),
-}
-
-
 @register.simple_tag
 def event_text(event, task_names=None):
     """An audit event in words: the action, and the task it concerns when known."""
     label = str(EVENT_LABELS.get(event.action, event.action))
     name = (task_names or {}).get(event.task_id) if event.task_id else None
+    if event.action.startswith("message."):
+        name = event.data.get("name")  # the message's name says what it carried
     if event.action == "task.reassign" and event.data.get("to"):
         label = f"{label} → {event.data['to']}"
     return f"{label}：{name}" if name else label

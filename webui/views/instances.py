@@ -28,6 +28,8 @@ from ..excel import workbook_response
 from ..offices import office_choices, office_names
 from ..permissions import can_control_instances, require
 from .access import visible_instance
+from .challenges import procurement_challenges
+from .emergencies import report_link
 
 PAGE_SIZE = 50
 
@@ -190,6 +192,8 @@ def instance_page(request, instance_id):
         "children": visible.filter(parent=instance),
         "controls": [(name, CONTROL_LABELS[name]) for name, sources in CONTROL_SOURCES.items()
                      if allowed and instance.state in sources],
+        "emergency_link": report_link(request.user, instance),
+        "challenges": procurement_challenges(instance),
     })
 
 

@@ -1,4 +1,4 @@
-"""Service-task handlers of the county annual cycle and the performance evaluation.
+"""Service-task handlers of the county annual cycle and the performance evaluation, and its script function.
 
 They keep the planning records in step with the processes: each moves a record
 through one django-fsm transition (audited) and returns what the diagram stores
@@ -11,12 +11,13 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from engine import api, clock
+from engine.scripting.functions import script_function
 from engine.services import service
 from workflows.models import Office, OfficeKind
 from workflows.procurement.models import Lot
 from workflows.service.models import StationDeployment
 
-from .models import AnnualPlan, Evaluation, EvaluationState, ServiceAgreement
+from .models import AnnualPlan, Evaluation, ServiceAgreement
 
 # What the plan form submits and AnnualPlan keeps, field for field.
 PLAN_TEXT_FIELDS = ("background", "objectives", "content_and_schedule", "quality_standards",
@@ -95,6 +96,15 @@ def _award_terms(call):
     }
 
 
+@script_function()
+def office_name(code):
+    """The name of the office with this code, for forms that show an office (the county's plan reviews)."""
+    office = Office.objects.filter(code=code).first()
+    if office is None:
+        raise ValueError(_("单位“%(code)s”不存在") % {"code": code})
+    return office.name
+
+
 # The annual plan
 
 @service("planning.open_plan")
@@ -111,13 +121,8 @@ def open_plan(call):
 @service("planning.previous_evaluation")
 def previous_evaluation(call):
     """Last year's concluded evaluation of the county, for the plan form to show; None if there is none."""
-    evaluation = Evaluation.objects.filter(county__code=_get(call, "county"), year=_get(call, "year") - 1,
-                                           state=EvaluationState.CONCLUDED).first()
-    if evaluation is None:
-        return None
-    return {"year": evaluation.year, "score": str(evaluation.score), "grade": evaluation.get_grade_display(),
-            "summary": evaluation.summary, "county_findings": evaluation.county_findings,
-            "prefecture_findings": evaluation.prefecture_findings}
+    evaluation = Evaluation.previous(_get(call, "county"), _get(call, "year"))
+    return evaluation.result() if evaluation else None
 
 
 @service("planning.submit_plan")

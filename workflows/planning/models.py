@@ -176,6 +176,22 @@ class Evaluation(models.Model):
     def __str__(self):
         return f"{self.county} {self.year}"
 
+    @classmethod
+    def previous(cls, county_code, year):
+        """The county's concluded evaluation of the year before `year`, or None: what that year's plan and
+        procurement show."""
+        return (cls.objects.filter(county__code=county_code, year=year - 1, state=EvaluationState.CONCLUDED)
+                .select_related("agreement__social_org").first())
+
+    def result(self):
+        """The result as process data shows it; `social_org` is the organisation that delivered the service."""
+        social_org = self.agreement.social_org if self.agreement else None
+        return {"year": self.year, "score": str(self.score), "grade": self.get_grade_display(),
+                "social_org": social_org.code if social_org else "",
+                "social_org_name": social_org.name if social_org else "",
+                "summary": self.summary, "county_findings": self.county_findings,
+                "prefecture_findings": self.prefecture_findings}
+
     @transition(field=state, source=EvaluationState.SUPERVISING, target=EvaluationState.EVALUATING)
     def record_findings(self, county_findings, prefecture_findings):
         self.county_findings, self.prefecture_findings = county_findings, prefecture_findings

@@ -12,7 +12,7 @@ from engine import api, clock, workcalendar
 from engine.errors import InvalidInput, NotFound
 from engine.services import service
 from workflows.models import Office, OfficeKind
-from workflows.planning.models import AnnualPlan, PlanState
+from workflows.planning.models import AnnualPlan, Evaluation, PlanState
 
 from .models import Challenge, ChallengeState, Lot, LotState, ProcurementProject, ProjectState
 
@@ -23,6 +23,7 @@ CHALLENGE_MESSAGE = "procurement_challenge"
 MIN_BIDDERS = 3  # fewer valid bids than this and the lot's tender fails (政府采购法 36)
 ANNOUNCEMENT_WORKDAYS = 1  # award announcement period (87号令 69)
 CHALLENGE_WORKDAYS = 7  # challenge period after the announcement ends (政府采购法 52)
+LOT_RELATED = ("county", "previous_evaluation__agreement__social_org")  # what _lot_data reads
 
 
 def _today():
@@ -45,8 +46,13 @@ def _save(record, *fields):
 
 
 def _lot_data(lot):
+    # flat keys: the bid-evaluation form lists the lots in a table, one column per key
+    previous = lot.previous_evaluation.result() if lot.previous_evaluation else {}
     return {"lot": lot.pk, "number": lot.number, "county": lot.county.code, "county_name": lot.county.name,
-            "budget": _money(lot.budget), "station_count": lot.station_count}
+            "budget": _money(lot.budget), "station_count": lot.station_count,
+            "previous_year": previous.get("year", ""), "previous_score": previous.get("score", ""),
+            "previous_grade": previous.get("grade", ""), "previous_social_org": previous.get("social_org", ""),
+            "previous_social_org_name": previous.get("social_org_name", "")}
 
 
 def _options(kind):
@@ -74,10 +80,11 @@ def prepare(call):
     project.save(update_fields=["process_instance"])
     for number, plan in enumerate(plans, start=1):
         Lot.objects.get_or_create(project=project, county=plan.county, defaults={
-            "number": number, "budget": plan.budget or Decimal(0), "station_count": plan.station_count})
+            "number": number, "budget": plan.budget or Decimal(0), "station_count": plan.station_count,
+            "previous_evaluation": Evaluation.previous(plan.county.code, year)})
     return {
         "project": project.pk,
-        "lots": [_lot_data(lot) for lot in project.lots.select_related("county").order_by("number")],
+        "lots": [_lot_data(lot) for lot in project.lots.select_related(*LOT_RELATED).order_by("number")],
         "suppliers": _options(OfficeKind.SOCIAL_ORG),
         "evaluators": _options(OfficeKind.EVALUATOR),
     }
@@ -112,7 +119,7 @@ def announce(call):
     else:
         project.announce(today)
     _save(project, "tender_round", "tender_issued_on")
-    lots = list(project.lots.filter(state=LotState.OPEN).select_related("county").order_by("number"))
+    lots = list(project.lots.filter(state=LotState.OPEN).select_related(*LOT_RELATED).order_by("number"))
     for lot in lots:
         lot.tender_round = project.tender_round
         lot.save(update_fields=["tender_round"])

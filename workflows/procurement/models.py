@@ -92,6 +92,9 @@ class Lot(models.Model):
     county = models.ForeignKey("workflows.Office", on_delete=models.PROTECT, related_name="+")
     budget = models.DecimalField(max_digits=14, decimal_places=2)
     station_count = models.PositiveIntegerField(default=0)
+    previous_evaluation = models.ForeignKey("planning.Evaluation", null=True, blank=True, on_delete=models.PROTECT,
+                                            related_name="+", help_text="the county's evaluation of the year "
+                                                                        "before, shown to the bid evaluation")
     state = FSMField(default=LotState.OPEN, choices=LotState.choices, protected=False)
     tender_round = models.PositiveIntegerField(default=0, help_text="the round this lot was last tendered in")
     bidder_count = models.PositiveIntegerField(default=0, help_text="valid bids at the last opening")

@@ -28,7 +28,7 @@ class Behaviour:
 
     late: float = 0.1            # tasks completed after their due date
     plan_returned: float = 0.3   # reviews that return a plan the first time they see it
-    challenge: float = 0.5       # procurements in which a losing bidder files a challenge
+    challenge: float = 1.0       # procurements in which a losing bidder files a challenge: a year has one
     idle_workdays: int = 3       # at most this many working days before taking up a task without a due date
 
 

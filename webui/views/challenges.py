@@ -1,0 +1,108 @@
+"""Challenges (质疑) against awards: a supplier files one against a lot it bid on and reads the answers.
+
+Who bid on a lot is in the procurement's process data: the bid-opening form's `bids` rows
+(`lot_number`, `social_org`, `price`) of the current tender round, the round whose award can
+still be challenged.
+"""
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from engine import clock
+from engine.errors import InvalidInput
+from workflows.procurement.challenges import file_challenge
+from workflows.procurement.models import Challenge, Lot, LotState, ProcurementProject
+
+from ..permissions import social_orgs_of
+
+
+def lot_bidders(project):
+    """{lot number: social_org codes that bid on it} in the project's current round."""
+    instance = project.process_instance
+    found = {}
+    for row in (instance.data.get("bids") or []) if instance else []:
+        found.setdefault(row.get("lot_number"), set()).add(row.get("social_org"))
+    return found
+
+
+def bidder_among(org_codes, bidders, lot):
+    """The first of `org_codes` that bid on `lot` (bidders as lot_bidders gives them), or None."""
+    return next((code for code in sorted(org_codes) if code in bidders.get(lot.number, ())), None)
+
+
+def lots_bid_on(org_codes):
+    """The lots any of `org_codes` bid on, newest procurement first."""
+    found = []
+    for project in ProcurementProject.objects.filter(process_instance__isnull=False).select_related(
+            "process_instance").order_by("-year"):
+        bidders = lot_bidders(project)
+        found.extend(lot for lot in project.lots.select_related("county", "winner", "project").order_by("number")
+                     if bidder_among(org_codes, bidders, lot))
+    return found
+
+
+def challenge_rows(challenges):
+    """Challenges with the lot, the filer and the answer, for the tables."""
+    return challenges.select_related("lot__county", "lot__project", "filed_by").order_by("filed_on", "pk")
+
+
+def procurement_challenges(instance):
+    """The challenges filed in the procurement that `instance` runs (none for other processes)."""
+    return challenge_rows(Challenge.objects.filter(lot__project__process_instance=instance))
+
+
+def window_open(lot):
+    closes = lot.project.challenge_window_closes_at
+    return lot.state in (LotState.AWARDED, LotState.SUSPENDED) and closes is not None and clock.now() < closes
+
+
+class ChallengeForm(forms.Form):
+    grounds = forms.CharField(required=False, label=gettext_lazy("质疑事项和理由"),
+                              widget=forms.Textarea(attrs={"rows": 6}))
+
+
+def _organisations(user):
+    codes = set(social_orgs_of(user).values_list("code", flat=True))
+    if not codes:
+        raise PermissionDenied
+    return codes
+
+
+@login_required
+def challenge_list(request):
+    codes = _organisations(request.user)
+    lots = [(lot, window_open(lot)) for lot in lots_bid_on(codes)]
+    return render(request, "webui/challenges.html", {
+        "lots": lots, "challenges": challenge_rows(Challenge.objects.filter(filed_by__code__in=codes))})
+
+
+@login_required
+def file_against_lot(request, lot_id):
+    codes = _organisations(request.user)
+    lot = Lot.objects.select_related("project__process_instance", "county", "winner").filter(pk=lot_id).first()
+    if lot is None:
+        raise Http404
+    bidder = bidder_among(codes, lot_bidders(lot.project), lot)
+    if bidder is None:  # only a supplier that bid on the lot may challenge its award
+        raise Http404
+    form = ChallengeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            file_challenge(lot.pk, bidder, form.cleaned_data["grounds"], actor=request.user)
+        except InvalidInput as err:
+            for key, message in err.errors.items():
+                form.add_error(key if key in form.fields else None, message)
+            status = 400
+        else:
+            messages.success(request, _("质疑已提交，采购人将在 7 个工作日内答复。"))
+            return redirect("webui:challenges")
+    return render(request, "webui/challenge_file.html", {
+        "lot": lot, "window_open": window_open(lot), "form": form,
+        "challenges": challenge_rows(Challenge.objects.filter(lot=lot, filed_by__code__in=codes)),
+    }, status=status)
