@@ -10,13 +10,14 @@ import pytest
 from engine import api, clock, workcalendar
 from engine.deployment import deploy, read_files
 from engine.errors import Conflict, InvalidInput
-from engine.models import HumanTask, Message, ProcessInstance
+from engine.models import AuditEvent, HumanTask, Message, ProcessInstance
 from engine.tasks import dispatch_due_timers
 from workflows.models import Membership, Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, Grade, PlanState, ServiceAgreement
 from workflows.procurement.challenges import file_challenge
 from workflows.procurement.launch import start_procurement
 from workflows.procurement.models import Challenge, Lot, LotState, ProcurementProject, ProjectState
+from workflows.visibility import can_see_instance
 
 from .conftest import BPMN_DIR
 from .uploads import uploaded
@@ -294,7 +295,11 @@ def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_unti
         file_challenge(lot(NANMING).pk, "eval1", "评分有误")
 
     at(clock.now() + timedelta(days=1))
+    with pytest.raises(InvalidInput, match="是第 1 标段的中标人"):
+        file_challenge(lot(NANMING).pk, lot(NANMING).winner.code, "评分有误")
     challenge = file_challenge(lot(NANMING).pk, "org2", "第一名的业绩证明不实", actor=users["org2"])
+    filed = AuditEvent.objects.get(action="challenge.filed", record_id=str(challenge.pk))
+    assert (filed.actor, filed.instance_id) == ("org2", instance.pk)
     dispatch_due_timers()
     assessment = task(instance, "assess_challenge")
     assert assessment.office == "gz"
@@ -320,6 +325,8 @@ def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_unti
                                     "amount": "560000.00", "award_notice_on": clock.today_in_china().isoformat()}
     # The challenger acknowledges the answer in its own inbox.
     assert task(instance, "acknowledge_answer").office == "org2"
+    # Filing a challenge does not make it a party who may read the whole procurement.
+    assert not can_see_instance(users["org2"], fresh(instance))
     # The other lot was never suspended: nothing went to its county.
     assert not Message.objects.filter(name="signing_suspended", correlation__county=HONGHUAGANG).exists()
 

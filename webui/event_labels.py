@@ -79,6 +79,7 @@ EVENT_LABELS = {
     "lot.sign": _("标段签订协议"),
     "lot.fail": _("标段废标"),
     "lot.reopen": _("标段重新招标"),
+    "challenge.filed": _("提出质疑"),
     "challenge.give_answer": _("答复质疑"),
     # Station service
     "stationdeployment.place": _("社工到岗"),
