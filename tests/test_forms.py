@@ -11,7 +11,7 @@ import pytest
 from engine import clock, feel
 from engine.forms import check_schema, validate_submission
 
-EXAMPLE_PATH = Path(__file__).resolve().parent.parent / "bpmn" / "forms" / "example_annual_plan.form"
+EXAMPLE_PATH = Path(__file__).resolve().parent / "bpmn" / "forms" / "example_annual_plan.form"
 EXAMPLE = json.loads(EXAMPLE_PATH.read_text(encoding="utf-8"))
 
 
