@@ -183,7 +183,6 @@ def test_nodes_lie_in_their_lane_and_shapes_do_not_overlap(name):
 def test_edges_go_around_shapes_and_loops_run_backwards(name):
     root, shapes, edges, _attributes = _drawing(layout_source(_hand_written(name), f"{name}.bpmn"))
     process = root.find("bpmn:process", NS)
-    host = {b.get("id"): b.get("attachedToRef") for b in process.findall("bpmn:boundaryEvent", NS)}
     nodes = [n.get("id") for n in _flow_nodes(process)]
     for flow in process.findall("bpmn:sequenceFlow", NS):
         ends = {flow.get("sourceRef"), flow.get("targetRef")}
