@@ -70,6 +70,8 @@ TEMPLATES = [
 
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    # Parameters bound on the server let psycopg prepare the statements every step repeats.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -59,6 +59,8 @@ def _user(actor):
 def start(key, business_key="", data=None, actor=None, version=None, parent=None):
     """Start an instance of the definition's current version (or of `version`, a DefinitionVersion).
 
+    Returns the instance; its `open_tasks` are the human task rows the start left open.
+
     `parent`: the instance whose step starts this one (a service task's handler); the new
     instance's rows are then written with that step's rows, so both commit or neither does.
     """
@@ -242,7 +244,10 @@ def reassign(task_id, to_username, actor=None):
 
 
 def complete_task(task_id, data=None, actor=None):
-    """Complete a human task with the submitted form data; returns the task row."""
+    """Complete a human task with the submitted form data; returns the task row.
+
+    The row's `instance.open_tasks` are the instance's open human task rows after the step.
+    """
     data = _check_data(data)
     with locked_instance(task_id=task_id) as instance, audit.acting_as(actor):
         # One query for all open rows of the instance: the step's mirror needs them too.

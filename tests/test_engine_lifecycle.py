@@ -40,9 +40,11 @@ def test_user_task_goes_to_the_county_of_the_instance_with_form_and_due_date(rev
 
 
 def test_review_loop_returns_to_county_then_completes(review, offices):
-    api.complete_task(open_task(review, "write_plan").id, {"background": "新设街道", "budget": "300000.00"},
-                      actor=offices["520102"])
+    assert [t.bpmn_id for t in review.open_tasks] == ["write_plan"], "start tells what it left open"
+    done = api.complete_task(open_task(review, "write_plan").id, {"background": "新设街道", "budget": "300000.00"},
+                             actor=offices["520102"])
     review_task = open_task(review, "review_plan")
+    assert [t.id for t in done.instance.open_tasks] == [review_task.id], "so does each completion"
     assert review_task.office == "5201", "a county's plan is reviewed by its own prefecture"
     api.complete_task(review_task.id, {"decision": "return", "comment": "预算过高"}, actor=offices["5201"])
     again = open_task(review, "write_plan")

@@ -30,10 +30,11 @@ class ProcessInstance(models.Model):
     """A running (or ended) process. The row is the lock every engine step takes."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    version = models.ForeignKey("engine.DefinitionVersion", on_delete=models.PROTECT, related_name="instances")
-    business_key = models.CharField(max_length=200, blank=True, db_index=True)
+    version = models.ForeignKey("engine.DefinitionVersion", on_delete=models.PROTECT, related_name="instances",
+                                db_index=False)  # (version, state) below serves it
+    business_key = models.CharField(max_length=200, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    state = FSMField(default=S.WAITING, choices=S.CHOICES, protected=False, db_index=True)
+    state = FSMField(default=S.WAITING, choices=S.CHOICES, protected=False)
     started_by = models.CharField(max_length=150)
     started_at = models.DateTimeField(default=clock.now)
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -53,7 +54,9 @@ class ProcessInstance(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
-        indexes = [models.Index(fields=["version", "state"])]
+        # Every step writes this row: plain indexes only where lists and the engine look rows up.
+        indexes = [models.Index(fields=["version", "state"]), models.Index(fields=["state"]),
+                   models.Index(fields=["business_key"])]
 
     def __str__(self):
         return f"{self.version} #{self.business_key or self.id}"

@@ -24,24 +24,27 @@ class HumanTask(models.Model):
     """A user or manual task, mirrored from the workflow after each step so the inbox needs no workflow."""
 
     id = models.UUIDField(primary_key=True, help_text="SpiffWorkflow's task id")
-    instance = models.ForeignKey("engine.ProcessInstance", on_delete=models.CASCADE, related_name="tasks")
+    instance = models.ForeignKey("engine.ProcessInstance", on_delete=models.CASCADE, related_name="tasks",
+                                 db_index=False)  # (instance, state) below serves it
     bpmn_id = models.CharField(max_length=200)
     name = models.CharField(max_length=300)
     lane = models.CharField(max_length=200, blank=True, help_text="the office role the lane names")
-    office = models.CharField(max_length=64, blank=True, db_index=True, help_text="the concrete office's code")
-    assignee = models.CharField(max_length=150, blank=True, db_index=True)
+    office = models.CharField(max_length=64, blank=True, help_text="the concrete office's code")
+    assignee = models.CharField(max_length=150, blank=True)
     form_id = models.CharField(max_length=200, blank=True)
     instructions = models.TextField(blank=True)
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     due_provisional = models.BooleanField(default=False)
-    state = FSMField(default=T.OPEN, choices=T.CHOICES, protected=False, db_index=True)
+    state = FSMField(default=T.OPEN, choices=T.CHOICES, protected=False)
     created_at = models.DateTimeField(default=clock.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["due_at", "created_at"]
-        indexes = [models.Index(fields=["office", "state"]), models.Index(fields=["instance", "state"])]
+        # Every step writes these rows: only the indexes the inbox and the engine read by.
+        indexes = [models.Index(fields=["office", "state"]), models.Index(fields=["instance", "state"]),
+                   models.Index(fields=["assignee", "state"])]
 
     # The fields a transition changes.
     TRANSITION_FIELDS = ("state", "assignee", "completed_at", "completed_by")

@@ -82,6 +82,8 @@ def advance(instance, workflow, rows=None, new=False):
             instance.fail(_describe(err), _failure_element(err))
             ready, waiting = mirror.open_and_waiting(workflow)
     _settle_state(instance, workflow, open_tasks)
+    # Callers learn what the step left to people without asking the database again.
+    instance.open_tasks = list(open_tasks or ())
     store_workflow(instance, workflow)
     last = workflow.last_task
     instance.data = to_json_data(last.data if last is not None else workflow.data)

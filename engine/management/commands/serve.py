@@ -1,6 +1,8 @@
-"""runserver plus the in-process timer dispatcher (the embedded default, without Redis)."""
+"""runserver plus the in-process timer dispatcher (the embedded default, without Redis).
+
+Built on staticfiles' runserver so the pages get their stylesheets and scripts when DEBUG is on."""
 from django.conf import settings
-from django.core.management.commands.runserver import Command as RunserverCommand
+from django.contrib.staticfiles.management.commands.runserver import Command as RunserverCommand
 
 from engine.dispatcher import DispatcherThread
 
