@@ -182,6 +182,13 @@ def test_instances_list_counts_filters_and_instance_page(client, review, other_c
     assert client.get(f"/instances/{review.pk}/diagram.bpmn").content.startswith(b"<?xml")
 
 
+
+def test_the_diagram_names_lanes_by_office_role_not_by_code(client, review, offices):
+    login(client, offices, "gz")
+    diagram = client.get(f"/instances/{review.pk}/diagram.bpmn").content.decode()
+    assert 'name="县(市、区)民政局"' in diagram and 'name="county_bureau"' not in diagram
+    assert 'id="lane_county"' in diagram and 'name="市(州)民政局"' in diagram
+
 def test_suspend_resume_cancel_need_a_process_owner_and_a_reason(client, review, offices):
     login(client, offices, "5201")
     assert client.post(f"/instances/{review.pk}/suspend/", {"reason": "x"}).status_code == 403
