@@ -14,7 +14,7 @@ from django_fsm import can_proceed
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
-from . import audit, clock, forms
+from . import audit, clock, formchecks, forms
 from . import batch
 from .batch import batched
 from .directory import get_directory
@@ -264,6 +264,7 @@ def complete_task(task_id, data=None, actor=None):
             schema = form_schema(instance.version, row.form_id)
             data, errors = forms.validate_submission(
                 schema, data, attachments=partial(Attachment.uploaded_for, instance, row.id))
+            errors = errors or formchecks.errors_for(row.form_id, data)
             if errors:
                 raise InvalidInput(errors, _("任务“%(task)s”的表单有错误") % {"task": row.name})
         workflow = load_workflow(instance)

@@ -63,7 +63,8 @@ def test_plan_is_written_returned_revised_and_filed(lifecycle, county_offices):
     assert rewrite.id != write.id
     assert rewrite.due_at == workcalendar.add_workdays(MONDAY + timedelta(days=1), 10).at, "10 working days to revise"
 
-    complete(instance, "write_plan", users[GUIYANG_COUNTY], {**PLAN, "budget": "320000.00"})
+    revised_lines = [*PLAN["budget_lines"], {"item": "督导培训", "category": "training", "amount": "20000.00"}]
+    complete(instance, "write_plan", users[GUIYANG_COUNTY], {**PLAN, "budget": "320000.00", "budget_lines": revised_lines})
     complete(instance, "review_plan", users["5201"], {"decision": "approve"})
     filing = open_tasks(instance)["file_plan"]
     assert filing.office == "gz"
@@ -205,6 +206,33 @@ def test_signing_publication_and_filing_deadlines(lifecycle, county_offices, dja
     move_clock_to(filing.due_at + timedelta(seconds=1))
     assert open_tasks(instance)["supervise_agreement_filing"].office == "5201"
     assert ServiceAgreement.objects.get(year=YEAR).state == "published"
+
+
+def test_the_cycle_ends_with_its_open_escalations_cancelled(lifecycle, county_offices,
+                                                           django_capture_on_commit_callbacks):
+    users = county_offices
+    instance = start_cycle()
+    move_clock_to(open_tasks(instance)["write_plan"].due_at + timedelta(seconds=1))
+    plan_writing = open_tasks(instance)["supervise_plan_writing"]
+    plan_filed(instance, users)
+    award(django_capture_on_commit_callbacks, award_notice_on="2026-03-02")
+    move_clock_to(workcalendar.end_of_day("2026-04-01").at + timedelta(seconds=1))
+    signing = open_tasks(instance)["supervise_signing"]
+    sign(instance, users, signed_on="2026-04-02")
+    publish_and_file(instance, users)
+    send(django_capture_on_commit_callbacks, "station_services_finished")
+    assert set(open_tasks(instance)) == {"supervise_plan_writing", "supervise_signing", "county_supervision",
+                                         "prefecture_supervision"}
+    complete(instance, "county_supervision", users[GUIYANG_COUNTY], {"county_findings": "台账齐全。"})
+    complete(instance, "prefecture_supervision", users["5201"], {"prefecture_findings": "覆盖达标。"})
+    complete(instance, "evaluate_performance", users["gz"], {"score": "88", "evaluation_summary": "服务规范。"})
+    # The evaluation was the cycle's last work: the prefecture's unhandled 督办 tasks do not keep it open.
+    assert reload(instance).state == "completed"
+    for escalation in (plan_writing, signing):
+        assert HumanTask.objects.get(pk=escalation.pk).state == "cancelled"
+        assert AuditEvent.objects.filter(instance=instance, task_id=escalation.id, action="task.cancel").count() == 1
+    # The station services are instances of their own: the cycle's end leaves them alone.
+    assert set(ProcessInstance.objects.filter(parent=instance).values_list("state", flat=True)) == {"running"}
 
 
 def test_filed_agreement_starts_one_station_service_per_station(lifecycle, county_offices,

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import InvalidInput
-from engine.models import AuditEvent
+from engine.models import AuditEvent, HumanTask
 from workflows.planning.models import Evaluation, ServiceAgreement
 
 from .county_cycle_steps import (  # noqa: F401 - fixtures
@@ -71,6 +71,24 @@ def test_overdue_findings_escalate_upwards(evaluating, county_offices):
     tasks = open_tasks(instance)
     assert tasks["supervise_county_findings"].office == "5201"
     assert tasks["supervise_prefecture_findings"].office == "gz"
+
+
+def test_escalations_still_open_are_cancelled_when_the_evaluation_concludes(evaluating, county_offices):
+    users, instance = county_offices, evaluating
+    move_clock_to(open_tasks(instance)["county_supervision"].due_at + timedelta(seconds=1))
+    tasks = open_tasks(instance)
+    escalations = [tasks["supervise_county_findings"], tasks["supervise_prefecture_findings"]]
+    complete(instance, "county_supervision", users[GUIYANG_COUNTY], {"county_findings": "台账齐全。"})
+    complete(instance, "prefecture_supervision", users["5201"], {"prefecture_findings": "覆盖达标。"})
+    assert set(open_tasks(instance)) == {"evaluate_performance", "supervise_county_findings",
+                                         "supervise_prefecture_findings"}
+    complete(instance, "evaluate_performance", users["gz"], {"score": "75", "evaluation_summary": "基本达标。"})
+    # The evaluation ends with its 督办 tasks, and the county cycle that called it ends too.
+    assert Evaluation.objects.get(year=YEAR).state == "concluded"
+    assert reload(instance).state == "completed"
+    for escalation in escalations:
+        assert HumanTask.objects.get(pk=escalation.pk).state == "cancelled"
+        assert AuditEvent.objects.filter(instance=instance, task_id=escalation.id, action="task.cancel").count() == 1
 
 
 def test_next_years_plan_shows_last_years_evaluation(evaluating, county_offices):

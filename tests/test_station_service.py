@@ -295,9 +295,6 @@ def test_only_the_last_station_of_the_agreement_to_finish_tells_the_county(servi
         place_and_plan(instance, offices)
     move_clock_to(china(2026, 2, 2))
     for instance in (first, second):
-        # The mid-term and self-evaluation reports are late by now; the county closes its 督办 tasks.
-        for urge in open_tasks(instance, "urge_report"):
-            api.complete_task(urge.id, {"urge_method": "phone", "urge_note": "已电话督办。"}, actor=offices["520102"])
         hand_in(instance, offices, "midterm")
         hand_in(instance, offices, "monthly", "2026-01")
         hand_in(instance, offices, "self_evaluation")
@@ -310,6 +307,57 @@ def test_only_the_last_station_of_the_agreement_to_finish_tells_the_county(servi
     assert finished.correlation == {"county": "520102", "year": 2026}
     dispatch_due_timers()
     assert ProcessInstance.objects.get(pk=county_cycle.pk).state == "completed"
+
+
+def cancelled(task):
+    """The 督办 task `task` was cancelled by its process, and the audit trail says so."""
+    row = HumanTask.objects.get(pk=task.pk)
+    return row.state == "cancelled" and AuditEvent.objects.filter(
+        action="task.cancel", task_id=task.id, to_state="cancelled").count() == 1
+
+
+def test_escalations_left_open_are_cancelled_when_the_work_they_chase_is_done(service, offices):
+    instance = start(service, term_end="2026-01-31")
+    move_clock_to(china(2026, 1, 1, 0) + timedelta(minutes=1))
+    placement_urged = the_task(instance, "urge_placement")
+    api.complete_task(*placed_by(instance), actor=offices["org1"])
+    survey = report_task(instance, "write_report", "survey")
+    move_clock_to(survey.due_at + timedelta(minutes=1))
+    [survey_urged] = open_tasks(instance, "urge_report")
+    hand_in(instance, offices, "survey")
+    # The accepted survey ends its report process with its 督办 task; the service goes on.
+    assert cancelled(survey_urged)
+    assert report_task(instance, "write_report", "plan")
+    assert HumanTask.objects.get(pk=placement_urged.pk).state == "open"
+    hand_in(instance, offices, "plan")
+    move_clock_to(china(2026, 2, 2))
+    late = open_tasks(instance, "urge_report")
+    assert len(late) == 2  # the mid-term and self-evaluation reports
+    for kind, period in (("midterm", ""), ("monthly", "2026-01"), ("self_evaluation", "")):
+        hand_in(instance, offices, kind, period)
+    dispatch_due_timers()
+    hand_in(instance, offices, "final")
+    # The service is complete although the county never handled its 督办 tasks.
+    assert ProcessInstance.objects.get(pk=instance.pk).state == "completed"
+    assert deployment().state == "completed"
+    assert all(cancelled(task) for task in [placement_urged, *late])
+    assert not HumanTask.objects.filter(instance=instance, state__in=["open", "claimed"]).exists()
+    assert not AuditEvent.objects.filter(action="event.unhandled").exists()
+
+
+def test_an_escalated_emergency_closes_with_its_escalation_cancelled(service, offices):
+    start(service)
+    move_clock_to(china(2025, 12, 12))
+    emergency = report_emergency("st1", 2026, "public_health", "2025-12-12", "安置点出现聚集性发热病例。")
+    move_clock_to(china(2025, 12, 14, 0) + timedelta(minutes=1))
+    urged = the_task(emergency, "urge_emergency")
+    api.complete_task(the_task(emergency, "respond_emergency").id,
+                      {"measures": ["counselling"], "people_served": 12, "response_notes": "驻站社工入户开展心理疏导。"},
+                      actor=offices["org1"])
+    api.complete_task(the_task(emergency, "review_emergency").id, APPROVE, actor=offices["520102"])
+    assert ProcessInstance.objects.get(pk=emergency.pk).state == "completed"
+    assert EmergencyResponse.objects.get().state == "closed"
+    assert cancelled(urged)
 
 
 def test_a_station_outside_the_agreements_county_fails_clearly(service, offices):

@@ -73,6 +73,7 @@ def test_inbox_lists_the_office_tasks_with_county_due_date_and_workdays_left(cli
     assert "编写年度计划" in page and "南明区民政局" in page
     assert "plan-2026-520102" in page and "plan-2026-520302" not in page
     assert "剩 5 个工作日" in page
+    assert "2026-03-09 24:00" in page and "2026-03-10 00:00" not in page  # the period ends with its last day
     # Five working days later the task is late, shown in red with the days it is late by.
     clock.set_time(START + timedelta(days=8))
     page = client.get("/?tab=overdue").content.decode()
@@ -106,6 +107,9 @@ def test_claim_release_and_reassign_by_a_supervisor(client, review, offices):
     client.post(f"/tasks/{task.pk}/reassign/", {"assignee": "520102"})
     task.refresh_from_db()
     assert task.assignee == "520102"
+    # The task is handed on to someone else, never back to the person who has it.
+    page = client.get(f"/tasks/{task.pk}/").content.decode()
+    assert '<option value="520102-b">' in page and '<option value="520102">' not in page
     client.post(f"/tasks/{task.pk}/release/")
     task.refresh_from_db()
     assert task.state == "open"
@@ -188,6 +192,12 @@ def test_the_diagram_names_lanes_by_office_role_not_by_code(client, review, offi
     diagram = client.get(f"/instances/{review.pk}/diagram.bpmn").content.decode()
     assert 'name="县(市、区)民政局"' in diagram and 'name="county_bureau"' not in diagram
     assert 'id="lane_county"' in diagram and 'name="市(州)民政局"' in diagram
+
+
+def test_steps_the_engine_took_by_itself_are_the_systems(client, other_county, offices):
+    login(client, offices, "gz")
+    page = client.get(f"/instances/{other_county.pk}/").content.decode()
+    assert "· 系统</dd>" in page and "系统 · 启动流程" in page and "system" not in page
 
 def test_suspend_resume_cancel_need_a_process_owner_and_a_reason(client, review, offices):
     login(client, offices, "5201")

@@ -10,7 +10,11 @@ A user task names its form and due date with spiffworkflow properties:
 A minimum period ("不少于 N 日") is an earliest-allowed moment: `notBefore` (an expression giving a
 date or datetime) with `notBeforeReason` (the message shown when completing earlier is refused).
 """
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.task_spec import CallActivityParser
+
+from .specs import TerminableCallActivity
 
 FORM_PROPERTY = "formId"
 DUE_DATE_PROPERTY = "dueDate"
@@ -23,6 +27,11 @@ NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 
 class EngineParser(SpiffBpmnParser):
     """Spiff's parser without its own XSD check: validation.py checks the schema and reports every error."""
+
+    OVERRIDE_PARSER_CLASSES = {
+        **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("callActivity"): (CallActivityParser, TerminableCallActivity),
+    }
 
     def __init__(self):
         super().__init__(validator=None)

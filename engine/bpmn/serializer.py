@@ -14,6 +14,9 @@ from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.serializer.task_spec import SubWorkflowTaskConverter
+
+from .specs import TerminableCallActivity
 
 SERIALIZER_VERSION = VERSION
 
@@ -34,6 +37,7 @@ class StateConverter(BpmnWorkflowConverter):
 def _build_registry():
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = StateConverter
+    config[TerminableCallActivity] = SubWorkflowTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # Task data may hold dates and money; both come back as what they were.
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))

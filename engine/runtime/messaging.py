@@ -8,6 +8,7 @@ catch event takes a matching pending message in its own step.
 """
 from django.db import transaction
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 
 from .. import audit, batch, clock
@@ -21,6 +22,8 @@ def store_outbound(instance, workflow):
     stored = []
     for event in workflow.get_events():
         definition = event.event_definition
+        if isinstance(definition, TerminateEventDefinition):
+            continue  # SpiffWorkflow reports a terminate end event after it already ended its process
         if not isinstance(definition, MessageEventDefinition):
             audit.record("event.unhandled", instance=instance,
                          data={"event": definition.__class__.__name__, "name": definition.name})

@@ -14,8 +14,12 @@ PHONE = {"width": 390, "height": 844}
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(scope="module")
+def browser(django_db_setup):
+    # Playwright runs an event loop in this thread while it is open, and Django's connections are
+    # context-local: the tests then get a connection of their own, which must know the database's
+    # contents to restore them (serialized_rollback). Closing Playwright with the module gives later
+    # tests back their usual connection.
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/run installs chromium with apt-get")
@@ -23,7 +27,12 @@ def browser():
     assert (BUILD / "task-form.js").exists(), "the front-end is not built: run `make setup` (npm ci && npm run build)"
     from playwright.sync_api import sync_playwright
 
+    from django.db import connections
+
+    contents = getattr(connections["default"], "_test_serialized_contents", None)
     with sync_playwright() as playwright:
+        if contents is not None:
+            connections["default"]._test_serialized_contents = contents
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                              args=["--no-sandbox"])
         yield browser

@@ -1,10 +1,14 @@
 """Template helpers shared by the pages."""
+from datetime import time, timedelta
+
 from django import template
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from engine.audit import SYSTEM
 from engine.models.tasks import TaskState
 from workflows.models import Office
 
@@ -61,6 +65,21 @@ def event_text(event, task_names=None):
         label = f"{label} → {event.data['to']}"
     return f"{label}：{name}" if name else label
 
+
+@register.filter
+def actor(name):
+    """Who did something, as the pages say it: the engine's own steps (timers, started by a handler) are the
+    system's."""
+    return _("系统") if name == SYSTEM else name
+
+@register.filter
+def deadline(moment):
+    """A due time as deadlines are written: a period that ends at midnight ends at 24:00 of its last day
+    (2026-03-09 24:00, not 2026-03-10 00:00, which reads as a day later)."""
+    local = timezone.localtime(moment)
+    if local.time() == time.min:
+        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
 
 @register.filter
 def task_state(state):

@@ -225,7 +225,7 @@ def diagram_response(version):
     found = diagram_file(version)
     if found is None:
         raise Http404
-    return HttpResponse(found.content, content_type="application/xml; charset=utf-8")
+    return HttpResponse(with_role_names(found.content), content_type="application/xml; charset=utf-8")
 
 
 @login_required

@@ -34,8 +34,9 @@ def task_data(task):
 
 
 def colleagues(task):
-    """Users of the task's office, for a supervisor to hand the task to."""
-    return get_user_model().objects.filter(memberships__office__code=task.office).order_by("username")
+    """Users of the task's office, for a supervisor to hand the task to: anyone but who has it now."""
+    users = get_user_model().objects.filter(memberships__office__code=task.office)
+    return users.exclude(username=task.assignee or "").order_by("username")
 
 
 def may_work(user, task):

@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 
 from engine import api, clock
+from engine.formchecks import form_check
 from engine.scripting.functions import script_function
 from engine.services import service
 from workflows.models import Office, OfficeKind
@@ -125,11 +126,33 @@ def previous_evaluation(call):
     return evaluation.result() if evaluation else None
 
 
+def budget_lines_mismatch(budget, lines):
+    """Why the budget lines do not add up to the budget, to the fen; None when they do."""
+    total = sum((Decimal(str(row.get("amount") or 0)) for row in lines or ()), Decimal(0)).quantize(Decimal("0.01"))
+    budget = Decimal(str(budget)).quantize(Decimal("0.01"))
+    if total == budget:
+        return None
+    return _("预算明细合计 %(total)s 元，与预算总额 %(budget)s 元不一致（相差 %(difference)s 元）") % {
+        "total": f"{total:,.2f}", "budget": f"{budget:,.2f}", "difference": f"{abs(total - budget):,.2f}"}
+
+
+@form_check("annual_plan")
+def plan_budget_adds_up(data):
+    """The plan form's budget lines must add up to its budget exactly."""
+    if data.get("budget") is None:
+        return {}
+    mismatch = budget_lines_mismatch(data["budget"], data.get("budget_lines"))
+    return {"budget": mismatch} if mismatch else {}
+
+
 @service("planning.submit_plan")
 def submit_plan(call):
     plan = _plan(call)
     content = {name: call.data.get(name) or "" for name in PLAN_TEXT_FIELDS}
     content["budget"] = _money(call.data, "budget", _where(call))
+    mismatch = budget_lines_mismatch(content["budget"], call.data.get("budget_lines"))
+    if mismatch:  # the form refuses such a plan; data that bypassed it must not be recorded either
+        raise ValueError(mismatch)
     content["station_count"] = _get(call, "station_count")
     content["budget_lines"] = [{"item": row.get("item", ""), "category": row.get("category", ""),
                                 "amount": str(row.get("amount", ""))} for row in call.data.get("budget_lines") or []]

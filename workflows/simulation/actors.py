@@ -5,7 +5,8 @@ data makes them). An office takes up a task after a random number of working
 days: usually before the due date, now and then after it. Decisions are played
 the way offices make them: a reviewer returns some plans once before approving,
 organisations bid on every lot and the committee ranks them, a challenge may
-stop the signing; dates and scores are what a clerk writes.
+stop the signing; a plan's budget is the sum of its lines; dates and scores are
+what a clerk writes.
 """
 import random
 from dataclasses import dataclass, field
@@ -86,11 +87,22 @@ class Actors:
             chosen["may_change_result"] = self.rng.random() < 0.5  # then signing is suspended until answered
             chosen["result_changed"] = False
         paths = _paths(schema.get("components", []))
+        if "budget_lines" in paths and "budget" in keys:
+            chosen["budget_lines"] = self._budget_lines(context)
+            chosen["budget"] = f"{sum(Decimal(line['amount']) for line in chosen['budget_lines']):.2f}"
         if "bids" in paths:
             chosen["bids"] = self._bids(context)
         if "ranking" in paths:
             chosen["ranking"] = self._ranking(context)
         return chosen
+
+    def _budget_lines(self, context):
+        """A plan's budget by kind of spending, about 150 000 yuan a station; the budget is their sum."""
+        stations = context.get("station_count") or 1
+        shares = (("驻站社工薪酬", "personnel", 0.75), ("社区服务活动", "activity", 0.17), ("督导与培训", "training", 0.08))
+        per_station = self.rng.uniform(120000, 180000)
+        return [{"item": item, "category": category, "amount": f"{per_station * stations * share:.2f}"}
+                for item, category, share in shares]
 
     def _bids(self, context):
         """Three or four registered organisations bid on each lot of the round, under its budget."""

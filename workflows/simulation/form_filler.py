@@ -5,7 +5,8 @@ lengths, patterns, e-mail and phone types, number bounds (also when given as
 FEEL expressions), decimal places (money as text with two decimals), increments,
 options, dates, repeating rows. Fields a condition may hide are filled too: the
 server drops what the form hides. The result is checked with the engine's own
-validation, so a form this cannot fill is reported rather than submitted.
+validation and the domain's checks of the form, so a form this cannot fill is reported
+rather than submitted.
 """
 import hashlib
 import random
@@ -15,6 +16,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from django.core.files.base import ContentFile
 
 from engine import feel
+from engine.formchecks import errors_for
 from engine.forms import _js_regex, validate_submission  # the server's JavaScript-faithful regex
 from engine.models import Attachment
 
@@ -52,7 +54,8 @@ class FormFiller:
         choices = choices or {}
         data = {}
         self._components(schema.get("components", []), data, context, choices)
-        _cleaned, errors = validate_submission(schema, data, context=context)
+        cleaned, errors = validate_submission(schema, data, context=context)
+        errors = errors or errors_for(schema.get("id"), cleaned)
         if errors:
             raise FormFillError(schema.get("id"), errors)
         return data
