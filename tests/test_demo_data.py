@@ -97,6 +97,19 @@ def test_second_run_changes_nothing_and_says_so(demo, settings):
     assert dict(get_user_model().objects.values_list("username", "password")) == hashes
 
 
+def test_each_account_is_named_after_its_office_and_older_databases_get_the_names(demo):
+    names = dict(get_user_model().objects.values_list("username", "first_name"))
+    assert names[PROVINCE_CODE] == "省民政厅管理员"
+    assert names["520526"] == "威宁县民政局管理员" and names["5226"] == "黔东南州民政局管理员"
+    assert names["520526-wuligang"] == "威宁县五里岗街道社工站联络员"
+    assert names["org-yangguang"] == "贵州阳光社工中心联络员"
+    assert len(set(names.values())) == len(names), "no two accounts share a name"
+    get_user_model().objects.update(first_name="")  # as loaded before accounts had names
+    assert "0 accounts created, %d named" % len(names) in loaddemo()
+    assert get_user_model().objects.get(username="520526").get_full_name() == "威宁县民政局管理员"
+    assert "nothing changed" in loaddemo()
+
+
 def test_repairs_a_changed_office_and_sets_a_given_password(demo):
     Office.objects.filter(code="5226").update(name="改错的名字", region="")
     Membership.objects.filter(user__username=PROVINCE_CODE).update(is_process_owner=False)

@@ -242,3 +242,75 @@ def test_exports_are_excel_workbooks_of_the_lists(client, review, offices):
     client.force_login(offices["gz"])
     sheet = load_workbook(BytesIO(client.get("/export/overdue.xlsx").content)).active
     assert sheet[2][0].value == "编写年度计划"
+
+
+def test_people_show_by_their_names_not_their_account_codes(client, review, offices):
+    for username, name in (("520102", "南明区民政局管理员"), ("520102-b", "南明区民政局科员")):
+        offices[username].first_name = name
+        offices[username].save()
+    task = open_task(review, "write_plan")
+    login(client, offices, "520102-b").post(f"/tasks/{task.pk}/claim/")
+    client.force_login(offices["520102"])
+    assert '<span class="whoami" title="南明区民政局">南明区民政局管理员</span>' in client.get("/").content.decode()
+    page = client.get(f"/instances/{review.pk}/").content.decode()
+    assert "南明区民政局科员 · 认领" in page  # the history
+    assert '<td data-label="办理人">南明区民政局科员</td>' in page  # the assignee column
+    assert "520102-b" not in page
+    assert '<option value="520102">南明区民政局管理员</option>' in client.get(f"/tasks/{task.pk}/").content.decode()
+    client.post(f"/tasks/{task.pk}/reassign/", {"assignee": "520102"})
+    page = client.get(f"/tasks/{task.pk}/").content.decode()
+    assert "转交 → 南明区民政局管理员" in page and "tester · 启动流程" in page  # no such account: its name as given
+
+
+def test_inbox_filters_list_only_what_the_user_sees_and_the_county_by_its_name(
+        client, review, other_county, offices, django_user_model):
+    station = Office.objects.create(code="520102-s1", name="南明区花果园街道社工站", kind="station",
+                                    parent=Office.objects.get(code="520102"))
+    Office.objects.create(code="520302-s1", name="红花岗区新蒲街道社工站", kind="station",
+                          parent=Office.objects.get(code="520302"))
+    user = django_user_model.objects.create_user("520102-s1")
+    Membership.objects.create(user=user, office=station)
+
+    def options(page, field):
+        select = page.split(f'name="{field}"')[1].split("</select>")[0]
+        return [text.split(">")[1] for text in select.split("<option")[1:]]
+
+    client.force_login(user)  # a station: its own county and itself
+    page = client.get("/").content.decode()
+    assert options(page, "county") == ["全部</option", "南明区</option"]
+    assert options(page, "station") == ["全部</option", "南明区花果园街道社工站</option"]
+    client.force_login(offices["5201"])  # a prefecture: its counties and their stations
+    page = client.get("/").content.decode()
+    assert "南明区" in options(page, "county")[1] and len(options(page, "county")) == 2
+    assert len(options(page, "station")) == 2
+    client.force_login(offices["gz"])  # the province: all of them
+    page = client.get("/instances/").content.decode()
+    assert options(page, "county") == ["全部</option", "南明区</option", "红花岗区</option"]
+    assert '<td data-label="县(市、区)">南明区</td>' in page and '<td data-label="县(市、区)">红花岗区</td>' in page
+    client.force_login(offices["520102"])
+    page = client.get("/").content.decode()
+    assert '<td data-label="县(市、区)">南明区</td>' in page
+    assert '<label for="id_county">县(市、区)：</label>' in page  # the Chinese colon
+    client.cookies["django_language"] = "en"
+    assert '<label for="id_county">County:</label>' in client.get("/").content.decode()
+
+
+def test_the_instance_page_shows_the_process_data_readably_with_the_raw_data_behind_a_toggle(
+        client, deploy_bpmn, review, offices):
+    instance = api.start("review", "plan-2026-520102-b", {
+        "county": "520102", "year": 2026, "revisions": 0, "approved": True, "budget": "1234567.50",
+        "signed_on": "2026-03-02", "reminded_at": "2026-03-02T01:30:00+00:00", "comment": None,
+        "budget_lines": [{"item": "驻站社工薪酬", "amount": "240000.00"}, {"item": "<b>活动</b>", "amount": "60000.00"}],
+        "award": {"lot": 1, "social_org": "org1"}, "stations": ["520102-s1", "520102-s2"]})
+    page = login(client, offices, "gz").get(f"/instances/{instance.pk}/").content.decode()
+    assert "<dd>Plan review 第 1 版</dd>" in page and "review v1" not in page
+    data = page.split('<div class="process-data">')[1].split("</div>\n")[0]
+    assert "<dt>budget</dt><dd>1,234,567.50</dd>" in data
+    assert "<dt>signed_on</dt><dd>2026-03-02</dd><dt>stations</dt><dd>520102-s1、520102-s2</dd>" in data
+    assert "<dt>reminded_at</dt><dd>2026-03-02 09:30</dd>" in data  # China time
+    assert "<dt>approved</dt><dd>是</dd>" in data and '<dt>comment</dt><dd><span class="muted">—</span></dd>' in data
+    assert "<th>item</th><th>amount</th>" in data and "<td>驻站社工薪酬</td><td>240,000.00</td>" in data
+    assert "&lt;b&gt;活动&lt;/b&gt;" in data and "<b>活动</b>" not in data  # what forms typed stays text
+    assert '<dt>award</dt><dd><dl class="data-list"><dt>lot</dt><dd>1</dd><dt>social_org</dt><dd>org1</dd></dl>' in data
+    assert '<details class="raw-data"><summary>原始数据</summary><pre class="data">' in page
+    assert "&quot;budget&quot;: &quot;1234567.50&quot;" in page

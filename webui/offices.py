@@ -14,8 +14,22 @@ def office_names(codes):
             for code, name, name_en in Office.objects.filter(code__in=codes).values_list("code", "name", "name_en")}
 
 
-def office_choices(**filters):
-    """(code, name) pairs of the offices matching `filters`, for select fields."""
-    offices = Office.objects.filter(**filters).order_by("code")
+def office_choices(offices, areas=False):
+    """(code, name) pairs of these offices (a queryset), for select fields; with `areas`, the names of the
+    areas the bureaus serve."""
+    offices = offices.order_by("code")
     english = (get_language() or "").startswith("en")
-    return [(o.code, o.name_en if english and o.name_en else o.name) for o in offices]
+    names = [(o.code, o.name_en if english and o.name_en else o.name) for o in offices]
+    return [(code, area_name(name)) for code, name in names] if areas else names
+
+
+# A civil-affairs bureau is named after its area: the area's name is the bureau's less this.
+BUREAU_SUFFIXES = ("民政局", " Civil Affairs Bureau")
+
+
+def area_name(bureau_name):
+    """大方县民政局 → 大方县: a county column names the county, not its bureau."""
+    for suffix in BUREAU_SUFFIXES:
+        if bureau_name.endswith(suffix):
+            return bureau_name[:-len(suffix)]
+    return bureau_name

@@ -4,12 +4,14 @@ The programme (贵州省易地扶贫搬迁安置点新设街道社会工作和�
 street offices of poverty-relocation resettlement sites; the seed names neither the counties nor the
 streets, so the counties are real Guizhou counties with their division codes and the streets are
 resettlement-area street offices of those counties. Every office gets one user (username = office
-code, a supervisor); the provincial department's user also owns the process definitions.
+code, a supervisor, named after the office: 威宁县民政局管理员); the provincial department's user also
+owns the process definitions.
 
 `region` is the division whose regional holidays an office keeps: the autonomous prefecture for every
 office inside 黔东南, 黔南 or 黔西南 (they declare ethnic holidays), else the office's own division (a
 station keeps its county's, so an autonomous county's holidays reach its stations).
 """
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -127,6 +129,26 @@ class SampleOffice:
     parent: str | None
     region: str
 
+    @property
+    def account_name(self):
+        """The display name of the office's account: its short name and the account's role."""
+        return short_name(self.name) + ("联络员" if self.kind in LIAISON_KINDS else "管理员")
+
+
+# Offices outside the civil-affairs hierarchy, whose account is their contact with it.
+LIAISON_KINDS = {K.STATION, K.SOCIAL_ORG, K.EVALUATOR}
+# How names are shortened in speech: 威宁彝族回族苗族自治县 → 威宁县, 贵州省民政厅 → 省民政厅, and so on.
+AUTONOMOUS = re.compile(r"^(.+?)(?:彝族|回族|苗族|布依族|侗族|水族|仡佬族|土家族)+自治([县州])")
+SHORTER = (("贵州省", "省"), ("社会工作和志愿服务站", "社工站"), ("社会工作服务中心", "社工中心"),
+           ("社会工作发展中心", "社工中心"), ("社会组织评估中心", "评估中心"))
+
+
+def short_name(name):
+    name = AUTONOMOUS.sub(r"\1\2", name)
+    for long, short in SHORTER:
+        name = name.replace(long, short)
+    return name
+
 
 def sample_offices():
     """Every demonstration office, each parent before its children."""
@@ -161,13 +183,14 @@ class LoadResult:
     offices_created: int = 0
     offices_updated: int = 0
     users_created: int = 0
+    users_named: int = 0
     memberships_changed: int = 0
     passwords_set: int = 0
 
     @property
     def changed(self):
-        return any((self.offices_created, self.offices_updated, self.users_created, self.memberships_changed,
-                    self.passwords_set))
+        return any((self.offices_created, self.offices_updated, self.users_created, self.users_named,
+                    self.memberships_changed, self.passwords_set))
 
 
 @transaction.atomic
@@ -207,8 +230,12 @@ def load_sample_data(password, reset_passwords=False):
 
         user = users.get(sample.code)
         if user is None:
-            user = User.objects.create(username=sample.code, password=new_hash)
+            user = User.objects.create(username=sample.code, password=new_hash, first_name=sample.account_name)
             result.users_created += 1
+        elif user.get_full_name() != sample.account_name:
+            user.first_name, user.last_name = sample.account_name, ""
+            user.save(update_fields=["first_name", "last_name"])
+            result.users_named += 1
         elif reset_passwords and not has_password(user):
             user.password = new_hash
             user.save(update_fields=["password"])

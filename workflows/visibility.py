@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from engine.directory import get_directory
+from engine.models import ProcessInstance
 from engine.models.tasks import TaskState
 
 from .models import Membership, Office, OfficeKind
@@ -96,6 +97,25 @@ def tasks_visible_to(user, queryset):
     if scope.offices:
         condition |= Q(office__in=sorted(scope.offices))
     return queryset.filter(condition)
+
+
+def offices_in_view(user, kind):
+    """The offices of `kind` a user's lists may be filtered by: every one for the province; else the
+    offices the user sees and those above them (a station's county), and for an organisation or an
+    evaluator the counties and stations its instances name."""
+    offices = Office.objects.filter(kind=kind)
+    scope = visible_scope(user)
+    if scope.all:
+        return offices
+    codes = set(scope.offices)
+    for parent, grandparent in Office.objects.filter(code__in=scope.offices).values_list(
+            "parent__code", "parent__parent__code"):
+        codes.update((parent, grandparent))
+    named = ProcessInstance.objects.filter(Q(data__social_org__in=sorted(scope.offices))
+                                           | Q(data__evaluator__in=sorted(scope.offices)))
+    for county, station in named.values_list("data__county", "data__station").distinct():
+        codes.update((county, station))
+    return offices.filter(code__in=codes - {None})
 
 
 def can_see_instance(user, instance):

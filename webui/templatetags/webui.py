@@ -2,9 +2,10 @@
 from datetime import time, timedelta
 
 from django import template
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import conditional_escape, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -12,6 +13,7 @@ from engine.audit import SYSTEM
 from engine.models.tasks import TaskState
 from workflows.models import Office
 
+from ..data_view import render_data
 from ..event_labels import EVENT_LABELS
 from ..permissions import dashboard_prefectures, social_orgs_of
 from ..views.emergencies import held_deployments
@@ -62,15 +64,26 @@ def event_text(event, task_names=None):
     if event.action.startswith("message."):
         name = event.data.get("name")  # the message's name says what it carried
     if event.action == "task.reassign" and event.data.get("to"):
-        label = f"{label} → {event.data['to']}"
+        label = f"{label} → {actor(event.data['to'])}"
     return f"{label}：{name}" if name else label
 
 
 @register.filter
-def actor(name):
-    """Who did something, as the pages say it: the engine's own steps (timers, started by a handler) are the
-    system's."""
-    return _("系统") if name == SYSTEM else name
+def actor(who):
+    """A person as the pages name them (a user or a username): their full name, else their username; the
+    engine's own steps (timers, started by a handler) are the system's."""
+    if who == SYSTEM:
+        return _("系统")
+    if not who:
+        return ""
+    if isinstance(who, str):
+        user = get_user_model().objects.filter(username=who).first()
+        return _user_name(user) if user else who
+    return _user_name(who)
+
+
+def _user_name(user):
+    return user.get_full_name() or user.get_username()
 
 @register.filter
 def deadline(moment):
@@ -80,6 +93,12 @@ def deadline(moment):
     if local.time() == time.min:
         return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
     return f"{local:%Y-%m-%d %H:%M}"
+
+@register.filter
+def process_data(data):
+    """Process data as a definition list, rows as tables (webui/data_view.py)."""
+    return conditional_escape(render_data(data))
+
 
 @register.filter
 def task_state(state):

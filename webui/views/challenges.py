@@ -18,6 +18,7 @@ from engine.errors import InvalidInput
 from workflows.procurement.challenges import file_challenge
 from workflows.procurement.models import Challenge, Lot, LotState, ProcurementProject
 
+from ..page_forms import PageForm
 from ..permissions import social_orgs_of
 
 
@@ -61,7 +62,7 @@ def window_open(lot):
     return lot.state in (LotState.AWARDED, LotState.SUSPENDED) and closes is not None and clock.now() < closes
 
 
-class ChallengeForm(forms.Form):
+class ChallengeForm(PageForm):
     grounds = forms.CharField(required=False, label=gettext_lazy("质疑事项和理由"),
                               widget=forms.Textarea(attrs={"rows": 6}))
 

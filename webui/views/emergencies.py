@@ -14,6 +14,7 @@ from workflows.service.emergencies import report_emergency
 from workflows.service.models import DeploymentState, EmergencyKind, StationDeployment
 
 from ..offices import office_names
+from ..page_forms import PageForm
 from ..permissions import social_orgs_of
 
 
@@ -24,7 +25,7 @@ def held_deployments(user):
         "-agreement__year", "station__code")
 
 
-class EmergencyForm(forms.Form):
+class EmergencyForm(PageForm):
     """What is reported; the kind, day and description are checked by report_emergency, the one place for it."""
 
     deployment = forms.TypedChoiceField(coerce=int, label=gettext_lazy("社工站"))

@@ -15,11 +15,12 @@ from engine.errors import EngineError
 from engine.models import HumanTask, ProcessDefinition
 from engine.models.tasks import TaskState
 from workflows.models import OfficeKind
-from workflows.visibility import tasks_visible_to
+from workflows.visibility import offices_in_view, tasks_visible_to
 
 from .. import deadlines
 from ..excel import workbook_response
-from ..offices import office_choices, office_names
+from ..offices import area_name, office_choices, office_names
+from ..page_forms import PageForm
 from .access import visible_task
 from .navigation import back
 
@@ -37,7 +38,7 @@ DUE_CHOICES = [("", gettext_lazy("全部")), (deadlines.LATE, gettext_lazy("已�
                ("none", gettext_lazy("无期限"))]
 
 
-class InboxFilter(forms.Form):
+class InboxFilter(PageForm):
     q = forms.CharField(required=False, label=gettext_lazy("搜索"))
     process = forms.ChoiceField(required=False, label=gettext_lazy("流程"))
     county = forms.ChoiceField(required=False, label=gettext_lazy("县(市、区)"))
@@ -45,13 +46,15 @@ class InboxFilter(forms.Form):
     year = forms.IntegerField(required=False, min_value=2000, max_value=2100, label=gettext_lazy("年度"))
     due = forms.ChoiceField(required=False, choices=DUE_CHOICES, label=gettext_lazy("期限"))
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data, user):
+        super().__init__(data)
         everything = [("", _("全部"))]
         self.fields["process"].choices = everything + [
             (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()]
-        self.fields["county"].choices = everything + office_choices(kind=OfficeKind.COUNTY_BUREAU)
-        self.fields["station"].choices = everything + office_choices(kind=OfficeKind.STATION)
+        # Only the counties and stations the user sees: a station has no use for the whole province.
+        counties = offices_in_view(user, OfficeKind.COUNTY_BUREAU)
+        self.fields["county"].choices = everything + office_choices(counties, areas=True)
+        self.fields["station"].choices = everything + office_choices(offices_in_view(user, OfficeKind.STATION))
 
 
 def tab_queryset(user, tab):
@@ -107,7 +110,7 @@ def task_rows(tasks):
     for task in tasks:
         data = task.instance.data
         task.office_name = names.get(task.office, task.office)
-        task.county_name = names.get(data.get("county"), data.get("county") or "")
+        task.county_name = area_name(names.get(data.get("county"), data.get("county") or ""))
         task.station_name = names.get(data.get("station"), data.get("station") or "")
         task.due_state = deadlines.due_state(task.due_at, now)
         task.workdays_left = deadlines.workdays_left(task.due_at) if task.due_at else None
@@ -116,7 +119,7 @@ def task_rows(tasks):
 
 def _filtered(request):
     tab = request.GET.get("tab") if request.GET.get("tab") in dict(TABS) else "mine"
-    form = InboxFilter(request.GET or None)
+    form = InboxFilter(request.GET or None, request.user)
     data = form.cleaned_data if form.is_valid() else {}
     return tab, form, apply_filter(tab_queryset(request.user, tab), data)
 

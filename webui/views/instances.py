@@ -25,11 +25,12 @@ from engine.models.instances import InstanceState
 from engine.models.tasks import TaskState
 from engine.runtime.loading import load_workflow
 from workflows.models import Office, OfficeKind
-from workflows.visibility import instances_visible_to
+from workflows.visibility import instances_visible_to, offices_in_view
 
 from .. import deadlines
 from ..excel import workbook_response
-from ..offices import office_choices, office_names
+from ..offices import area_name, office_choices, office_names
+from ..page_forms import PageForm
 from ..permissions import can_control_instances, require
 from .access import visible_instance
 from .challenges import procurement_challenges
@@ -46,7 +47,7 @@ CONTROL_SOURCES = {"suspend": InstanceState.ACTIVE, "resume": (InstanceState.SUS
                    "cancel": InstanceState.OPEN, "retry": (InstanceState.FAILED,)}
 
 
-class InstanceFilter(forms.Form):
+class InstanceFilter(PageForm):
     q = forms.CharField(required=False, label=gettext_lazy("业务编号"))
     process = forms.ChoiceField(required=False, label=gettext_lazy("流程"))
     version = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("版本"))
@@ -57,13 +58,15 @@ class InstanceFilter(forms.Form):
     step = forms.CharField(required=False, label=gettext_lazy("当前环节"))
     overdue = forms.BooleanField(required=False, label=gettext_lazy("仅逾期"))
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data, user):
+        super().__init__(data)
         everything = [("", _("全部"))]
         self.fields["process"].choices = everything + [
             (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()]
-        self.fields["prefecture"].choices = everything + office_choices(kind=OfficeKind.PREFECTURE_BUREAU)
-        self.fields["county"].choices = everything + office_choices(kind=OfficeKind.COUNTY_BUREAU)
+        self.fields["prefecture"].choices = everything + office_choices(
+            offices_in_view(user, OfficeKind.PREFECTURE_BUREAU))
+        counties = offices_in_view(user, OfficeKind.COUNTY_BUREAU)
+        self.fields["county"].choices = everything + office_choices(counties, areas=True)
         self.fields["state"].choices = everything + [(k, str(v)) for k, v in STATE_LABELS.items()]
 
 
@@ -99,7 +102,7 @@ def filter_instances(instances, data):
 
 
 def _filtered(request):
-    form = InstanceFilter(request.GET or None)
+    form = InstanceFilter(request.GET or None, request.user)
     data = form.cleaned_data if form.is_valid() else {}
     instances = filter_instances(
         instances_visible_to(request.user, ProcessInstance.objects.select_related("version__definition")), data)
@@ -118,7 +121,7 @@ def instance_rows(instances):
         steps.setdefault(task.instance_id, []).append(task.name)
     for instance in instances:
         data = instance.data
-        instance.county_name = names.get(data.get("county"), data.get("county") or "")
+        instance.county_name = area_name(names.get(data.get("county"), data.get("county") or ""))
         instance.station_name = names.get(data.get("station"), data.get("station") or "")
         instance.state_label = STATE_LABELS.get(instance.state, instance.state)
         instance.steps = "、".join(steps.get(instance.pk, [])) or "、".join(instance.current_elements)
@@ -187,7 +190,7 @@ def instance_page(request, instance_id):
     allowed = can_control_instances(request.user)
     return render(request, "webui/instance.html", {
         "instance": instance, "state_label": STATE_LABELS.get(instance.state, instance.state),
-        "county_name": names.get(instance.data.get("county"), ""),
+        "county_name": area_name(names.get(instance.data.get("county"), "")),
         "station_name": names.get(instance.data.get("station"), ""),
         "tasks": tasks, "task_names": {t.id: t.name for t in tasks}, "timers": Timer.objects.filter(instance=instance),
         "events": AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200],

@@ -19,7 +19,7 @@ from engine.runtime.loading import form_schema, load_workflow
 from workflows.visibility import can_work_on
 
 from .. import deadlines
-from ..offices import office_names
+from ..offices import area_name, office_names
 from .access import visible_task
 from .inbox import tab_queryset
 
@@ -53,7 +53,7 @@ def task_page(request, task_id):
     return render(request, "webui/task.html", {
         "task": task, "instance": instance,
         "office_name": names.get(task.office, task.office),
-        "county_name": names.get(instance.data.get("county"), ""),
+        "county_name": area_name(names.get(instance.data.get("county"), "")),
         "station_name": names.get(instance.data.get("station"), ""),
         "due_state": deadlines.due_state(task.due_at) if task.state in TaskState.ACTIVE else "",
         "workdays_left": deadlines.workdays_left(task.due_at) if task.due_at else None,

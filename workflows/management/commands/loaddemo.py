@@ -34,7 +34,7 @@ class Command(BaseCommand):
         if result.changed:
             self.stdout.write(
                 f"sample data loaded: {result.offices_created} offices created, {result.offices_updated} updated; "
-                f"{result.users_created} accounts created, {result.passwords_set} passwords set, "
+                f"{result.users_created} accounts created, {result.users_named} named, {result.passwords_set} passwords set, "
                 f"{result.memberships_changed} memberships created or updated")
         else:
             self.stdout.write("sample data already loaded: nothing changed")

@@ -1,0 +1,65 @@
+"""Process data as people read it: keys as they are, values formatted, rows as small tables.
+
+An object becomes a definition list, a list of objects a table with a column per key, a list of
+plain values one line; ISO datetimes show in China time, amounts with two decimals get thousands
+separators, yes/no in words. Everything is escaped (the data comes from forms).
+"""
+import re
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+AMOUNT = re.compile(r"^-?\d+\.\d{2}$")
+
+
+def render_data(value):
+    """HTML for a JSON value of process data."""
+    if isinstance(value, dict):
+        if not value:
+            return _empty()
+        return format_html('<dl class="data-list">{}</dl>', format_html_join(
+            "", "<dt>{}</dt><dd>{}</dd>", ((key, render_data(value[key])) for key in sorted(value))))
+    if isinstance(value, list):
+        if not value:
+            return _empty()
+        if all(isinstance(item, dict) for item in value):
+            return _table(value)
+        return format_html_join(mark_safe("、"), "{}", ((render_data(item),) for item in value))
+    return _scalar(value)
+
+
+def _table(rows):
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    head = format_html_join("", "<th>{}</th>", ((column,) for column in columns))
+    body = format_html_join("", "<tr>{}</tr>", (
+        (format_html_join("", "<td>{}</td>", ((render_data(row.get(column)),) for column in columns)),)
+        for row in rows))
+    return format_html('<div class="table-wrap"><table class="data-table"><thead><tr>{}</tr></thead>'
+                       "<tbody>{}</tbody></table></div>", head, body)
+
+
+def _scalar(value):
+    if value is None or value == "":
+        return _empty()
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(value, Decimal) or (isinstance(value, str) and AMOUNT.match(value)):
+        return f"{Decimal(value):,.2f}"
+    if isinstance(value, str) and DATETIME.match(value):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return f"{moment:%Y-%m-%d %H:%M}"
+    return str(value)
+
+
+def _empty():
+    return mark_safe('<span class="muted">—</span>')
