@@ -262,6 +262,21 @@ def test_people_show_by_their_names_not_their_account_codes(client, review, offi
     assert "转交 → 南明区民政局管理员" in page and "tester · 启动流程" in page  # no such account: its name as given
 
 
+def test_a_long_history_looks_each_person_up_once(client, review, offices):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from engine import audit
+
+    for n in range(30):
+        audit.record("instance.noted", instance=review, data={"n": n}, actor="520102")
+    client.force_login(offices["gz"])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/instances/{review.pk}/").status_code == 200
+    lookups = [q["sql"] for q in queries.captured_queries if 'FROM "auth_user"' in q["sql"] and "username" in q["sql"]]
+    assert len(lookups) == len(set(lookups)) <= 3, lookups
+
+
 def test_inbox_filters_list_only_what_the_user_sees_and_the_county_by_its_name(
         client, review, other_county, offices, django_user_model):
     station = Office.objects.create(code="520102-s1", name="南明区花果园街道社工站", kind="station",

@@ -1,8 +1,10 @@
 """Template helpers shared by the pages."""
+import threading
 from datetime import time, timedelta
 
 from django import template
 from django.contrib.auth import get_user_model
+from django.core.signals import request_started
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html_join
@@ -77,9 +79,29 @@ def actor(who):
     if not who:
         return ""
     if isinstance(who, str):
-        user = get_user_model().objects.filter(username=who).first()
-        return _user_name(user) if user else who
+        return _name_of(who)
     return _user_name(who)
+
+
+# A history names the same few people many times: each username is looked up once per request.
+_names = threading.local()
+
+
+def _forget_names(**kwargs):
+    _names.by_username = {}
+
+
+request_started.connect(_forget_names, dispatch_uid="webui.actor_names")
+
+
+def _name_of(username):
+    known = getattr(_names, "by_username", None)
+    if known is None:
+        known = _names.by_username = {}
+    if username not in known:
+        user = get_user_model().objects.filter(username=username).first()
+        known[username] = _user_name(user) if user else username
+    return known[username]
 
 
 def _user_name(user):
