@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from .. import batch
 from ..errors import NotFound
 from ..models import HumanTask, ProcessInstance
+from ..models.tasks import TaskState
 from .loading import version_by_id
 
 # The lock is the first statement of every step, so it is plain SQL: the ORM would
@@ -35,6 +36,41 @@ def _lock_sql(where):
     return f"SELECT * FROM {_INSTANCES} WHERE {where}{lock}"
 
 
+def _lock_with_open_tasks(where, param):
+    """Lock the instance row and read its open task rows in one round trip (BEGIN included).
+
+    The task rows are read by a second statement, after the lock is held, so they are the ones
+    the previous step on this instance committed. The rows wait on the instance for mirror.KnownRows.
+    """
+    raw = connection.connection
+    with raw.pipeline() as pipeline, raw.cursor() as locking, raw.cursor() as reading:
+        locking.execute(_lock_sql(where), [param])
+        reading.execute(f"SELECT * FROM {_TASKS} WHERE instance_id = (SELECT id FROM {_INSTANCES} WHERE {where}) "
+                        f"AND state IN ({', '.join(['%s'] * len(TaskState.ACTIVE))})", [param, *TaskState.ACTIVE])
+        pipeline.sync()
+        instance = _model_from_row(ProcessInstance, locking)
+        tasks = [_model_from_row(HumanTask, reading, row) for row in reading.fetchall()] if instance else []
+    if instance is not None:
+        instance.open_task_rows = {task.id: task for task in tasks}
+    return instance
+
+
+def _model_from_row(model, cursor, row=None):
+    """A model object from a raw cursor's row, its values converted as the ORM would (JSON fields)."""
+    row = cursor.fetchone() if row is None else row
+    if row is None:
+        return None
+    by_column = dict(zip((c.name for c in cursor.description), row, strict=True))
+    fields = model._meta.concrete_fields
+    values = []
+    for field in fields:  # from_db takes the values in the model's field order
+        value = by_column[field.column]
+        if value is not None and hasattr(field, "from_db_value"):
+            value = field.from_db_value(value, None, connection)
+        values.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], values)
+
+
 @contextmanager
 def locked_instance(instance_id=None, *, task_id=None):
     """Lock the instance (or the instance a human task belongs to) for one step.
@@ -46,13 +82,16 @@ def locked_instance(instance_id=None, *, task_id=None):
             key = uuid.UUID(str(task_id if task_id is not None else instance_id))
         except ValueError:
             key = None
-        sql = _lock_sql(f"id = (SELECT instance_id FROM {_TASKS} WHERE id = %s)" if task_id is not None
-                        else "id = %s")
-        found = list(ProcessInstance.objects.raw(sql, [HumanTask._meta.pk.get_db_prep_value(key, connection)])
-                     ) if key else []
-        if not found:
+        where = f"id = (SELECT instance_id FROM {_TASKS} WHERE id = %s)" if task_id is not None else "id = %s"
+        param = HumanTask._meta.pk.get_db_prep_value(key, connection)
+        if key is None:
+            instance = None
+        elif connection.vendor == "postgresql":
+            instance = _lock_with_open_tasks(where, param)
+        else:
+            instance = next(iter(ProcessInstance.objects.raw(_lock_sql(where), [param])), None)
+        if instance is None:
             raise NotFound(f"no task {task_id}" if task_id is not None else f"no process instance {instance_id}")
-        instance = found[0]
         instance.version = version_by_id(instance.version_id)
         with batch.batched():
             yield instance

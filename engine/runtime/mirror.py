@@ -96,7 +96,10 @@ class KnownRows:
 
     def __init__(self, instance, tasks=None, new=False):
         self.instance = instance
-        self._tasks = {} if new else tasks
+        # The lock may have read the open task rows already (locking.py, on PostgreSQL).
+        self._tasks = {} if new else tasks if tasks is not None else instance.__dict__.pop("open_task_rows", None)
+        for row in (self._tasks or {}).values():
+            row.instance = instance
         self._timers = {} if new else None
         self._subscriptions = {} if new else None
         # Messages handed over in this step: their new state is written only when the step ends.
