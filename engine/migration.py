@@ -30,9 +30,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflo
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from . import audit, batch, clock, workcalendar
-from .bpmn.parser import form_id, instructions
 from .bpmn.serializer import spec_registry
-from .directory import get_directory
 from .errors import EngineError, InvalidInput, NotFound
 from .models import HumanTask, MigrationItem, MigrationJob, ProcessInstance
 from .models.instances import InstanceState
@@ -173,7 +171,7 @@ def plan(instance, target, rows=None) -> Plan:
         result.reasons.append(_reason("other_definition", _("实例属于另一个流程定义")))
     elif instance.state not in InstanceState.ACTIVE:
         result.reasons.append(_reason("not_running", _("实例状态为“%(state)s”，只能迁移运行中或等待中的实例") % {
-            "state": instance.state}))
+            "state": InstanceState.LABELS.get(instance.state, instance.state)}))
     if result.reasons:
         return result
     rows = rows or mirror.KnownRows(instance)
@@ -263,25 +261,18 @@ def _plan_timers(result, after, rows):
 
 def _plan_task_rows(result, workflow, after, changed, rows):
     """New values for the open human task rows whose element changed (they keep their id and history)."""
-    directory = get_directory()
     for task_id, row in rows.tasks.items():
         task = after.get(task_id)
         if task is None or task_id not in changed:
             continue
-        spec = task.task_spec
-        with clock.frozen_at(row.created_at):
-            due_at, provisional = mirror.evaluate_due(workflow, task)
-        role = directory.role_for_lane(spec.lane) or ""
-        values = {"name": spec.bpmn_name or spec.bpmn_id, "lane": role,
-                  "office": (directory.office_for(role, task.data) if role else "") or "",
-                  "form_id": form_id(spec), "instructions": instructions(spec),
-                  "due_at": due_at, "due_provisional": provisional}
+        with clock.frozen_at(row.created_at):  # the due date counts from when the task opened
+            values = mirror.task_row_values(workflow, task)
         updates = {k: v for k, v in values.items() if getattr(row, k) != v}
         if updates:
             result._task_updates[task_id] = updates
         if "due_at" in updates:
             result.tasks.append({"task_id": str(task_id), "element": row.bpmn_id, "name": row.name,
-                                 "office": values["office"], "from": _iso(row.due_at), "to": _iso(due_at)})
+                                 "office": values["office"], "from": _iso(row.due_at), "to": _iso(values["due_at"])})
 
 
 def _apply(instance, target, job=None) -> Plan:
@@ -438,7 +429,7 @@ def _count(job, counter):
 
 def _run_item(job, item_id):
     item = MigrationItem.objects.select_related("instance").get(pk=item_id)
-    source = item.instance.version
+    source = version_by_id(item.instance.version_id)
     try:
         with locked_instance(item.instance_id) as instance, audit.acting_as(job.requested_by):
             source = instance.version

@@ -95,6 +95,13 @@ def _files(version, kind):
     return {f.name: f.content for f in version.files.filter(kind=kind)}
 
 
+def _compared_sources(version):
+    """(BPMN files {name: bytes}, forms {form id: JSON text}) of a version, read in one query."""
+    files = list(version.files.all())
+    return ({f.name: f.content.encode("utf-8") for f in files if f.kind == DefinitionFile.BPMN},
+            {f.form_id: f.content for f in files if f.kind == DefinitionFile.FORM})
+
+
 def compare_versions(key, from_number, to_number) -> dict:
     """What changed from version `from_number` to `to_number` of `key`, element by element.
 
@@ -105,11 +112,9 @@ def compare_versions(key, from_number, to_number) -> dict:
     markers maps each such id to "added", "removed" or "changed" for colouring the diagram;
     forms lists form ids {"added", "removed", "changed"}.
     """
-    old, new = get_version(key, from_number), get_version(key, to_number)
-    result = compare.compare({n: c.encode("utf-8") for n, c in _files(old, DefinitionFile.BPMN).items()},
-                             {n: c.encode("utf-8") for n, c in _files(new, DefinitionFile.BPMN).items()})
-    old_forms = {f.form_id: f.content for f in old.files.filter(kind=DefinitionFile.FORM)}
-    new_forms = {f.form_id: f.content for f in new.files.filter(kind=DefinitionFile.FORM)}
+    old_bpmn, old_forms = _compared_sources(get_version(key, from_number))
+    new_bpmn, new_forms = _compared_sources(get_version(key, to_number))
+    result = compare.compare(old_bpmn, new_bpmn)
     result["forms"] = {
         "added": sorted(set(new_forms) - set(old_forms)),
         "removed": sorted(set(old_forms) - set(new_forms)),

@@ -1,4 +1,5 @@
 """`manage.py simulate`: a small year of the real lifecycle (bpmn/) played through the engine."""
+import random
 from io import StringIO
 
 import pytest
@@ -6,8 +7,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from engine.models import HumanTask, ProcessInstance
+from workflows.models import Office
 from workflows.planning.models import AnnualPlan, ServiceAgreement
 from workflows.procurement.models import Lot
+from workflows.sample_data import load_sample_data
+from workflows.simulation.lifecycle import choose_counties
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +55,15 @@ def test_a_small_year_completes_every_instance_and_reports_the_statutory_steps(s
 def test_the_same_year_again_is_refused_without_reset(small_year):
     with pytest.raises(CommandError, match="already holds"):
         simulate("--year", "2026", "--stations", "2")
+
+
+def test_the_chosen_counties_hold_exactly_the_stations_asked_for():
+    load_sample_data("demo-password")
+    chosen = choose_counties(10, random.Random(4))
+    assert sum(len(stations) for stations in chosen.values()) == 10
+    for county, stations in chosen.items():
+        assert stations == sorted(stations)
+        assert set(Office.objects.filter(code__in=stations).values_list("parent__code", flat=True)) == {county}
+    assert choose_counties(10, random.Random(4)) == chosen
+    with pytest.raises(ValueError, match="only 64 stations"):
+        choose_counties(65, random.Random(4))

@@ -9,18 +9,21 @@ def office_names(codes):
     codes = {c for c in codes if c}
     if not codes:
         return {}
-    english = (get_language() or "").startswith("en")
-    return {code: (name_en if english and name_en else name)
+    return {code: _shown(name, name_en)
             for code, name, name_en in Office.objects.filter(code__in=codes).values_list("code", "name", "name_en")}
 
 
 def office_choices(offices, areas=False):
     """(code, name) pairs of these offices (a queryset), for select fields; with `areas`, the names of the
     areas the bureaus serve."""
-    offices = offices.order_by("code")
-    english = (get_language() or "").startswith("en")
-    names = [(o.code, o.name_en if english and o.name_en else o.name) for o in offices]
+    names = [(code, _shown(name, name_en))
+             for code, name, name_en in offices.order_by("code").values_list("code", "name", "name_en")]
     return [(code, area_name(name)) for code, name in names] if areas else names
+
+
+def _shown(name, name_en):
+    """The name in the page's language: the English one on English pages where known."""
+    return name_en if name_en and (get_language() or "").startswith("en") else name
 
 
 # A civil-affairs bureau is named after its area: the area's name is the bureau's less this.

@@ -40,7 +40,8 @@ def _qualified(name, nsmap):
 
 
 def _canonical(element):
-    """Extension content (a copy: it is changed) as one canonical string, so formatting does not count."""
+    """Extension content as one canonical string, so formatting does not count (the tree is left as it is)."""
+    element = copy.deepcopy(element)
     for node in element.iter():
         if isinstance(node.tag, str):
             node.text = (node.text or "").strip() or None
@@ -82,7 +83,7 @@ def _event_definitions(element):
     return timers, sorted(events)
 
 
-def _extensions(element, nsmap):
+def _extensions(element):
     """(properties {name: value} of any dialect, other extension content as canonical strings)."""
     properties, other = {}, []
     extension = element.find(_B + "extensionElements")
@@ -93,7 +94,7 @@ def _extensions(element, nsmap):
             properties[child.get("name")] = child.get("value", _text(child))
     for child in extension:
         if isinstance(child.tag, str) and _local(child) != "properties":
-            other.append(_canonical(copy.deepcopy(child)))
+            other.append(_canonical(child))
     return properties, sorted(other)
 
 
@@ -101,7 +102,7 @@ def _fingerprint(element, process, lanes, incoming, outgoing):
     nsmap = element.nsmap
     element_id = element.get("id")
     timers, events = _event_definitions(element)
-    properties, extensions = _extensions(element, nsmap)
+    properties, extensions = _extensions(element)
     loop = next((child for child in element if isinstance(child.tag, str)
                  and _local(child) in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")), None)
     attributes = {_qualified(k, nsmap): v for k, v in element.attrib.items() if k not in ("id", "name")}
@@ -118,7 +119,7 @@ def _fingerprint(element, process, lanes, incoming, outgoing):
         "events": events,
         "condition": _text(element.find(_B + "conditionExpression")),
         "script": _text(element.find(_B + "script")),
-        "loop": _canonical(copy.deepcopy(loop)) if loop is not None else None,
+        "loop": _canonical(loop) if loop is not None else None,
         "extensions": extensions,
     }
 

@@ -98,20 +98,22 @@ def _text_width(text):
     return sum(11 if ord(ch) > 0x2E80 else 7 for ch in text) + 6
 
 
+def _label_size(name):
+    """(width, height) of a label: at most LABEL_WIDTH wide, wrapped onto as many lines as it needs."""
+    width = _text_width(name)
+    return min(width, LABEL_WIDTH), max(1, math.ceil(width / LABEL_WIDTH)) * LINE_HEIGHT
+
+
 def _label_below(name, box):
     """The label box of an external label (event, gateway, data object) centred under its shape."""
-    width = _text_width(name)
-    lines = max(1, math.ceil(width / LABEL_WIDTH))
-    width = min(width, LABEL_WIDTH)
-    return Box(box.cx - width / 2, box.bottom + 5, width, lines * LINE_HEIGHT)
+    width, height = _label_size(name)
+    return Box(box.cx - width / 2, box.bottom + 5, width, height)
 
 
 def _label_beside(name, box, left):
     """The label of a boundary event: below its host, beside the event, clear of the flow leaving downwards."""
-    width = _text_width(name)
-    lines = max(1, math.ceil(width / LABEL_WIDTH))
-    width = min(width, LABEL_WIDTH)
-    return Box(box.x - width if left else box.right, box.bottom - 4, width, lines * LINE_HEIGHT)
+    width, height = _label_size(name)
+    return Box(box.x - width if left else box.right, box.bottom - 4, width, height)
 
 
 @dataclass
@@ -591,8 +593,7 @@ def _edges(plane):
 def _flow_label(name, points, plane):
     """Above (else below) the first horizontal segment, next to its start, where it covers no other label or
     shape and crosses no lane border (a gateway's own label is under the gateway); else above the first."""
-    width = min(_text_width(name), LABEL_WIDTH)
-    height = LINE_HEIGHT * max(1, math.ceil(_text_width(name) / LABEL_WIDTH))
+    width, height = _label_size(name)
     candidates = []
     for (x1, y1), (x2, y2) in zip(points, points[1:]):
         if y1 == y2:

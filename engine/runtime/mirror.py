@@ -133,27 +133,30 @@ class KnownRows:
         batch.delete(subscription)
 
 
+def task_row_values(workflow, task):
+    """What a human task row shows of its task: name, lane role and office, form, instructions, due date."""
+    spec = task.task_spec
+    directory = get_directory()
+    role = directory.role_for_lane(spec.lane) or ""
+    office = directory.office_for(role, task.data) if role else ""
+    due_at, provisional = evaluate_due(workflow, task)
+    return {"name": spec.bpmn_name or spec.bpmn_id, "lane": role, "office": office or "", "form_id": form_id(spec),
+            "instructions": instructions(spec), "due_at": due_at, "due_provisional": provisional}
+
+
 def mirror_tasks(instance, workflow, ready, rows):
     """Create rows for new open human tasks; cancel rows whose task left the workflow. Returns open rows.
 
     Everything that can fail (due-date expressions) is evaluated before anything changes.
     """
-    directory = get_directory()
     ready = {t.id: t for t in ready}
     known = rows.tasks
     created = []
     for task_id, task in ready.items():
         if task_id in known:
             continue
-        spec = task.task_spec
-        role = directory.role_for_lane(spec.lane) or ""
-        office = directory.office_for(role, task.data) if role else ""
-        due_at, provisional = evaluate_due(workflow, task)
-        created.append(HumanTask(
-            id=task_id, instance=instance, bpmn_id=spec.bpmn_id, name=spec.bpmn_name or spec.bpmn_id,
-            lane=role, office=office or "", form_id=form_id(spec), instructions=instructions(spec),
-            due_at=due_at, due_provisional=provisional, created_at=clock.now(),
-        ))
+        created.append(HumanTask(id=task_id, instance=instance, bpmn_id=task.task_spec.bpmn_id,
+                                 created_at=clock.now(), **task_row_values(workflow, task)))
     for task_id in [task_id for task_id in known if task_id not in ready]:
         row = known.pop(task_id)
         row.cancel()

@@ -1,10 +1,11 @@
 // Read-only process diagrams: an instance's path (completed, current, overdue elements) or a heat map
 // of where the instances of a version wait. Each container names its diagram and its marks.
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
-import { layoutProcess } from 'bpmn-auto-layout';
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
 import './diagram-viewer.css';
+
+import { withDrawing } from './modeler/layout';
 
 const READABLE_ZOOM = 0.8;
 
@@ -26,12 +27,10 @@ async function mount(container) {
     container.textContent = container.dataset.failText || response.statusText;
     return;
   }
-  let xml = await response.text();
+  const xml = await response.text();
   const viewer = new NavigatedViewer({ container });
   try {
-    // Diagrams written by hand may lack drawing information (BPMNDiagram); lay them out here.
-    if (!/<(\w+:)?BPMNShape[\s>]/.test(xml)) xml = await layoutProcess(xml);
-    await viewer.importXML(xml);
+    await viewer.importXML(await withDrawing(xml));
   } catch (error) {
     container.textContent = container.dataset.failText || String(error);
     return;

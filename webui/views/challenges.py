@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -38,12 +39,12 @@ def bidder_among(org_codes, bidders, lot):
 
 def lots_bid_on(org_codes):
     """The lots any of `org_codes` bid on, newest procurement first."""
+    lots = Prefetch("lots", queryset=Lot.objects.select_related("county", "winner").order_by("number"))
     found = []
     for project in ProcurementProject.objects.filter(process_instance__isnull=False).select_related(
-            "process_instance").order_by("-year"):
+            "process_instance").prefetch_related(lots).order_by("-year"):
         bidders = lot_bidders(project)
-        found.extend(lot for lot in project.lots.select_related("county", "winner", "project").order_by("number")
-                     if bidder_among(org_codes, bidders, lot))
+        found.extend(lot for lot in project.lots.all() if bidder_among(org_codes, bidders, lot))
     return found
 
 

@@ -15,12 +15,11 @@ from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, P
 from workflows.service.models import StationDeployment
 from workflows.visibility import instances_visible_to
 
-from ..excel import workbook_response
 from ..offices import office_names
 from ..permissions import dashboard_prefectures, require
 from .access import visible_version
-from .inbox import task_rows
-from .instances import diagram_response
+from .inbox import task_rows, task_workbook
+from .instances import diagram_response, overdue_tasks
 
 # A station's phase in its county's year, in lifecycle order.
 PHASES = [
@@ -122,11 +121,6 @@ def _context(request):
     return allowed, prefectures, codes, year
 
 
-def overdue_tasks(request, codes, year):
-    instances = scoped_instances(request.user, codes, year)
-    return HumanTask.objects.filter(instance__in=instances, state__in=TaskState.ACTIVE, due_at__lte=clock.now())
-
-
 @login_required
 def dashboard(request):
     allowed, prefectures, codes, year = _context(request)
@@ -152,7 +146,7 @@ def dashboard(request):
     if version is None:
         definition = ProcessDefinition.objects.filter(key=HEAT_PROCESS).first() or ProcessDefinition.objects.first()
         version = definition.current if definition else None
-    overdue = overdue_tasks(request, codes, year).order_by("due_at")
+    overdue = overdue_tasks(now).filter(instance__in=instances).order_by("due_at")
     return render(request, "webui/dashboard.html", {
         "prefectures": allowed, "chosen": request.GET.get("prefecture", ""), "year": year,
         "phase_rows": [(names.get(c, c), [phases[c][key] for key, _label in PHASES]) for c in codes],
@@ -167,12 +161,8 @@ def dashboard(request):
 @login_required
 def export_overdue(request):
     _allowed, _prefectures, codes, year = _context(request)
-    rows = [(t.name, t.instance.version.definition.name or t.instance.version.definition.key,
-             t.instance.business_key, t.county_name, t.station_name, t.office_name, t.assignee, t.due_at,
-             t.workdays_left) for t in task_rows(overdue_tasks(request, codes, year).order_by("due_at"))]
-    return workbook_response("overdue.xlsx", _("逾期任务"), [
-        _("任务"), _("流程"), _("业务编号"), _("县(市、区)"), _("社工站"), _("办理单位"), _("认领人"),
-        _("截止时间"), _("剩余工作日")], rows)
+    overdue = overdue_tasks().filter(instance__in=scoped_instances(request.user, codes, year))
+    return task_workbook("overdue.xlsx", _("逾期任务"), overdue.order_by("due_at"))
 
 
 @login_required

@@ -35,6 +35,7 @@ from ..permissions import can_control_instances, require
 from .access import visible_instance
 from .challenges import procurement_challenges
 from .emergencies import report_link
+from .modeler_drafts import main_file
 
 PAGE_SIZE = 50
 BPMN_LANE = f"{{{BPMN_NS}}}lane"
@@ -205,11 +206,10 @@ def instance_page(request, instance_id):
     })
 
 
-def diagram_file(version):
+def diagram_content(version):
     """The deployed BPMN file that holds the version's process (a version may carry the processes it calls)."""
-    files = list(DefinitionFile.objects.filter(version=version, kind=DefinitionFile.BPMN))
-    marker = f'id="{version.definition.key}"'
-    return next((f for f in files if marker in f.content), files[0] if files else None)
+    files = dict(DefinitionFile.objects.filter(version=version, kind=DefinitionFile.BPMN).values_list("name", "content"))
+    return files[main_file(version.definition.key, files)] if files else None
 
 
 def with_role_names(content):
@@ -225,10 +225,10 @@ def with_role_names(content):
 
 
 def diagram_response(version):
-    found = diagram_file(version)
-    if found is None:
+    content = diagram_content(version)
+    if content is None:
         raise Http404
-    return HttpResponse(with_role_names(found.content), content_type="application/xml; charset=utf-8")
+    return HttpResponse(with_role_names(content), content_type="application/xml; charset=utf-8")
 
 
 @login_required

@@ -1,8 +1,9 @@
 """The modeler: edit a version's diagram and forms in the browser, validate them, deploy a new version."""
 import json
+from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,19 +15,16 @@ from engine.bpmn.safe_xml import UnsafeXml, parse
 from engine.bpmn.validation import validate as validate_files
 from engine.deployment import deploy as deploy_files, deployed_sources
 from engine.directory import get_directory
-from engine.errors import InvalidDefinition, NotFound
+from engine.errors import InvalidDefinition
 from engine.models import ProcessDefinition
 from engine.versions import get_version
 
-from .modeler_access import is_process_owner, viewer_required
+from .modeler_access import is_process_owner, or_404, viewer_required
 from .modeler_drafts import discard_draft, save_draft, working_copy
 
 
 def _version(key, number):
-    try:
-        return get_version(key, number)
-    except NotFound as err:
-        raise Http404(str(err)) from None
+    return or_404(get_version, key, number)
 
 
 def _json_body(request):
@@ -47,6 +45,7 @@ def _json_view(view):
     """A POST view answering JSON; bad input answers 400 with a message, not an error page."""
     @viewer_required
     @require_POST
+    @wraps(view)
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
@@ -55,8 +54,6 @@ def _json_view(view):
         except PermissionDenied as err:
             return JsonResponse({"error": str(err)}, status=403)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 

@@ -8,9 +8,11 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from engine.directory import get_directory
+from engine.errors import NotFound
 from workflows.models import Membership
 
 
@@ -33,3 +35,11 @@ def viewer_required(view):
         return view(request, *args, **kwargs)
 
     return checked
+
+
+def or_404(call, *args):
+    """call(*args), with the engine's NotFound answered as a 404 page naming what is missing."""
+    try:
+        return call(*args)
+    except NotFound as err:
+        raise Http404(str(err)) from None

@@ -1,6 +1,5 @@
 """Version history of a process definition: who deployed what and when, pinning, comparing two versions."""
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -9,20 +8,13 @@ from django.views.decorators.http import require_POST
 from engine import versions
 from engine.errors import NotFound, PermissionDenied
 
-from .modeler_access import is_process_owner, viewer_required
+from .modeler_access import is_process_owner, or_404, viewer_required
 from .modeler_drafts import main_file
-
-
-def _or_404(call, *args):
-    try:
-        return call(*args)
-    except NotFound as err:
-        raise Http404(str(err)) from None
 
 
 @viewer_required
 def history(request, key):
-    definition = _or_404(versions.get_definition, key)
+    definition = or_404(versions.get_definition, key)
     rows = versions.version_history(key)
     numbers = [row["number"] for row in rows]
     return render(request, "webui/modeler/history.html", {
@@ -60,7 +52,7 @@ def compare(request, key):
     except (KeyError, ValueError):
         messages.error(request, _("请选择要比较的两个版本。"))
         return redirect("webui:modeler_history", key=key)
-    result = _or_404(versions.compare_versions, key, old, new)
+    result = or_404(versions.compare_versions, key, old, new)
     panes = {}
     for side, number in (("from", old), ("to", new)):
         files = versions.diagram(key, number)["bpmn"]

@@ -1,8 +1,9 @@
 """Migrating running instances to another version: choose them, preview each, start a job, watch it."""
 import json
+from functools import wraps
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,7 +14,7 @@ from engine.errors import InvalidInput, NotFound, PermissionDenied
 from engine.models import MigrationJob, ProcessInstance
 from engine.models.instances import InstanceState
 
-from .modeler_access import is_process_owner, viewer_required
+from .modeler_access import is_process_owner, or_404, viewer_required
 
 # The instance states a page may filter on.
 STATES = InstanceState.OPEN
@@ -21,17 +22,13 @@ STATES = InstanceState.OPEN
 
 def _owner_only(view):
     @viewer_required
+    @wraps(view)
     def checked(request, key, *args, **kwargs):
         if not is_process_owner(request.user):
             raise DjangoPermissionDenied(_("只有省民政厅的流程负责人可以迁移实例。"))
-        try:
-            versions.get_definition(key)
-        except NotFound as err:
-            raise Http404(str(err)) from None
+        or_404(versions.get_definition, key)
         return view(request, key, *args, **kwargs)
 
-    checked.__name__ = view.__name__
-    checked.__doc__ = view.__doc__
     return checked
 
 

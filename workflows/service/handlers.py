@@ -15,6 +15,7 @@ from .models import (
     DeploymentState,
     EmergencyResponse,
     ReportKind,
+    ReportState,
     ServiceReport,
     SocialWorker,
     StationDeployment,
@@ -26,12 +27,10 @@ FINISHED_MESSAGE = "station_services_finished"
 REPORT_FIELDS = ("summary", "people_served", "attachments")
 
 
-def _deployment(call, lock=False):
-    rows = StationDeployment.objects.select_related("agreement", "process_instance")
-    if lock:
-        rows = rows.select_for_update()
+def _deployment(call):
     try:
-        return rows.get(pk=call.data["deployment"])
+        return StationDeployment.objects.select_related("agreement", "process_instance").get(
+            pk=call.data["deployment"])
     except (KeyError, StationDeployment.DoesNotExist):
         raise NotFound(f"{call.element}: no station deployment {call.data.get('deployment')!r}") from None
 
@@ -117,10 +116,10 @@ def review_report(call):
         record.accept("")
     _save_transition(record, ["review_comment"])
     deployment = record.deployment
-    if record.state == "accepted" and record.kind == ReportKind.SURVEY:
+    if record.state == ReportState.ACCEPTED and record.kind == ReportKind.SURVEY:
         deployment.finish_survey()
         _save_transition(deployment)
-    elif record.state == "accepted" and record.kind == ReportKind.PLAN:
+    elif record.state == ReportState.ACCEPTED and record.kind == ReportKind.PLAN:
         deployment.start_serving()
         _save_transition(deployment)
     return {"kind": record.kind, "period": record.period, "state": record.state}

@@ -130,10 +130,9 @@ class Actors:
     def _decision(self, task, component):
         options = [option.get("value") for option in component.get("values", [])]
         first_look = (task.instance_id, task.bpmn_id) not in self._decided
-        if "return" in options and first_look and self.rng.random() < self.behaviour.plan_returned:
-            self._decided.add((task.instance_id, task.bpmn_id))
-            return {"decision": "return", "comment": RETURN_COMMENT}
         self._decided.add((task.instance_id, task.bpmn_id))
+        if "return" in options and first_look and self.rng.random() < self.behaviour.plan_returned:
+            return {"decision": "return", "comment": RETURN_COMMENT}
         return {"decision": "approve"} if "approve" in options else {}
 
 

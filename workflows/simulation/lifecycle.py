@@ -1,10 +1,12 @@
 """The year of the lifecycle as the simulation plays it: which counties take part, what starts when,
 and what happens outside the diagrams (a bidder's challenge, emergencies at stations)."""
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from engine import clock, workcalendar
 from workflows.models import Office, OfficeKind
+from workflows.planning import launch as county_cycle
 from workflows.planning.models import AnnualPlan, PlanState
+from workflows.procurement import launch as procurement
 from workflows.procurement.challenges import file_challenge
 from workflows.procurement.models import Lot, LotState
 from workflows.service.emergencies import report_emergency
@@ -19,15 +21,20 @@ EMERGENCY_DESCRIPTION = "安置点突降暴雨，部分搬迁群众住房进水�
 
 def choose_counties(station_count, rng):
     """{county code: [station codes]} holding `station_count` sample stations, counties in random order."""
-    counties = list(Office.objects.filter(kind=OfficeKind.COUNTY_BUREAU, is_sample=True).order_by("code"))
+    counties = list(Office.objects.filter(kind=OfficeKind.COUNTY_BUREAU, is_sample=True).order_by("code")
+                    .values_list("code", flat=True))
+    stations_of = {}
+    for code, county in Office.objects.filter(kind=OfficeKind.STATION, parent__code__in=counties).values_list(
+            "code", "parent__code"):
+        stations_of.setdefault(county, []).append(code)
     rng.shuffle(counties)
     chosen, left = {}, station_count
     for county in counties:
         if left <= 0:
             break
-        stations = sorted(county.children.filter(kind=OfficeKind.STATION).values_list("code", flat=True))[:left]
+        stations = sorted(stations_of.get(county, []))[:left]
         if stations:
-            chosen[county.code] = stations
+            chosen[county] = stations
             left -= len(stations)
     if left > 0:
         raise ValueError(f"the sample data has only {station_count - left} stations, not {station_count}")
@@ -36,14 +43,14 @@ def choose_counties(station_count, rng):
 
 def first_morning(year):
     """09:00 China time on the year's first working day."""
-    day = workcalendar.add_workdays(datetime(year, 1, 1).date(), 0).last_day
+    day = workcalendar.add_workdays(date(year, 1, 1), 0).last_day
     return datetime.combine(day, time(9, 0), clock.CHINA)
 
 
 def year_plan(year, counties, actors):
     """The starts and happenings of one year for these counties."""
     begin = first_morning(year)
-    items = [Start(begin, "county_annual_cycle", f"county-{year}-{county}",
+    items = [Start(begin, county_cycle.PROCESS, county_cycle.business_key(year, county),
                    {"county": county, "year": year, "stations": stations})
              for county, stations in counties.items()]
 
@@ -51,7 +58,8 @@ def year_plan(year, counties, actors):
         return AnnualPlan.objects.filter(year=year, county__code__in=counties, state=PlanState.FILED).count() \
             == len(counties)
 
-    items.append(Start(begin, "provincial_procurement", f"procurement-{year}", {"year": year}, ready=plans_filed))
+    items.append(Start(begin, procurement.PROCESS, procurement.business_key(year), {"year": year},
+                       ready=plans_filed))
     if actors.rng.random() < actors.behaviour.challenge:
         items.append(_challenge(year, begin, actors))
     stations = [station for codes in counties.values() for station in codes]
@@ -68,8 +76,7 @@ def _challenge(year, begin, actors):
 
     def happen():
         lot = open_lot()
-        losers = [r["social_org"] for r in lot.ranking if r.get("social_org") != lot.winner_id and
-                  r.get("social_org") != getattr(lot.winner, "code", None)]
+        losers = [r["social_org"] for r in lot.ranking if r.get("social_org") != lot.winner.code]
         bidder = losers[0] if losers else Office.objects.filter(kind=OfficeKind.SOCIAL_ORG).exclude(
             pk=lot.winner_id).values_list("code", flat=True).first()
         file_challenge(lot.pk, bidder, CHALLENGE_GROUNDS, actor=actors.user_for(bidder))

@@ -1,6 +1,6 @@
 """Play a whole year of the lifecycle on the simulated clock and report deadlines and outcomes."""
 import random
-from datetime import datetime, time
+from datetime import datetime
 from io import StringIO
 
 from django.conf import settings
@@ -52,7 +52,7 @@ class Command(BaseCommand):
         except ValueError as err:
             raise CommandError(str(err)) from None
         self.stdout.write(f"simulating {year}: {stations} stations in {len(counties)} counties (seed {seed})")
-        until = datetime.combine(datetime(year + YEARS_TO_FINISH, 12, 31).date(), time(23, 59), clock.CHINA)
+        until = datetime(year + YEARS_TO_FINISH, 12, 31, 23, 59, tzinfo=clock.CHINA)
         simulation = Simulation(year_plan(year, counties, actors), actors, until, progress=self.stdout.write)
         try:
             outcome = simulation.run()
