@@ -70,8 +70,13 @@ TEMPLATES = [
 
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
-    # Parameters bound on the server let psycopg prepare the statements every step repeats.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("server_side_binding", True)
+    # Parameters bound on the server, and statements prepared once they have run twice: every step
+    # repeats the same few. Django turns preparing off by default for poolers that cannot keep
+    # prepared statements (PgBouncer before 1.21 in transaction mode); DATABASE_PREPARE_THRESHOLD=off
+    # does the same here.
+    _prepare = os.environ.get("DATABASE_PREPARE_THRESHOLD", "2")
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=None if _prepare == "off" else int(_prepare))
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -16,7 +16,6 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from . import audit, clock, formchecks, forms
 from . import batch
-from .batch import batched
 from .directory import get_directory
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .models import (
@@ -77,7 +76,7 @@ def start(key, business_key="", data=None, actor=None, version=None, parent=None
 
 
 def _start(version, business_key, data, actor, confirm_current=None, parent=None):
-    with transaction.atomic(), audit.acting_as(actor), batched():
+    with batch.step_transaction(), audit.acting_as(actor):
         if confirm_current:
             expect_current(confirm_current, version)
         now = clock.now()
@@ -295,7 +294,7 @@ def send_message(name, correlation=None, payload=None, actor=None):
         raise InvalidInput({"correlation": "must be a JSON object"})
     # The correlation travels in the payload too: diagrams read correlation properties from it.
     payload = {**correlation, **_check_data(payload, "payload")}
-    with transaction.atomic(), audit.acting_as(actor), batched():
+    with batch.step_transaction(), audit.acting_as(actor):
         message = Message.objects.create(name=name, correlation=correlation, payload=payload,
                                          sender=audit.current_actor(), sent_at=clock.now())
         audit.record("message.sent", data={"message": str(message.id), "name": name, "correlation": correlation})

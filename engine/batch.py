@@ -7,15 +7,30 @@ end, inside its transaction: on PostgreSQL as one pipelined round trip. Objects
 are read when they are written, so a row inserted and then changed within the
 step is inserted once, with its final values; a row inserted and deleted within
 the step is never written.
+
+A step's transaction (`step_transaction`) ends with its writes: on PostgreSQL
+the COMMIT goes in the same round trip, unless the step runs inside an outer
+transaction, which then commits it.
 """
 import contextvars
 from contextlib import contextmanager
+from functools import cache
 
-from django.db import connection
+import psycopg
+from django.db import connection, transaction
 from django.db.models import AutoField, BigAutoField, SmallAutoField
 
 _current = contextvars.ContextVar("engine_batch", default=None)
 _AUTO = (AutoField, BigAutoField, SmallAutoField)
+
+
+@cache
+def _insert_parts(model):
+    """`INSERT INTO table (columns)`, the fields in column order, and one row's placeholders."""
+    quote = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, _AUTO)]
+    return (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})", fields,
+            f"({', '.join(['%s'] * len(fields))})")
 
 
 class Batch:
@@ -24,11 +39,15 @@ class Batch:
         self._inserts = {}
         self._updates = {}
         self._deletes = {}
-        self._checks = []
+        self._requirements = []
 
-    def expect(self, sql, params, expected, error):
-        """Run a query with the writes; if its first row is not `expected`, raise `error` (rolling back)."""
-        self._checks.append((sql, params, expected, error))
+    def require(self, sql, params, error):
+        """Fail the step with `error` (rolling it back) unless `sql`, a count, is above zero with the writes.
+
+        On PostgreSQL the count divides 1, so a zero fails the transaction in the database itself
+        and the COMMIT need not wait for the answer.
+        """
+        self._requirements.append((sql, params, error))
 
     def insert(self, obj):
         self._inserts[id(obj)] = obj
@@ -58,10 +77,8 @@ class Batch:
         for obj in self._inserts.values():
             by_model.setdefault(type(obj), []).append(obj)
         for model, objs in by_model.items():
-            fields = [f for f in model._meta.concrete_fields if not isinstance(f, _AUTO)]
-            row = f"({', '.join(['%s'] * len(fields))})"
-            yield (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-                   f"VALUES {', '.join([row] * len(objs))}",
+            into, fields, row = _insert_parts(model)
+            yield (f"{into} VALUES {', '.join([row] * len(objs))}",
                    [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields])
         for obj, names in self._updates.values():
             meta = obj._meta
@@ -71,39 +88,58 @@ class Batch:
                    [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
                    + [meta.pk.get_db_prep_value(obj.pk, connection)])
 
-    def flush(self):
+    def flush(self, commit=False):
+        """Write the rows; with `commit`, also commit the transaction if nothing else may still do so."""
         statements = list(self.statements())
-        if not statements and not self._checks:
+        if not statements and not self._requirements:
             return
         if connection.vendor == "postgresql":
-            connection.ensure_connection()
-            raw = connection.connection
-            check_cursors = []
-            with raw.pipeline(), raw.cursor() as cursor:
-                for sql, params, _, _ in self._checks:
-                    check_cursors.append(raw.cursor())
-                    check_cursors[-1].execute(sql, params)
-                for sql, params in statements:
-                    cursor.execute(sql, params)
-            found = [c.fetchone() for c in check_cursors]
+            self._flush_pipelined(statements, commit)
         else:
             with connection.cursor() as cursor:
-                found = []
-                for sql, params, _, _ in self._checks:
+                for sql, params, error in self._requirements:
                     cursor.execute(sql, params)
-                    found.append(cursor.fetchone())
+                    if not cursor.fetchone()[0]:
+                        raise error
                 for sql, params in statements:
                     cursor.execute(sql, params)
-        for row, (_, _, expected, error) in zip(found, self._checks, strict=True):
-            if tuple(row or ()) != tuple(expected):
-                raise error
         for obj in self._inserts.values():
             obj._state.adding = False
 
+    def _flush_pipelined(self, statements, commit):
+        connection.ensure_connection()
+        raw = connection.connection
+        # An outer transaction (or one already doomed) is Django's to end.
+        commit = commit and len(connection.atomic_blocks) == 1 and not connection.needs_rollback
+        required = [raw.cursor() for _ in self._requirements]
+        try:
+            with raw.pipeline(), raw.cursor() as cursor:
+                for requiring, (sql, params, _) in zip(required, self._requirements, strict=True):
+                    requiring.execute(f"SELECT 1 / ({sql})", params)
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+                if commit:
+                    # As a statement, it is answered with the others as the pipeline ends (raw.commit()
+                    # would wait for its own answer); Django's commit then finds no transaction to end.
+                    cursor.execute("COMMIT", prepare=False)
+        except psycopg.errors.DivisionByZero as err:
+            # The requirements run first, in order: the first without an answer is the one that failed.
+            answered = psycopg.pq.ExecStatus.TUPLES_OK
+            for requiring, (_, _, error) in zip(required, self._requirements, strict=True):
+                if requiring.pgresult is None or requiring.pgresult.status != answered:
+                    raise error from err
+            raise
+        finally:
+            for requiring in required:
+                requiring.close()
+
 
 @contextmanager
-def batched():
-    """Collect the writes of the block and write them when it ends (inside the caller's transaction)."""
+def batched(commit=False):
+    """Collect the writes of the block and write them when it ends (inside the caller's transaction).
+
+    `commit`: the block ends the transaction, so the writes may take the COMMIT with them.
+    """
     outer = _current.get()
     if outer is not None:
         yield outer
@@ -114,7 +150,14 @@ def batched():
         yield batch
     finally:
         _current.reset(token)
-    batch.flush()
+    batch.flush(commit)
+
+
+@contextmanager
+def step_transaction():
+    """One engine step's transaction, its writes batched and written as it ends."""
+    with transaction.atomic(), batched(commit=True) as batch:
+        yield batch
 
 
 def current():

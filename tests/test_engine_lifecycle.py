@@ -3,11 +3,12 @@ import threading
 from datetime import datetime, timezone
 
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 
 from engine import api, clock
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.models import AuditEvent, HumanTask, ProcessInstance
+from engine.runtime import loading
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -137,10 +138,8 @@ def test_unknown_things_are_clear_errors(review):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_people_completing_the_same_task_exactly_one_succeeds(deploy_bpmn, offices):
-    clock.set_time(START)
-    deploy_bpmn("review.bpmn")
-    instance = api.start("review", "", {"county": "520102", "revisions": 0})
+def test_two_people_completing_the_same_task_exactly_one_succeeds(review, offices):
+    instance = review
     task = open_task(instance, "write_plan")
     barrier = threading.Barrier(2)
     outcomes = []
@@ -165,7 +164,63 @@ def test_two_people_completing_the_same_task_exactly_one_succeeds(deploy_bpmn, o
     assert ProcessInstance.objects.get(pk=instance.pk).data["revisions"] == 1
 
 
-def test_new_instances_start_on_a_version_deployed_since(deploy_bpmn, offices):
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_step_is_committed_when_it_returns(review, offices):
+    instance = review
+    task = open_task(instance, "write_plan")
+    api.complete_task(task.id, {"background": "x", "budget": 1}, actor=offices["520102"])
+    # Another connection sees the step: it is committed, not merely written.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute(f"SELECT state FROM {HumanTask._meta.db_table} WHERE id = %s",
+                           [HumanTask._meta.pk.get_db_prep_value(task.id, other)])
+            assert cursor.fetchone()[0] == "completed"
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_step_inside_a_caller_transaction_rolls_back_with_it(review, offices):
+    instance = review
+    task = open_task(instance, "write_plan")
+    audit_rows = AuditEvent.objects.count()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        api.complete_task(task.id, {"background": "x", "budget": 1}, actor=offices["520102"])
+        raise RuntimeError("the caller's own work failed")
+    assert open_task(instance, "write_plan").state == "open"
+    assert AuditEvent.objects.count() == audit_rows
+    assert ProcessInstance.objects.get(pk=instance.pk).current_elements == ["write_plan"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_next_step_takes_the_committed_workflow_unless_the_row_changed_elsewhere(review, offices, monkeypatch):
+    instance = review
+    deserialized = []
+    load_state = loading.load_state
+    monkeypatch.setattr(loading, "load_state", lambda *args: deserialized.append(args) or load_state(*args))
+    kept_after_start = dict(loading._workflows)
+    # Another process (which kept nothing) completes the first task...
+    loading._workflows.clear()
+    api.complete_task(open_task(instance, "write_plan").id, {"background": "x", "budget": 1},
+                      actor=offices["520102"])
+    assert len(deserialized) == 1
+    # ...so what this process kept after the start is stale: the row decides.
+    loading._workflows.clear()
+    loading._workflows.update(kept_after_start)
+    api.complete_task(open_task(instance, "review_plan").id, {"decision": "return", "comment": "补充"},
+                      actor=offices["5201"])
+    assert len(deserialized) == 2
+    # Nothing changed the row since: the workflow the last step committed is taken as it is.
+    api.complete_task(open_task(instance, "write_plan").id, {"background": "y", "budget": 2},
+                      actor=offices["520102"])
+    assert len(deserialized) == 2
+    assert ProcessInstance.objects.get(pk=instance.pk).data["revisions"] == 2
+
+
+@pytest.mark.parametrize("own_transaction", [
+    False, pytest.param(True, marks=pytest.mark.django_db(transaction=True, serialized_rollback=True))])
+def test_new_instances_start_on_a_version_deployed_since(deploy_bpmn, offices, own_transaction):
     from engine.deployment import deploy
     from engine.models import ProcessDefinition
 

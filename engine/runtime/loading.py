@@ -1,12 +1,15 @@
 """Turning instance rows into SpiffWorkflow workflows and back.
 
 Specs are deserialized once per version and process, then shared: running a
-step costs the instance's own state only.
+step costs the instance's own state only. And a workflow that a step of this
+process committed is kept: the next step on the instance takes it instead of
+deserializing, when the row it locked still holds exactly what was committed.
 """
 import threading
 from collections import OrderedDict
+from functools import partial
 
-from django.db import connection
+from django.db import connection, transaction
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from .. import batch
@@ -19,6 +22,7 @@ _cache = OrderedDict()
 _versions = OrderedDict()
 _current_ids = OrderedDict()
 _forms = OrderedDict()
+_workflows = OrderedDict()
 _lock = threading.Lock()
 
 # Which version is current: asked with every start (another process may have deployed since),
@@ -46,6 +50,11 @@ def _recall(cache, key):
     return None
 
 
+def _take(cache, key):
+    with _lock:
+        return cache.pop(key, None)
+
+
 class StaleVersion(Exception):
     """The remembered current version of a definition is current no more."""
 
@@ -70,7 +79,8 @@ def current_version(key, fresh=False):
 
 def expect_current(key, version):
     """Fail the step with StaleVersion if `version` is not the current one of `key` when it commits."""
-    batch.current().expect(CURRENT_VERSION_SQL, [key], (version.pk, version.content_hash), StaleVersion())
+    batch.current().require(f"SELECT count(*) FROM ({CURRENT_VERSION_SQL}) current WHERE id = %s AND content_hash = %s",
+                            [key, version.pk, version.content_hash], StaleVersion())
 
 
 def version_by_id(version_id, content_hash=None):
@@ -93,6 +103,7 @@ def forget():
         _versions.clear()
         _current_ids.clear()
         _forms.clear()
+        _workflows.clear()
 
 
 def specs_for(version):
@@ -120,13 +131,24 @@ def new_workflow(instance):
 
 
 def load_workflow(instance):
+    """The instance's workflow as its row holds it.
+
+    A kept workflow is handed out once (taken from the cache), so two steps never share one, and
+    one a step changed but did not commit is never seen again.
+    """
     spec, subprocess_specs = specs_for(instance.version)
-    workflow = load_state(instance.serialized, spec, subprocess_specs, instance.serializer_version)
+    kept = _take(_workflows, instance.pk)
+    if kept is not None and kept[0] == instance.serialized and kept[1] is spec:
+        workflow = kept[2]
+    else:
+        workflow = load_state(instance.serialized, spec, subprocess_specs, instance.serializer_version)
     # The script engine is not part of the serialization.
     workflow.script_engine = EngineScriptEngine(instance)
     return workflow
 
 
 def store_workflow(instance, workflow):
+    """Serialize the workflow into the instance row; once the step commits, keep it for the next step."""
     instance.serialized = dump_state(workflow)
     instance.serializer_version = SERIALIZER_VERSION
+    transaction.on_commit(partial(_remember, _workflows, instance.pk, (instance.serialized, workflow.spec, workflow)))

@@ -16,8 +16,9 @@ instances messaging each other cannot deadlock.
 """
 import uuid
 from contextlib import contextmanager
+from functools import cache
 
-from django.db import connection, transaction
+from django.db import connection
 
 from .. import batch
 from ..errors import NotFound
@@ -31,6 +32,14 @@ _INSTANCES = ProcessInstance._meta.db_table
 _TASKS = HumanTask._meta.db_table
 
 
+@cache
+def _columns(model):
+    """The model's columns in field order, and the fields whose database values need converting."""
+    fields = model._meta.concrete_fields
+    return (", ".join(connection.ops.quote_name(f.column) for f in fields), [f.attname for f in fields],
+            [(i, f) for i, f in enumerate(fields) if hasattr(f, "from_db_value")])
+
+
 def _lock_sql(where):
     lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     return f"SELECT * FROM {_INSTANCES} WHERE {where}{lock}"
@@ -41,43 +50,43 @@ def _lock_with_open_tasks(where, param):
 
     The task rows are read by a second statement, after the lock is held, so they are the ones
     the previous step on this instance committed. The rows wait on the instance for mirror.KnownRows.
+    The columns are named, so rows become models without asking the cursor what it returned.
     """
+    instance_columns, task_columns = _columns(ProcessInstance), _columns(HumanTask)
     raw = connection.connection
-    with raw.pipeline() as pipeline, raw.cursor() as locking, raw.cursor() as reading:
-        locking.execute(_lock_sql(where), [param])
-        reading.execute(f"SELECT * FROM {_TASKS} WHERE instance_id = (SELECT id FROM {_INSTANCES} WHERE {where}) "
-                        f"AND state IN ({', '.join(['%s'] * len(TaskState.ACTIVE))})", [param, *TaskState.ACTIVE])
-        pipeline.sync()
-        instance = _model_from_row(ProcessInstance, locking)
-        tasks = [_model_from_row(HumanTask, reading, row) for row in reading.fetchall()] if instance else []
-    if instance is not None:
-        instance.open_task_rows = {task.id: task for task in tasks}
+    with raw.cursor() as locking, raw.cursor() as reading:
+        with raw.pipeline():  # sent, and answered, as the block ends
+            locking.execute(f"SELECT {instance_columns[0]} FROM {_INSTANCES} WHERE {where} FOR UPDATE", [param])
+            reading.execute(f"SELECT {task_columns[0]} FROM {_TASKS} WHERE instance_id = (SELECT id FROM "
+                            f"{_INSTANCES} WHERE {where}) AND state IN ({', '.join(['%s'] * len(TaskState.ACTIVE))})",
+                            [param, *TaskState.ACTIVE])
+        row = locking.fetchone()
+        task_rows = reading.fetchall() if row is not None else []
+    if row is None:
+        return None
+    instance = _model_from_row(ProcessInstance, instance_columns, row)
+    instance.open_task_rows = {task.id: task for task in (_model_from_row(HumanTask, task_columns, r)
+                                                           for r in task_rows)}
     return instance
 
 
-def _model_from_row(model, cursor, row=None):
-    """A model object from a raw cursor's row, its values converted as the ORM would (JSON fields)."""
-    row = cursor.fetchone() if row is None else row
-    if row is None:
-        return None
-    by_column = dict(zip((c.name for c in cursor.description), row, strict=True))
-    fields = model._meta.concrete_fields
-    values = []
-    for field in fields:  # from_db takes the values in the model's field order
-        value = by_column[field.column]
-        if value is not None and hasattr(field, "from_db_value"):
-            value = field.from_db_value(value, None, connection)
-        values.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], values)
+def _model_from_row(model, columns, row):
+    """A model object from a row of `columns` (see _columns), its values converted as the ORM would."""
+    _, attnames, converted = columns
+    values = list(row)
+    for i, field in converted:
+        if values[i] is not None:
+            values[i] = field.from_db_value(values[i], None, connection)
+    return model.from_db(connection.alias, attnames, values)
 
 
 @contextmanager
 def locked_instance(instance_id=None, *, task_id=None):
     """Lock the instance (or the instance a human task belongs to) for one step.
 
-    The rows the step writes (engine.batch) are written at its end, in the same transaction.
+    The rows the step writes (engine.batch) are written at its end, with the commit.
     """
-    with transaction.atomic():
+    with batch.step_transaction():
         try:
             key = uuid.UUID(str(task_id if task_id is not None else instance_id))
         except ValueError:
@@ -93,5 +102,4 @@ def locked_instance(instance_id=None, *, task_id=None):
         if instance is None:
             raise NotFound(f"no task {task_id}" if task_id is not None else f"no process instance {instance_id}")
         instance.version = version_by_id(instance.version_id)
-        with batch.batched():
-            yield instance
+        yield instance
