@@ -14,14 +14,15 @@ transaction, which then commits it.
 """
 import contextvars
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, lru_cache
 
 import psycopg
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import AutoField, BigAutoField, SmallAutoField
 
 _current = contextvars.ContextVar("engine_batch", default=None)
 _AUTO = (AutoField, BigAutoField, SmallAutoField)
+_MAX_JOINED_PARAMS = 30000  # PostgreSQL takes at most 65535 in one statement
 
 
 @cache
@@ -31,6 +32,13 @@ def _insert_parts(model):
     fields = [f for f in model._meta.concrete_fields if not isinstance(f, _AUTO)]
     return (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)})", fields,
             f"({', '.join(['%s'] * len(fields))})")
+
+
+@lru_cache(maxsize=1024)
+def _numbered(sql):
+    """`sql` with PostgreSQL's $1, $2, ... for its %s placeholders."""
+    *parts, last = sql.split("%s")
+    return "".join(f"{part}${i}" for i, part in enumerate(parts, 1)) + last
 
 
 class Batch:
@@ -64,60 +72,82 @@ class Batch:
         self._updates.pop(id(obj), None)
         self._deletes[id(obj)] = obj
 
-    def statements(self):
-        quote = connection.ops.quote_name
+    def _deletions(self, db):
+        quote = db.ops.quote_name
         by_model = {}
         for obj in self._deletes.values():
             by_model.setdefault(type(obj), []).append(obj.pk)
         for model, pks in by_model.items():
             pk = model._meta.pk
             yield (f"DELETE FROM {quote(model._meta.db_table)} WHERE {quote(pk.column)} IN "
-                   f"({', '.join(['%s'] * len(pks))})", [pk.get_db_prep_value(v, connection) for v in pks])
+                   f"({', '.join(['%s'] * len(pks))})", [pk.get_db_prep_value(v, db) for v in pks])
+
+    def _writes(self, db):
+        quote = db.ops.quote_name
         by_model = {}
         for obj in self._inserts.values():
             by_model.setdefault(type(obj), []).append(obj)
         for model, objs in by_model.items():
             into, fields, row = _insert_parts(model)
             yield (f"{into} VALUES {', '.join([row] * len(objs))}",
-                   [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields])
+                   [f.get_db_prep_save(f.pre_save(obj, True), db) for obj in objs for f in fields])
         for obj, names in self._updates.values():
             meta = obj._meta
             fields = [meta.get_field(name) for name in sorted(names)]
             yield (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(f.column)} = %s' for f in fields)} "
                    f"WHERE {quote(meta.pk.column)} = %s",
-                   [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
-                   + [meta.pk.get_db_prep_value(obj.pk, connection)])
+                   [f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields]
+                   + [meta.pk.get_db_prep_value(obj.pk, db)])
 
     def flush(self, commit=False):
         """Write the rows; with `commit`, also commit the transaction if nothing else may still do so."""
-        statements = list(self.statements())
-        if not statements and not self._requirements:
+        # The connection itself, not django.db.connection: every field's conversion asks it
+        # something, and through that proxy each question is a context-local lookup.
+        db = connections[DEFAULT_DB_ALIAS]
+        deletions, writes = list(self._deletions(db)), list(self._writes(db))
+        if not deletions and not writes and not self._requirements:
             return
-        if connection.vendor == "postgresql":
-            self._flush_pipelined(statements, commit)
+        if db.vendor == "postgresql":
+            self._flush_pipelined(db, deletions + self._joined(writes), commit)
         else:
-            with connection.cursor() as cursor:
+            with db.cursor() as cursor:
                 for sql, params, error in self._requirements:
                     cursor.execute(sql, params)
                     if not cursor.fetchone()[0]:
                         raise error
-                for sql, params in statements:
+                for sql, params in deletions + writes:
                     cursor.execute(sql, params)
         for obj in self._inserts.values():
             obj._state.adding = False
 
-    def _flush_pipelined(self, statements, commit):
-        connection.ensure_connection()
-        raw = connection.connection
+    def _joined(self, writes):
+        """The insertions and updates as one statement (PostgreSQL's data-modifying WITH queries).
+
+        Its parts run as one, in no set order, so they are joined only when no row is written twice
+        (deletions run before, on their own) and the parameters stay well within the protocol's limit.
+        """
+        touched = [(type(obj), obj.pk) for obj in (*self._inserts.values(), *(o for o, _ in self._updates.values()))
+                   if obj.pk is not None]  # a row without its key yet is new
+        params = [p for _, part in writes for p in part]
+        if len(writes) < 2 or len(params) > _MAX_JOINED_PARAMS or len(set(touched)) != len(touched):
+            return writes
+        *parts, (last, _) = writes
+        return [("WITH " + ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(parts)) + " " + last, params)]
+
+    def _flush_pipelined(self, db, statements, commit):
+        db.ensure_connection()
+        raw = db.connection
         # An outer transaction (or one already doomed) is Django's to end.
-        commit = commit and len(connection.atomic_blocks) == 1 and not connection.needs_rollback
-        required = [raw.cursor() for _ in self._requirements]
+        commit = commit and len(db.atomic_blocks) == 1 and not db.needs_rollback
+        # Raw cursors take PostgreSQL's own placeholders: psycopg converts no query of ours, while it
+        # would parse again, on every step, one with as many parameters as a step's joined writes.
+        required = [psycopg.RawCursor(raw) for _ in self._requirements]
         try:
-            with raw.pipeline(), raw.cursor() as cursor:
+            with raw.pipeline(), psycopg.RawCursor(raw) as cursor:
                 for requiring, (sql, params, _) in zip(required, self._requirements, strict=True):
-                    requiring.execute(f"SELECT 1 / ({sql})", params)
+                    requiring.execute(_numbered(f"SELECT 1 / ({sql})"), params)
                 for sql, params in statements:
-                    cursor.execute(sql, params)
+                    cursor.execute(_numbered(sql), params)
                 if commit:
                     # As a statement, it is answered with the others as the pipeline ends (raw.commit()
                     # would wait for its own answer); Django's commit then finds no transaction to end.

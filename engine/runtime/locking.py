@@ -18,7 +18,7 @@ import uuid
 from contextlib import contextmanager
 from functools import cache
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from .. import batch
 from ..errors import NotFound
@@ -45,7 +45,7 @@ def _lock_sql(where):
     return f"SELECT * FROM {_INSTANCES} WHERE {where}{lock}"
 
 
-def _lock_with_open_tasks(where, param):
+def _lock_with_open_tasks(db, where, param):
     """Lock the instance row and read its open task rows in one round trip (BEGIN included).
 
     The task rows are read by a second statement, after the lock is held, so they are the ones
@@ -53,7 +53,7 @@ def _lock_with_open_tasks(where, param):
     The columns are named, so rows become models without asking the cursor what it returned.
     """
     instance_columns, task_columns = _columns(ProcessInstance), _columns(HumanTask)
-    raw = connection.connection
+    raw = db.connection
     with raw.cursor() as locking, raw.cursor() as reading:
         with raw.pipeline():  # sent, and answered, as the block ends
             locking.execute(f"SELECT {instance_columns[0]} FROM {_INSTANCES} WHERE {where} FOR UPDATE", [param])
@@ -64,20 +64,20 @@ def _lock_with_open_tasks(where, param):
         task_rows = reading.fetchall() if row is not None else []
     if row is None:
         return None
-    instance = _model_from_row(ProcessInstance, instance_columns, row)
-    instance.open_task_rows = {task.id: task for task in (_model_from_row(HumanTask, task_columns, r)
+    instance = _model_from_row(db, ProcessInstance, instance_columns, row)
+    instance.open_task_rows = {task.id: task for task in (_model_from_row(db, HumanTask, task_columns, r)
                                                            for r in task_rows)}
     return instance
 
 
-def _model_from_row(model, columns, row):
+def _model_from_row(db, model, columns, row):
     """A model object from a row of `columns` (see _columns), its values converted as the ORM would."""
     _, attnames, converted = columns
     values = list(row)
     for i, field in converted:
         if values[i] is not None:
-            values[i] = field.from_db_value(values[i], None, connection)
-    return model.from_db(connection.alias, attnames, values)
+            values[i] = field.from_db_value(values[i], None, db)
+    return model.from_db(db.alias, attnames, values)
 
 
 @contextmanager
@@ -86,17 +86,19 @@ def locked_instance(instance_id=None, *, task_id=None):
 
     The rows the step writes (engine.batch) are written at its end, with the commit.
     """
+    # The connection itself rather than django.db.connection, whose every use is a context-local lookup.
+    db = connections[DEFAULT_DB_ALIAS]
     with batch.step_transaction():
         try:
             key = uuid.UUID(str(task_id if task_id is not None else instance_id))
         except ValueError:
             key = None
         where = f"id = (SELECT instance_id FROM {_TASKS} WHERE id = %s)" if task_id is not None else "id = %s"
-        param = HumanTask._meta.pk.get_db_prep_value(key, connection)
+        param = HumanTask._meta.pk.get_db_prep_value(key, db)
         if key is None:
             instance = None
-        elif connection.vendor == "postgresql":
-            instance = _lock_with_open_tasks(where, param)
+        elif db.vendor == "postgresql":
+            instance = _lock_with_open_tasks(db, where, param)
         else:
             instance = next(iter(ProcessInstance.objects.raw(_lock_sql(where), [param])), None)
         if instance is None:
