@@ -134,24 +134,27 @@ def cancel(instance_id, actor=None, reason=""):
         _transition(instance, "cancel", reason)
         workflow = load_workflow(instance)
         workflow.cancel()
-        for row in HumanTask.objects.filter(instance=instance, state__in=TaskState.ACTIVE):
+        rows = mirror.KnownRows(instance)
+        for row in rows.tasks.values():
             row.cancel()
             batch.update(row, HumanTask.TRANSITION_FIELDS)
         Timer.objects.filter(instance=instance).delete()
         MessageSubscription.objects.filter(instance=instance).delete()
         instance.has_timer_rows = instance.has_subscription_rows = False
-        advance(instance, workflow)
+        advance(instance, workflow, rows)
     return instance
 
 
-_ACTIONS = {"suspend": _lazy("挂起"), "resume": _lazy("恢复"), "cancel": _lazy("取消"), "retry": _lazy("重试")}
+# What each control of an instance is called (in messages and on the buttons of its page).
+CONTROL_LABELS = {"suspend": _lazy("挂起"), "resume": _lazy("恢复"), "cancel": _lazy("取消"), "retry": _lazy("重试")}
 
 
 def _transition(instance, name, reason):
     method = getattr(instance, name)
     if not can_proceed(method):
         raise Conflict(_("流程实例%(state)s，不能%(action)s") % {
-            "state": InstanceState.LABELS.get(instance.state, instance.state), "action": _ACTIONS.get(name, name)})
+            "state": InstanceState.LABELS.get(instance.state, instance.state),
+            "action": CONTROL_LABELS.get(name, name)})
     instance._audit_data = {"reason": reason} if reason else None
     method()
 
@@ -167,9 +170,15 @@ def advance_instance(instance_id):
 
 # Tasks
 
-def _task_row(instance, task_id):
-    row = HumanTask.objects.get(pk=task_id)
-    row.instance = instance  # the locked one: no second query, and the audit sees the same object
+def _task_row(instance, task_id, rows=None):
+    """The task's row, taken from the step's known open rows (read with the lock on PostgreSQL).
+
+    A row no longer open is read on its own, so a conflict can say who closed it and when.
+    """
+    row = (rows or mirror.KnownRows(instance)).tasks.pop(uuid.UUID(str(task_id)), None)
+    if row is None:
+        row = HumanTask.objects.get(pk=task_id)
+        row.instance = instance  # the locked one: no second query, and the audit sees the same object
     return row
 
 
@@ -251,8 +260,7 @@ def complete_task(task_id, data=None, actor=None):
     with locked_instance(task_id=task_id) as instance, audit.acting_as(actor):
         # One query for all open rows of the instance: the step's mirror needs them too.
         rows = mirror.KnownRows(instance)
-        row = rows.tasks.pop(uuid.UUID(str(task_id)), None) or _task_row(instance, task_id)
-        row.instance = instance
+        row = _task_row(instance, task_id, rows)
         _check_open(row, instance)
         user = _user(actor)
         _check_member(user, row)

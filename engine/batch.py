@@ -99,8 +99,8 @@ class Batch:
                    [f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields]
                    + [meta.pk.get_db_prep_value(obj.pk, db)])
 
-    def flush(self, commit=False):
-        """Write the rows; with `commit`, also commit the transaction if nothing else may still do so."""
+    def flush(self):
+        """Write the rows; on PostgreSQL, commit with them if the transaction is the step's own."""
         # The connection itself, not django.db.connection: every field's conversion asks it
         # something, and through that proxy each question is a context-local lookup.
         db = connections[DEFAULT_DB_ALIAS]
@@ -108,7 +108,7 @@ class Batch:
         if not deletions and not writes and not self._requirements:
             return
         if db.vendor == "postgresql":
-            self._flush_pipelined(db, deletions + self._joined(writes), commit)
+            self._flush_pipelined(db, deletions + self._joined(writes))
         else:
             with db.cursor() as cursor:
                 for sql, params, error in self._requirements:
@@ -134,11 +134,11 @@ class Batch:
         *parts, (last, _) = writes
         return [("WITH " + ", ".join(f"w{i} AS ({sql})" for i, (sql, _) in enumerate(parts)) + " " + last, params)]
 
-    def _flush_pipelined(self, db, statements, commit):
+    def _flush_pipelined(self, db, statements):
         db.ensure_connection()
         raw = db.connection
-        # An outer transaction (or one already doomed) is Django's to end.
-        commit = commit and len(db.atomic_blocks) == 1 and not db.needs_rollback
+        # A caller's transaction around the step (or one already doomed) is Django's to end.
+        commit = len(db.atomic_blocks) == 1 and not db.needs_rollback
         # Raw cursors take PostgreSQL's own placeholders: psycopg converts no query of ours, while it
         # would parse again, on every step, one with as many parameters as a step's joined writes.
         required = [psycopg.RawCursor(raw) for _ in self._requirements]
@@ -165,29 +165,23 @@ class Batch:
 
 
 @contextmanager
-def batched(commit=False):
-    """Collect the writes of the block and write them when it ends (inside the caller's transaction).
-
-    `commit`: the block ends the transaction, so the writes may take the COMMIT with them.
-    """
-    outer = _current.get()
-    if outer is not None:
-        yield outer
-        return
-    batch = Batch()
-    token = _current.set(batch)
-    try:
-        yield batch
-    finally:
-        _current.reset(token)
-    batch.flush(commit)
-
-
-@contextmanager
 def step_transaction():
-    """One engine step's transaction, its writes batched and written as it ends."""
-    with transaction.atomic(), batched(commit=True) as batch:
-        yield batch
+    """One engine step's transaction: its writes collected, then written as it ends.
+
+    A step that runs within another (a child instance started by its parent's step) adds its
+    writes to the outer step's.
+    """
+    with transaction.atomic():
+        if _current.get() is not None:
+            yield
+            return
+        batch = Batch()
+        token = _current.set(batch)
+        try:
+            yield
+        finally:
+            _current.reset(token)
+        batch.flush()
 
 
 def current():

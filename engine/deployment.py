@@ -21,15 +21,20 @@ class DeployResult:
     unchanged: list = field(default_factory=list)  # DefinitionVersion already holding this content
 
 
+def version_files(version):
+    """A deployed version's (BPMN files, form files), as DefinitionFile rows read in one query."""
+    files = list(version.files.all())
+    return [f for f in files if f.kind == DefinitionFile.BPMN], [f for f in files if f.kind == DefinitionFile.FORM]
+
+
 def deployed_sources(process_id):
     """BPMN files and forms of the current version of a deployed process, for call activities."""
     definition = ProcessDefinition.objects.filter(key=process_id).first()
     version = definition.current if definition else None
     if version is None:
         return None
-    files = list(version.files.all())
-    return ({f.name: f.content.encode("utf-8") for f in files if f.kind == DefinitionFile.BPMN},
-            {f.name: f.content for f in files if f.kind == DefinitionFile.FORM})
+    bpmn, forms = version_files(version)
+    return {f.name: f.content.encode("utf-8") for f in bpmn}, {f.name: f.content for f in forms}
 
 
 def read_files(paths):

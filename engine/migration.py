@@ -115,9 +115,7 @@ def _timer_definition(task):
 
 def _timer_due(task):
     definition = _timer_definition(task)
-    value = definition.details(task).value if definition is not None else None
-    # A cycle past its last repetition reports its spent state, not a time (as in the mirror).
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
+    return mirror.timer_due(task, definition) if definition is not None else None
 
 
 def _diffs(workflow, spec, subprocess_specs):
@@ -428,11 +426,11 @@ def _count(job, counter):
 
 
 def _run_item(job, item_id):
-    item = MigrationItem.objects.select_related("instance").get(pk=item_id)
-    source = version_by_id(item.instance.version_id)
+    item = MigrationItem.objects.get(pk=item_id)
+    source = None
     try:
         with locked_instance(item.instance_id) as instance, audit.acting_as(job.requested_by):
-            source = instance.version
+            item.instance, source = instance, instance.version
             result = _apply(instance, job.target, job)
             if result.safe:
                 item.mark_migrated(source, result.effects())
@@ -442,7 +440,8 @@ def _run_item(job, item_id):
             _count(job, "migrated" if result.safe else "skipped")
     except Exception as err:  # noqa: BLE001 - one instance's failure must not stop the others
         with transaction.atomic(), audit.acting_as(job.requested_by):
-            item = MigrationItem.objects.get(pk=item_id)
+            item = MigrationItem.objects.select_related("instance").get(pk=item_id)
+            source = source or version_by_id(item.instance.version_id)
             item.mark_failed(source, [{"code": "error", "element": None, "name": "", "message": str(err)}])
             item.save()
             _count(job, "failed")
@@ -453,7 +452,9 @@ def job_status(job_id) -> dict:
     job = MigrationJob.objects.select_related("definition", "target").filter(pk=job_id).first()
     if job is None:
         raise NotFound(_("没有迁移任务 %(id)s") % {"id": job_id})
-    items = job.items.select_related("instance", "from_version").order_by("id")
+    # Polled while the job runs: the instances' state and the versions' specs stay in the database.
+    items = (job.items.select_related("instance", "from_version").order_by("id")
+             .only("instance__business_key", "from_version__number", "state", "reasons", "effects"))
     return {
         "id": job.pk, "key": job.definition.key, "target": job.target.number, "state": job.state,
         "requested_by": job.requested_by, "requested_at": job.requested_at, "started_at": job.started_at,

@@ -12,7 +12,8 @@ from . import audit
 from .bpmn import compare
 from .directory import get_directory
 from .errors import NotFound, PermissionDenied
-from .models import DefinitionFile, DefinitionVersion, ProcessDefinition, ProcessInstance
+from .deployment import version_files
+from .models import DefinitionVersion, ProcessDefinition, ProcessInstance
 
 
 def require_process_owner(actor):
@@ -22,7 +23,10 @@ def require_process_owner(actor):
 
 
 def get_definition(key) -> ProcessDefinition:
-    definition = ProcessDefinition.objects.filter(key=key).first()
+    return _definition_or_not_found(ProcessDefinition.objects.filter(key=key).first(), key)
+
+
+def _definition_or_not_found(definition, key):
     if definition is None:
         raise NotFound(_("没有流程定义“%(key)s”") % {"key": key})
     return definition
@@ -67,13 +71,20 @@ def version_history(key) -> list:
     return history
 
 
+def _locked_definition(key):
+    """Definition `key`, locked, and the number of its pinned version (None when not pinned)."""
+    definition = _definition_or_not_found(
+        ProcessDefinition.objects.select_for_update(of=("self",)).select_related("pinned_version")
+        .defer("pinned_version__spec_json").filter(key=key).first(), key)
+    return definition, definition.pinned_version.number if definition.pinned_version else None
+
+
 def pin_version(key, number, actor=None) -> DefinitionVersion:
     """Make new instances of `key` start on version `number` instead of the latest (process owners only)."""
     require_process_owner(actor)
     with transaction.atomic(), audit.acting_as(actor):
-        definition = ProcessDefinition.objects.select_for_update().get(pk=get_definition(key).pk)
+        definition, previous = _locked_definition(key)
         version = get_version(key, number)
-        previous = definition.pinned_version.number if definition.pinned_version else None
         definition.pinned_version = version
         definition.save(update_fields=["pinned_version"])
         audit.record("definition.pinned", data={"key": key, "version": number, "previous": previous})
@@ -84,22 +95,16 @@ def unpin_version(key, actor=None) -> None:
     """New instances of `key` start on the latest version again (process owners only)."""
     require_process_owner(actor)
     with transaction.atomic(), audit.acting_as(actor):
-        definition = ProcessDefinition.objects.select_for_update().get(pk=get_definition(key).pk)
-        previous = definition.pinned_version.number if definition.pinned_version else None
+        definition, previous = _locked_definition(key)
         definition.pinned_version = None
         definition.save(update_fields=["pinned_version"])
         audit.record("definition.unpinned", data={"key": key, "previous": previous})
 
 
-def _files(version, kind):
-    return {f.name: f.content for f in version.files.filter(kind=kind)}
-
-
 def _compared_sources(version):
-    """(BPMN files {name: bytes}, forms {form id: JSON text}) of a version, read in one query."""
-    files = list(version.files.all())
-    return ({f.name: f.content.encode("utf-8") for f in files if f.kind == DefinitionFile.BPMN},
-            {f.form_id: f.content for f in files if f.kind == DefinitionFile.FORM})
+    """(BPMN files {name: bytes}, forms {form id: JSON text}) of a version."""
+    bpmn, forms = version_files(version)
+    return {f.name: f.content.encode("utf-8") for f in bpmn}, {f.form_id: f.content for f in forms}
 
 
 def compare_versions(key, from_number, to_number) -> dict:
@@ -128,5 +133,5 @@ def diagram(key, number) -> dict:
 
     What a modeler opens: the original XML, with any other tool's extensions and diagram layout.
     """
-    version = get_version(key, number)
-    return {"bpmn": _files(version, DefinitionFile.BPMN), "forms": _files(version, DefinitionFile.FORM)}
+    bpmn, forms = version_files(get_version(key, number))
+    return {"bpmn": {f.name: f.content for f in bpmn}, "forms": {f.name: f.content for f in forms}}

@@ -18,6 +18,14 @@ def _release_clock_and_calendar():
 
 
 @pytest.fixture(autouse=True)
+def _files_in_tmp_path(settings, tmp_path):
+    """Uploaded attachments and what commands keep in VAR_DIR (the demonstration password) go to the test's own
+    directory, never to the project's var/."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.MEDIA_ROOT = settings.VAR_DIR / "media"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -56,6 +64,15 @@ def offices(db, django_user_model):
     Membership.objects.create(user=colleague, office=Office.objects.get(code="520102"))
     users["520102-b"] = colleague
     return users
+
+
+@pytest.fixture
+def owner(offices):
+    """The provincial department's user, made a process owner."""
+    from workflows.models import Membership
+
+    Membership.objects.filter(user=offices["gz"]).update(is_process_owner=True)
+    return offices["gz"]
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ import pytest
 
 from engine import api, clock
 from engine.deployment import deploy, read_files
-from engine.models import HumanTask, ProcessInstance
-from engine.tasks import dispatch_due_timers
+from engine.models import HumanTask
 
 from .uploads import uploaded
 
@@ -60,10 +59,6 @@ def start_cycle(county=GUIYANG_COUNTY, year=YEAR, stations=("520102-s1", "520102
                      data={"county": county, "year": year, "stations": list(stations)})
 
 
-def reload(instance):
-    return ProcessInstance.objects.get(pk=instance.pk)
-
-
 def open_tasks(instance):
     """Open tasks of the instance by BPMN id (the latest when an element is open twice)."""
     return {t.bpmn_id: t for t in HumanTask.objects.filter(instance=instance, state__in=["open", "claimed"])
@@ -73,11 +68,6 @@ def open_tasks(instance):
 def complete(instance, bpmn_id, user, data=None):
     task = open_tasks(instance)[bpmn_id]
     return api.complete_task(task.id, data or {}, actor=user)
-
-
-def move_clock_to(when):
-    clock.set_time(when)
-    return dispatch_due_timers()
 
 
 def plan_filed(instance, users, county=GUIYANG_COUNTY, prefecture="5201"):

@@ -1,5 +1,6 @@
 """The bpmn command as an operator uses it: readable output, --json for scripts, exit codes."""
 import json
+from functools import partial
 from io import StringIO
 
 import pytest
@@ -8,14 +9,12 @@ from django.core.management import CommandError, call_command
 from engine.models import HumanTask
 
 from .conftest import BPMN_DIR
+from .steps import command_output
 
 pytestmark = pytest.mark.django_db
 
 
-def run(*args):
-    out = StringIO()
-    call_command("bpmn", *args, stdout=out)
-    return out.getvalue()
+run = partial(command_output, "bpmn")
 
 
 def test_deploy_list_start_tasks_complete(offices):

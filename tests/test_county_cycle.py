@@ -1,13 +1,11 @@
 """The county annual cycle (bpmn/county_annual_cycle.bpmn) through the engine's API with the real diagram."""
 from datetime import timedelta
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from engine import api, workcalendar
-from engine.errors import InvalidInput
+from engine.errors import InvalidInput, PermissionDenied
 from engine.models import AuditEvent, HumanTask, Message, ProcessInstance, Timer
 from workflows.planning.launch import start_year
 from workflows.planning.models import AnnualPlan, ServiceAgreement
@@ -15,17 +13,17 @@ from workflows.service.models import StationDeployment
 
 from .county_cycle_steps import (  # noqa: F401 - fixtures
     GUIYANG_COUNTY, MONDAY, PLAN, PRODUCT_BPMN, YEAR, ZUNYI_COUNTY, award, complete, county_offices, lifecycle,
-    move_clock_to, open_tasks, plan_filed, publish_and_file, reload, send, sign, start_cycle,
+    open_tasks, plan_filed, publish_and_file, send, sign, start_cycle,
 )
+from .steps import command_output, move_clock_to, reload
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_diagrams_validate():
-    out = StringIO()
-    call_command("bpmn", "validate", str(PRODUCT_BPMN / "county_annual_cycle.bpmn"),
-                 str(PRODUCT_BPMN / "performance_evaluation.bpmn"), stdout=out)
-    assert "valid: county_annual_cycle, performance_evaluation" in out.getvalue()
+    out = command_output("bpmn", "validate", str(PRODUCT_BPMN / "county_annual_cycle.bpmn"),
+                         str(PRODUCT_BPMN / "performance_evaluation.bpmn"))
+    assert "valid: county_annual_cycle, performance_evaluation" in out
 
 
 def test_plan_is_written_returned_revised_and_filed(lifecycle, county_offices):
@@ -173,7 +171,7 @@ def test_overdue_plan_escalates_to_the_countys_own_prefecture(lifecycle, county_
         assert "write_plan" in tasks, "the county still has to write its plan"
     escalations = HumanTask.objects.filter(bpmn_id="supervise_plan_writing")
     assert sorted(escalations.values_list("office", flat=True)) == ["5201", "5203"]
-    with pytest.raises(Exception, match="属于单位 5203"):
+    with pytest.raises(PermissionDenied, match="属于单位 5203"):
         complete(zunyi, "supervise_plan_writing", county_offices["5201"], {"supervision_measures": "电话督促"})
     complete(zunyi, "supervise_plan_writing", county_offices["5203"], {"supervision_measures": "电话督促"})
     assert "supervise_plan_writing" not in open_tasks(zunyi)
@@ -273,8 +271,6 @@ def test_start_year_starts_a_cycle_per_county_with_stations_once(lifecycle, coun
     guiyang = next(i for i in started if i.business_key.endswith(GUIYANG_COUNTY))
     assert reload(guiyang).data["stations"] == ["520102-s1", "520102-s2"]
     assert start_year(YEAR) == []
-    out = StringIO()
-    call_command("startyear", str(YEAR + 1), stdout=out)
-    assert "2 county cycle(s) started for 2027" in out.getvalue()
+    assert "2 county cycle(s) started for 2027" in command_output("startyear", str(YEAR + 1))
     with pytest.raises(ValueError, match="four-digit year"):
         start_year(26)

@@ -1,28 +1,25 @@
 """The demonstration offices loaded by `manage.py loaddemo`: counts, tree, regions, accounts, idempotence."""
-from io import StringIO
+from functools import partial
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
-from django.core.management import call_command
 
 from engine.directory import get_directory
 from workflows.models import Membership, Office, OfficeKind
 from workflows.sample_data import PROVINCE_CODE
+
+from .steps import command_output
 
 pytestmark = pytest.mark.django_db
 
 K = OfficeKind
 
 
-def loaddemo(*args):
-    out = StringIO()
-    call_command("loaddemo", *args, stdout=out)
-    return out.getvalue()
+loaddemo = partial(command_output, "loaddemo")
 
 
 @pytest.fixture
-def demo(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
+def demo():
     return loaddemo()
 
 

@@ -9,26 +9,20 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from engine import api, clock, services
-from engine.models import AuditEvent, HumanTask, Message, MessageSubscription, ProcessInstance, Timer
+from engine.errors import Conflict
+from engine.models import AuditEvent, HumanTask, Message, MessageSubscription, Timer
 from engine.runtime import loading
 from engine.tasks import dispatch_due_timers
+
+from .steps import move_clock_to, reload
 
 pytestmark = pytest.mark.django_db
 
 MONDAY = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # 09:00 China time
 
 
-def reload(instance):
-    return ProcessInstance.objects.get(pk=instance.pk)
-
-
 def open_tasks(instance):
     return {t.bpmn_id: t for t in HumanTask.objects.filter(instance=instance, state__in=["open", "claimed"])}
-
-
-def move_clock_to(when):
-    clock.set_time(when)
-    return dispatch_due_timers()
 
 
 @pytest.fixture(autouse=True)
@@ -248,7 +242,7 @@ def test_failing_script_fails_the_instance_cleanly_and_retry_resumes(deploy_bpmn
     assert "ZeroDivisionError" in instance.error
     assert "touched" not in instance.data, "a failing script leaves no half of its changes"
     assert instance.data["budget_info"]["total"] == 600000, "what ran before the failure is kept"
-    with pytest.raises(Exception, match="不能恢复"):
+    with pytest.raises(Conflict, match="不能恢复"):
         api.resume(instance.id)
     # Data cannot be fixed through the retry API; the script's failure repeats, then a fixed version would run.
     instance = reload(api.retry(instance.id, actor="operator", reason="retry"))

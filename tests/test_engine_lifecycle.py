@@ -10,13 +10,11 @@ from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.runtime import loading
 
+from .steps import open_task
+
 pytestmark = pytest.mark.django_db(transaction=False)
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in China
-
-
-def open_task(instance, bpmn_id):
-    return HumanTask.objects.get(instance=instance, bpmn_id=bpmn_id, state__in=["open", "claimed"])
 
 
 @pytest.fixture
@@ -185,8 +183,9 @@ def test_a_step_inside_a_caller_transaction_rolls_back_with_it(review, offices):
     instance = review
     task = open_task(instance, "write_plan")
     audit_rows = AuditEvent.objects.count()
-    with pytest.raises(RuntimeError), transaction.atomic():
+    with pytest.raises(RuntimeError, match="the caller's own work failed"), transaction.atomic():
         api.complete_task(task.id, {"background": "x", "budget": 1}, actor=offices["520102"])
+        assert HumanTask.objects.get(pk=task.id).state == "completed", "the step wrote within the caller's transaction"
         raise RuntimeError("the caller's own work failed")
     assert open_task(instance, "write_plan").state == "open"
     assert AuditEvent.objects.count() == audit_rows

@@ -1,10 +1,8 @@
 """Automatic layout of diagrams written without BPMN DI: every element drawn, lanes respected, nothing
 overlapping, edges around the shapes, the rest of the file unchanged, and the result still valid."""
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from lxml import etree
 
 from engine.bpmn.layout import BPMNDI_NS, DC_NS, DI_NS, add_layout, layout_source
@@ -13,6 +11,7 @@ from engine.bpmn.validation import validate
 from engine.deployment import deployed_sources, read_files
 
 from .conftest import BPMN_DIR
+from .steps import command_output
 
 PRODUCT_DIR = Path(__file__).parent.parent / "bpmn"
 LIFECYCLE = ["county_annual_cycle", "provincial_procurement", "station_service", "station_report",
@@ -264,12 +263,8 @@ def test_pools_nested_lanes_subprocess_artifacts_and_message_flows():
 def test_cli_prints_or_writes(tmp_path):
     path = tmp_path / "station_emergency.bpmn"
     path.write_bytes(_hand_written("station_emergency"))
-    out = StringIO()
-    call_command("bpmn", "layout", str(path), stdout=out)
-    assert "<bpmndi:BPMNDiagram" in out.getvalue() and b"BPMNDiagram" not in path.read_bytes()
-    out = StringIO()
-    call_command("bpmn", "layout", str(path), "--write", stdout=out)
-    assert out.getvalue().startswith("laid out") and b"<bpmndi:BPMNDiagram" in path.read_bytes()
-    out = StringIO()
-    call_command("bpmn", "layout", str(path), "--write", stdout=out)
-    assert out.getvalue().startswith("unchanged")
+    out = command_output("bpmn", "layout", str(path))
+    assert "<bpmndi:BPMNDiagram" in out and b"BPMNDiagram" not in path.read_bytes()
+    out = command_output("bpmn", "layout", str(path), "--write")
+    assert out.startswith("laid out") and b"<bpmndi:BPMNDiagram" in path.read_bytes()
+    assert command_output("bpmn", "layout", str(path), "--write").startswith("unchanged")

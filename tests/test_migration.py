@@ -3,17 +3,18 @@ import json
 import os
 import time
 from datetime import datetime, timedelta, timezone
-from io import StringIO
+from functools import partial
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from engine import api, clock, migration
 from engine.deployment import deploy, read_files
 from engine.errors import PermissionDenied
-from engine.models import AuditEvent, HumanTask, MigrationItem, MigrationJob, ProcessInstance, Timer
+from engine.models import AuditEvent, HumanTask, MigrationItem, MigrationJob, Timer
 from engine.tasks import dispatch_due_timers
 from tests.conftest import BPMN_DIR
+from tests.steps import command_output, reload
 from tests.test_celery_worker import worker  # noqa: F401 - the fixture starting a real worker
 
 pytestmark = pytest.mark.django_db
@@ -29,10 +30,6 @@ def deploy_policy(version):
     return deploy(bpmn, forms, note=f"policy {version}").created[0]
 
 
-def reload(instance):
-    return ProcessInstance.objects.select_related("version").get(pk=instance.pk)
-
-
 def placement_row(instance):
     return HumanTask.objects.get(instance=instance, bpmn_id="place_workers")
 
@@ -44,15 +41,6 @@ def late_timer(instance):
 @pytest.fixture(autouse=True)
 def monday():
     clock.set_time(MONDAY)
-
-
-@pytest.fixture
-def owner(offices):
-    """The provincial department's process owner."""
-    from workflows.models import Membership
-
-    Membership.objects.filter(user=offices["gz"]).update(is_process_owner=True)
-    return offices["gz"]
 
 
 @pytest.fixture
@@ -180,10 +168,7 @@ def test_a_claimed_task_and_unchanged_timers_survive_migration(offices, owner):
     assert not Timer.objects.filter(instance=instance).exists()
 
 
-def run(*args):
-    out = StringIO()
-    call_command("bpmn", *args, stdout=out)
-    return out.getvalue()
+run = partial(command_output, "bpmn")
 
 
 def test_command_line_dry_run_then_migrate(policy_change):

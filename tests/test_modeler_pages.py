@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from engine.models import DefinitionVersion, ProcessInstance
 from engine import api
-from workflows.models import Membership
 
 from .conftest import BPMN_DIR
 
@@ -19,13 +18,6 @@ DIAGRAM = (BPMN_DIR / "county_review.bpmn").read_text(encoding="utf-8")
 @pytest.fixture
 def deployed(deploy_bpmn):
     return deploy_bpmn("county_review.bpmn", note="first").created[0]
-
-
-@pytest.fixture
-def owner(offices):
-    """The provincial department's user, made a process owner."""
-    Membership.objects.filter(user=offices["gz"]).update(is_process_owner=True)
-    return offices["gz"]
 
 
 def client_for(client, user):

@@ -9,15 +9,12 @@ from engine.errors import Conflict, InvalidDefinition, InvalidInput
 from engine.models import HumanTask, ProcessInstance
 
 from .conftest import BPMN_DIR
+from .steps import open_task
 
 pytestmark = pytest.mark.django_db
 
 ISSUED = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 China time
 REASON = "自招标文件发出之日起至投标截止之日止不得少于20日"
-
-
-def open_task(instance, bpmn_id):
-    return HumanTask.objects.get(instance=instance, bpmn_id=bpmn_id, state__in=["open", "claimed"])
 
 
 def start(deploy_bpmn, starts_on="2026-04-01"):

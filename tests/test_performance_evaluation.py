@@ -10,9 +10,10 @@ from engine.models import AuditEvent, HumanTask
 from workflows.planning.models import Evaluation, ServiceAgreement
 
 from .county_cycle_steps import (  # noqa: F401 - fixtures
-    GUIYANG_COUNTY, PLAN, YEAR, award, complete, county_offices, lifecycle, move_clock_to, open_tasks, plan_filed,
-    publish_and_file, reload, send, sign, start_cycle,
+    GUIYANG_COUNTY, PLAN, YEAR, award, complete, county_offices, lifecycle, open_tasks, plan_filed,
+    publish_and_file, send, sign, start_cycle,
 )
+from .steps import move_clock_to, reload
 
 pytestmark = pytest.mark.django_db
 

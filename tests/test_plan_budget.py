@@ -8,8 +8,9 @@ from engine.models import AuditEvent, HumanTask
 from workflows.planning.models import AnnualPlan
 
 from .county_cycle_steps import (  # noqa: F401 - fixtures
-    GUIYANG_COUNTY, PLAN, YEAR, complete, county_offices, lifecycle, open_tasks, reload, start_cycle,
+    GUIYANG_COUNTY, PLAN, YEAR, complete, county_offices, lifecycle, open_tasks, start_cycle,
 )
+from .steps import reload
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,7 @@
 the deemed winner, challenges suspending signing, a failed lot tendered again, and the award messages
 reaching county instances (a stand-in for the county cycle's signing phase)."""
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from engine import api, clock, workcalendar
 from engine.deployment import deploy, read_files
 from engine.errors import Conflict, InvalidInput
-from engine.models import AuditEvent, HumanTask, Message, ProcessInstance
+from engine.models import AuditEvent, HumanTask, Message
 from engine.tasks import dispatch_due_timers
 from workflows.models import Membership, Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, Grade, PlanState, ServiceAgreement
@@ -20,6 +20,7 @@ from workflows.procurement.models import Challenge, Lot, LotState, ProcurementPr
 from workflows.visibility import can_see_instance
 
 from .conftest import BPMN_DIR
+from .steps import china, move_clock_to, open_task, reload
 from .uploads import uploaded
 
 pytestmark = pytest.mark.django_db
@@ -28,10 +29,6 @@ DIAGRAM = Path(__file__).resolve().parent.parent / "bpmn" / "provincial_procurem
 YEAR = 2027
 NANMING, HONGHUAGANG = "520102", "520302"
 MINUTE = timedelta(minutes=1)
-
-
-def china(*args):
-    return datetime(*args, tzinfo=clock.CHINA)
 
 
 @pytest.fixture
@@ -61,16 +58,6 @@ def deploy_bpmn_standin():
     deploy(bpmn, forms)
 
 
-def at(when):
-    """Move the clock; fire what fell due (a timer fires once its moment has passed) and deliver messages."""
-    clock.set_time(when)
-    dispatch_due_timers()
-
-
-def task(instance, bpmn_id):
-    return HumanTask.objects.get(instance=instance, bpmn_id=bpmn_id, state__in=["open", "claimed"])
-
-
 def open_ids(instance):
     return sorted(HumanTask.objects.filter(instance=instance, state__in=["open", "claimed"])
                   .values_list("bpmn_id", flat=True))
@@ -78,13 +65,9 @@ def open_ids(instance):
 
 def complete(instance, bpmn_id, users, data, files=()):
     """Complete the open task `bpmn_id`; `files` names the file fields, each given one file uploaded for the task."""
-    row = task(instance, bpmn_id)
+    row = open_task(instance, bpmn_id)
     data = {**data, **{field: uploaded(row, f"{field}.pdf") for field in files}}
     return api.complete_task(row.id, data, actor=users[row.office])
-
-
-def fresh(instance):
-    return ProcessInstance.objects.get(pk=instance.pk)
 
 
 def lot(county):
@@ -117,16 +100,16 @@ def through_guidance(instance, users):
 
 def tender(instance, users, published, opened, bids):
     """Publish the tender at `published`, open the bids at `opened` (20 days later at least)."""
-    at(published)
+    move_clock_to(published)
     complete(instance, "publish_tender", users, {"announcement_url": "http://www.ccgp-guizhou.gov.cn/zb/2027-1"})
-    at(opened)
+    move_clock_to(opened)
     assert "open_bids" in open_ids(instance)
     complete(instance, "open_bids", users, {"bids": bids, "evaluator": "eval1"}, files=["opening_record"])
 
 
 def first_round(instance, users):
     """Lot 1 (南明区) gets three valid bids; lot 2 (红花岗区) only two valid ones: org4 bids over budget."""
-    at(china(2026, 9, 1, 9))
+    move_clock_to(china(2026, 9, 1, 9))
     through_guidance(instance, users)
     tender(instance, users, china(2026, 10, 9, 9), china(2026, 10, 30, 10), [
         bid(1, "org1", "580000.00"), bid(1, "org2", "560000.00"), bid(1, "org3", "590000.00"),
@@ -149,32 +132,32 @@ def test_the_whole_tender_with_a_failed_lot_tendered_again(world):
     first_round(instance, users)
     assert lot(HONGHUAGANG).state == LotState.FAILED and lot(HONGHUAGANG).bidder_count == 2
     assert lot(NANMING).bidder_count == 3
-    assert task(instance, "confirm_winners").office == "gz"
+    assert open_task(instance, "confirm_winners").office == "gz"
     complete(instance, "confirm_winners", users, {"confirmed": True})
     assert lot(NANMING).state == LotState.AWARDED and lot(NANMING).winner.code == "org1"
     complete(instance, "publish_award", users, {"award_url": "http://www.ccgp-guizhou.gov.cn/zbgg/2027-1"},
              files=["award_notices"])
     dispatch_due_timers()
-    award = fresh(counties[NANMING]).data["award"]
+    award = reload(counties[NANMING]).data["award"]
     assert award == {"county": NANMING, "year": YEAR, "lot": lot(NANMING).pk, "social_org": "org1",
                      "amount": "580000.00", "award_notice_on": clock.today_in_china().isoformat()}
-    assert "award" not in fresh(counties[HONGHUAGANG]).data
+    assert "award" not in reload(counties[HONGHUAGANG]).data
 
     # Announcement 1 working day, then 7 for challenges: the window closes, lot 2 is tendered again.
     closes = workcalendar.add_workdays(workcalendar.add_workdays(clock.today_in_china(), 1), 7).at
-    at(closes)
+    move_clock_to(closes)
     assert "handle_failed_tender" not in open_ids(instance)
-    at(closes + MINUTE)
+    move_clock_to(closes + MINUTE)
     assert ProcurementProject.objects.get(pk=project.pk).state == ProjectState.FAILED
     complete(instance, "handle_failed_tender", users, {"failure_url": "http://www.ccgp-guizhou.gov.cn/fb/2027-2",
                                                        "failure_analysis": "有效投标人不足三家，放宽业绩要求"})
     republished = clock.now()
-    at(republished + timedelta(hours=1))
+    move_clock_to(republished + timedelta(hours=1))
     complete(instance, "publish_tender", users, {"announcement_url": "http://www.ccgp-guizhou.gov.cn/zb/2027-2"})
     project.refresh_from_db()
     assert project.state == ProjectState.TENDERING and project.tender_round == 2
     assert lot(HONGHUAGANG).state == LotState.OPEN and lot(NANMING).state == LotState.AWARDED
-    at(clock.now() + timedelta(days=21))
+    move_clock_to(clock.now() + timedelta(days=21))
     complete(instance, "open_bids", users, {"bids": [bid(2, "org2", "280000.00"), bid(2, "org3", "285000.00"),
                                                      bid(2, "org4", "299000.00")],
                                             "evaluator": "eval1"}, files=["opening_record"])
@@ -185,10 +168,10 @@ def test_the_whole_tender_with_a_failed_lot_tendered_again(world):
     complete(instance, "publish_award", users, {"award_url": "http://www.ccgp-guizhou.gov.cn/zbgg/2027-2"},
              files=["award_notices"])
     dispatch_due_timers()
-    assert fresh(counties[HONGHUAGANG]).data["award"]["social_org"] == "org3"
-    at(ProcurementProject.objects.get(pk=project.pk).challenge_window_closes_at + MINUTE)
+    assert reload(counties[HONGHUAGANG]).data["award"]["social_org"] == "org3"
+    move_clock_to(ProcurementProject.objects.get(pk=project.pk).challenge_window_closes_at + MINUTE)
     assert ProcurementProject.objects.get(pk=project.pk).state == ProjectState.CONCLUDED
-    assert fresh(instance).state == "completed"
+    assert reload(instance).state == "completed"
 
 
 def test_each_lot_carries_the_countys_previous_evaluation_into_the_bid_evaluation_form(world):
@@ -205,13 +188,13 @@ def test_each_lot_carries_the_countys_previous_evaluation_into_the_bid_evaluatio
     instance = start_procurement(YEAR, actor=users["gz"])
     assert lot(NANMING).previous_evaluation.year == YEAR - 1 and lot(HONGHUAGANG).previous_evaluation is None
 
-    at(china(2026, 9, 1, 9))
+    move_clock_to(china(2026, 9, 1, 9))
     through_guidance(instance, users)
     tender(instance, users, china(2026, 10, 9, 9), china(2026, 10, 30, 10), [
         bid(1, "org1", "580000.00"), bid(1, "org2", "560000.00"), bid(1, "org3", "590000.00")])
-    row = task(instance, "evaluate_bids")
+    row = open_task(instance, "evaluate_bids")
     assert row.form_id == "procurement_evaluation"
-    rows = {lt["number"]: lt for lt in fresh(instance).data["tender"]["lots"]}
+    rows = {lt["number"]: lt for lt in reload(instance).data["tender"]["lots"]}
     assert {key: rows[1][key] for key in ("previous_year", "previous_score", "previous_grade", "previous_social_org",
                                           "previous_social_org_name")} == {
         "previous_year": YEAR - 1, "previous_score": "86.5", "previous_grade": "良好", "previous_social_org": "org2",
@@ -227,22 +210,22 @@ def test_each_lot_carries_the_countys_previous_evaluation_into_the_bid_evaluatio
 def test_the_30_day_intention_and_20_day_bidding_minimums_are_refused_with_their_reason(world):
     users, _counties = world
     instance = start_procurement(YEAR, actor=users["gz"])
-    at(china(2026, 9, 1, 9))
+    move_clock_to(china(2026, 9, 1, 9))
     through_guidance(instance, users)
-    at(china(2026, 10, 1, 23, 59))
+    move_clock_to(china(2026, 10, 1, 23, 59))
     with pytest.raises(InvalidInput) as err:
         complete(instance, "publish_tender", users, {"announcement_url": "http://x/zb"})
     assert "不得晚于采购活动开始前30日" in str(err.value) and "2026-10-02" in str(err.value)
-    at(china(2026, 10, 9, 9))
+    move_clock_to(china(2026, 10, 9, 9))
     complete(instance, "publish_tender", users, {"announcement_url": "http://x/zb"})
     # The 5-working-day announcement period ends first; the bidding period runs 20 days from 9 October.
-    at(china(2026, 10, 29, 23, 59))
+    move_clock_to(china(2026, 10, 29, 23, 59))
     with pytest.raises(InvalidInput) as err:
         complete(instance, "open_bids", users, {"bids": [bid(1, "org1", "1.00")], "evaluator": "eval1"},
                  files=["opening_record"])
     assert "不得少于20日" in str(err.value) and "2026-10-30" in str(err.value)
     assert ProcurementProject.objects.get(year=YEAR).state == ProjectState.BID_OPENING
-    at(china(2026, 10, 30, 0, 0))
+    move_clock_to(china(2026, 10, 30, 0, 0))
     complete(instance, "open_bids", users, {"bids": [bid(1, "org1", "1.00")], "evaluator": "eval1"},
              files=["opening_record"])
     # Too few bidders everywhere: the whole tender failed and goes to a re-tender.
@@ -253,33 +236,33 @@ def test_the_30_day_intention_and_20_day_bidding_minimums_are_refused_with_their
 def test_a_late_evaluation_is_escalated_and_rank_one_is_deemed_the_winner_when_the_purchaser_is_silent(world):
     users, counties = world
     instance = start_procurement(YEAR, actor=users["gz"])
-    at(china(2026, 9, 1, 9))
+    move_clock_to(china(2026, 9, 1, 9))
     through_guidance(instance, users)
     tender(instance, users, china(2026, 10, 9, 9), china(2026, 10, 30, 10), [
         bid(1, "org1", "580000.00"), bid(1, "org2", "560000.00"), bid(1, "org3", "590000.00")])
-    evaluation_due = task(instance, "evaluate_bids").due_at
+    evaluation_due = open_task(instance, "evaluate_bids").due_at
     assert evaluation_due == workcalendar.add_workdays("2026-10-30", 2).at
-    at(evaluation_due + MINUTE)
-    assert task(instance, "remind_evaluation").office == "gz"
+    move_clock_to(evaluation_due + MINUTE)
+    assert open_task(instance, "remind_evaluation").office == "gz"
     complete(instance, "evaluate_bids", users, {"ranking": [rank(1, 1, "org2", "560000.00", "91.00"),
                                                             rank(1, 2, "org1", "580000.00", "89.00")]},
              files=["evaluation_report"])
-    confirm_due = task(instance, "confirm_winners").due_at
+    confirm_due = open_task(instance, "confirm_winners").due_at
     assert confirm_due == workcalendar.add_workdays(clock.today_in_china(), 5).at
-    at(confirm_due)
+    move_clock_to(confirm_due)
     assert lot(NANMING).state == LotState.OPEN
-    at(confirm_due + MINUTE)
+    move_clock_to(confirm_due + MINUTE)
     assert "confirm_winners" not in open_ids(instance)
     deemed = lot(NANMING)
     assert deemed.state == LotState.AWARDED and deemed.winner.code == "org2" and deemed.winner_deemed
     # The award notice is due 2 working days later; missed, the finance department is asked to push it.
-    award_due = task(instance, "publish_award").due_at
-    at(award_due + MINUTE)
-    assert task(instance, "remind_award_notice").office == "gz-fin"
+    award_due = open_task(instance, "publish_award").due_at
+    move_clock_to(award_due + MINUTE)
+    assert open_task(instance, "remind_award_notice").office == "gz-fin"
     complete(instance, "remind_award_notice", users, {"measures": "电话督促当日发布"})
     complete(instance, "publish_award", users, {"award_url": "http://x/zbgg"}, files=["award_notices"])
     dispatch_due_timers()
-    assert fresh(counties[NANMING]).data["award"]["social_org"] == "org2"
+    assert reload(counties[NANMING]).data["award"]["social_org"] == "org2"
 
 
 def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_until_answered(world):
@@ -294,24 +277,24 @@ def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_unti
     with pytest.raises(InvalidInput, match="不是登记的承接社会组织"):
         file_challenge(lot(NANMING).pk, "eval1", "评分有误")
 
-    at(clock.now() + timedelta(days=1))
+    move_clock_to(clock.now() + timedelta(days=1))
     with pytest.raises(InvalidInput, match="是第 1 标段的中标人"):
         file_challenge(lot(NANMING).pk, lot(NANMING).winner.code, "评分有误")
     challenge = file_challenge(lot(NANMING).pk, "org2", "第一名的业绩证明不实", actor=users["org2"])
     filed = AuditEvent.objects.get(action="challenge.filed", record_id=str(challenge.pk))
     assert (filed.actor, filed.instance_id) == ("org2", instance.pk)
     dispatch_due_timers()
-    assessment = task(instance, "assess_challenge")
+    assessment = open_task(instance, "assess_challenge")
     assert assessment.office == "gz"
     assert assessment.due_at == workcalendar.add_workdays(challenge.filed_on, 7).at
     complete(instance, "assess_challenge", users, {"may_change_result": True, "assessment": "涉及评分，暂停签约"})
     dispatch_due_timers()
     assert lot(NANMING).state == LotState.SUSPENDED
-    assert "第 1 标段" in fresh(counties[NANMING]).data["suspension"]["reason"]
+    assert "第 1 标段" in reload(counties[NANMING]).data["suspension"]["reason"]
 
     # Not answered in 7 working days: the finance department is asked to push it.
-    at(workcalendar.add_workdays(challenge.filed_on, 7).at + MINUTE)
-    assert task(instance, "remind_challenge_answer").office == "gz-fin"
+    move_clock_to(workcalendar.add_workdays(challenge.filed_on, 7).at + MINUTE)
+    assert open_task(instance, "remind_challenge_answer").office == "gz-fin"
     complete(instance, "answer_challenge", users, {"answer": "经复核，第一名业绩不实，中标结果改为第二名",
                                                    "result_changed": True, "new_winner": "org2"})
     dispatch_due_timers()
@@ -319,14 +302,14 @@ def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_unti
     assert challenge.state == "answered" and challenge.result_changed and challenge.may_change_result
     changed = lot(NANMING)
     assert changed.state == LotState.AWARDED and changed.winner.code == "org2"
-    county = fresh(counties[NANMING])
+    county = reload(counties[NANMING])
     assert county.state == "completed"
     assert county.data["award"] == {"county": NANMING, "year": YEAR, "lot": changed.pk, "social_org": "org2",
                                     "amount": "560000.00", "award_notice_on": clock.today_in_china().isoformat()}
     # The challenger acknowledges the answer in its own inbox.
-    assert task(instance, "acknowledge_answer").office == "org2"
+    assert open_task(instance, "acknowledge_answer").office == "org2"
     # Filing a challenge does not make it a party who may read the whole procurement.
-    assert not can_see_instance(users["org2"], fresh(instance))
+    assert not can_see_instance(users["org2"], reload(instance))
     # The other lot was never suspended: nothing went to its county.
     assert not Message.objects.filter(name="signing_suspended", correlation__county=HONGHUAGANG).exists()
 
@@ -337,7 +320,7 @@ def test_a_challenge_after_the_window_is_refused(world):
     first_round(instance, users)
     complete(instance, "confirm_winners", users, {"confirmed": True})
     complete(instance, "publish_award", users, {"award_url": "http://x/zbgg"}, files=["award_notices"])
-    at(ProcurementProject.objects.get(year=YEAR).challenge_window_closes_at + MINUTE)
+    move_clock_to(ProcurementProject.objects.get(year=YEAR).challenge_window_closes_at + MINUTE)
     with pytest.raises(InvalidInput, match="质疑期已于 .* 届满"):
         file_challenge(lot(NANMING).pk, "org2", "评分有误")
     assert not Challenge.objects.exists()

@@ -1,9 +1,8 @@
 """`manage.py simulate`: a small year of the real lifecycle (bpmn/) played through the engine."""
 import random
-from io import StringIO
+from functools import partial
 
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from engine.models import HumanTask, ProcessInstance
@@ -13,6 +12,8 @@ from workflows.procurement.models import Lot
 from workflows.sample_data import load_sample_data
 from workflows.simulation.lifecycle import choose_counties
 
+from .steps import command_output
+
 pytestmark = pytest.mark.django_db
 
 STATUTORY_STEPS = ["编制年度实施计划", "审核年度实施计划", "年度计划备案", "签订服务协议", "公告服务协议", "服务协议备案",
@@ -20,16 +21,11 @@ STATUTORY_STEPS = ["编制年度实施计划", "审核年度实施计划", "年�
                    "省级绩效评价", "受理质疑，判断是否影响中标结果", "答复质疑"]
 
 
-def simulate(*args):
-    out = StringIO()
-    call_command("simulate", *args, stdout=out)
-    return out.getvalue()
+simulate = partial(command_output, "simulate")
 
 
 @pytest.fixture
-def small_year(settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    settings.MEDIA_ROOT = tmp_path / "media"
+def small_year():
     return simulate("--year", "2026", "--stations", "2", "--seed", "4")
 
 

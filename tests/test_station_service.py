@@ -20,6 +20,7 @@ from workflows.planning.models import ServiceAgreement
 from workflows.service.emergencies import report_emergency
 from workflows.service.models import EmergencyResponse, ServiceReport, SocialWorker, StationDeployment
 
+from .steps import china, move_clock_to
 from .uploads import uploaded
 
 pytestmark = pytest.mark.django_db
@@ -56,15 +57,6 @@ def start(agreement, station="st1", term_end="2026-12-31"):
     return api.start("station_service", business_key=f"station-2026-{station}", data={
         "county": "520102", "year": 2026, "station": station, "social_org": "org1", "agreement": agreement.pk,
         "signed_on": "2025-12-10", "term_start": "2026-01-01", "term_end": term_end})
-
-
-def move_clock_to(when):
-    clock.set_time(when)
-    dispatch_due_timers()
-
-
-def china(y, m, d, hour=10):
-    return datetime(y, m, d, hour, tzinfo=clock.CHINA)
 
 
 def open_tasks(instance, bpmn_id):

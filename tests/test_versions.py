@@ -1,16 +1,17 @@
 """Version history, pinning and comparing versions of a process definition."""
 import json
 from datetime import datetime, timezone
-from io import StringIO
+from functools import partial
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from engine import api, clock, versions
 from engine.deployment import deploy, read_files
 from engine.errors import NotFound, PermissionDenied
 from engine.models import AuditEvent, ProcessInstance
 from tests.conftest import BPMN_DIR
+from tests.steps import command_output
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +21,6 @@ AGREEMENT = {"signed_on": "2026-03-02", "county": "520102", "social_org": "org1"
 def deploy_policy(version, actor=None):
     bpmn, forms = read_files([BPMN_DIR / "policy" / version / "placement.bpmn"])
     return deploy(bpmn, forms, note=f"policy {version}", actor=actor).created[0]
-
-
-@pytest.fixture
-def owner(offices):
-    from workflows.models import Membership
-
-    Membership.objects.filter(user=offices["gz"]).update(is_process_owner=True)
-    return offices["gz"]
 
 
 def test_history_tells_who_when_note_hash_and_instances_by_state(offices, owner):
@@ -118,10 +111,7 @@ def test_the_modeler_gets_the_deployed_xml_back(offices):
     assert files == {"bpmn": {"placement.bpmn": original}, "forms": {}}
 
 
-def run(*args):
-    out = StringIO()
-    call_command("bpmn", *args, stdout=out)
-    return out.getvalue()
+run = partial(command_output, "bpmn")
 
 
 def test_command_line_versions_diff_pin(offices):

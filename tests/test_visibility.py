@@ -107,7 +107,7 @@ def test_anonymous_sees_nothing(instances):
     assert not can_see_instance(anonymous, instances["procurement"])
 
 
-def test_tasks_follow_their_instance_or_their_office(users, instances, deploy_bpmn):
+def test_tasks_follow_their_instance_or_their_office(users, instances):
     # A task given explicitly to an office is visible to it even where its instance is not.
     handed_over = api.start("province_work", "e", {"year": 2026, "offices": {"province_civil_affairs": "eval1"}})
 

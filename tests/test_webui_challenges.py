@@ -8,7 +8,8 @@ from engine.tasks import dispatch_due_timers
 from workflows.procurement.launch import start_procurement
 from workflows.procurement.models import Challenge, ProcurementProject
 
-from .test_procurement import MINUTE, NANMING, YEAR, at, complete, first_round, lot, world  # noqa: F401
+from .steps import move_clock_to
+from .test_procurement import MINUTE, NANMING, YEAR, complete, first_round, lot, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,7 @@ def test_after_the_window_the_challenge_is_refused_with_the_reason(client, award
     users, _instance = awarded
     nanming = lot(NANMING)
     closes = ProcurementProject.objects.get(year=YEAR).challenge_window_closes_at
-    at(closes + MINUTE)
+    move_clock_to(closes + MINUTE)
     client.force_login(users["org3"])
     assert f'href="/challenges/lots/{nanming.pk}/"' not in client.get("/challenges/").content.decode()
     response = client.post(f"/challenges/lots/{nanming.pk}/", {"grounds": "评分有误"})
@@ -71,7 +72,7 @@ def test_after_the_window_the_challenge_is_refused_with_the_reason(client, award
 
 def test_only_organisations_that_bid_on_the_lot_may_challenge_it(client, awarded):
     users, _instance = awarded
-    at(clock.now() + timedelta(hours=1))
+    move_clock_to(clock.now() + timedelta(hours=1))
     nanming, honghuagang = lot(NANMING), lot("520302")
     client.force_login(users["org4"])  # bid on lot 2 only (over its budget)
     assert client.get(f"/challenges/lots/{nanming.pk}/").status_code == 404

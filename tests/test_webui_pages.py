@@ -7,21 +7,18 @@ import pytest
 from openpyxl import load_workbook
 
 from engine import api, clock
-from engine.models import Attachment, HumanTask
+from engine.models import Attachment
 from workflows.models import Membership, Office
+
+from .steps import open_task
 
 pytestmark = pytest.mark.django_db
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=clock.CHINA)  # a Monday
 
 
-def open_task(instance, bpmn_id):
-    return HumanTask.objects.get(instance=instance, bpmn_id=bpmn_id, state__in=["open", "claimed"])
-
-
 @pytest.fixture
-def review(deploy_bpmn, offices, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def review(deploy_bpmn, offices):
     clock.set_time(START)
     deploy_bpmn("review.bpmn")
     return api.start("review", "plan-2026-520102", {"county": "520102", "year": 2026, "revisions": 0},
@@ -29,7 +26,7 @@ def review(deploy_bpmn, offices, settings, tmp_path):
 
 
 @pytest.fixture
-def other_county(deploy_bpmn, review):
+def other_county(review):
     return api.start("review", "plan-2026-520302", {"county": "520302", "year": 2026, "revisions": 0})
 
 
@@ -311,7 +308,7 @@ def test_inbox_filters_list_only_what_the_user_sees_and_the_county_by_its_name(
 
 
 def test_the_instance_page_shows_the_process_data_readably_with_the_raw_data_behind_a_toggle(
-        client, deploy_bpmn, review, offices):
+        client, review, offices):
     instance = api.start("review", "plan-2026-520102-b", {
         "county": "520102", "year": 2026, "revisions": 0, "approved": True, "budget": "1234567.50",
         "signed_on": "2026-03-02", "reminded_at": "2026-03-02T01:30:00+00:00", "comment": None,

@@ -11,13 +11,13 @@ import random
 import subprocess
 import sys
 from datetime import date, datetime, timedelta, timezone
-from io import StringIO
+from functools import partial
 from pathlib import Path
 
 import chinese_calendar as cc
 import pytest
 from django.conf import settings
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 
 from engine import clock, workcalendar
 from engine.errors import NotFound
@@ -30,6 +30,8 @@ from engine.workcalendar_loader import (
     load_year_from_package,
     remove_regional_holiday,
 )
+
+from .steps import command_output
 
 pytestmark = pytest.mark.django_db
 
@@ -471,10 +473,7 @@ def test_every_year_of_the_span_counts_for_provisional():
 
 # --- the command ----------------------------------------------------------------------------------------
 
-def run(*args):
-    out = StringIO()
-    call_command("workcalendar", *args, stdout=out)
-    return out.getvalue()
+run = partial(command_output, "workcalendar")
 
 
 def test_command_status():

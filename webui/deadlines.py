@@ -21,11 +21,16 @@ def workdays_left(due_at, today=None):
     return sign * count
 
 
+def is_late(due_at, now):
+    """Past its due time (what the overdue task lists pick in the database: due_at <= now)."""
+    return due_at is not None and due_at <= now
+
+
 def due_state(due_at, now=None):
     if due_at is None:
         return ""
     now = now or clock.now()
-    if due_at <= now:
+    if is_late(due_at, now):
         return LATE
     return SOON if due_at <= soon_limit(now) else ON_TIME
 

@@ -17,15 +17,17 @@ from engine.directory import get_directory
 from engine.models import ProcessInstance
 from engine.models.tasks import TaskState
 
-from .models import Membership, Office, OfficeKind
+from .directory import memberships, office_tree, per_user
+from .models import Office, OfficeKind
 
 # Data keys by which an instance names the offices it concerns.
 OFFICE_DATA_KEYS = ("county", "station", "social_org", "evaluator", "prefecture")
 
 SEES_EVERYTHING = {OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE}
-# Bureaus oversee the offices below them in the tree.
+# Bureaus oversee the offices below them in the tree, and see the province-wide instances.
 SEES_DESCENDANTS = {OfficeKind.PREFECTURE_BUREAU, OfficeKind.COUNTY_BUREAU}
-SEES_PROVINCE_WIDE = SEES_DESCENDANTS
+# Offices that instances name in their data without being above the instance's county or station.
+NAMED_BY_DATA = {OfficeKind.SOCIAL_ORG, OfficeKind.EVALUATOR}
 
 
 @dataclass(frozen=True)
@@ -45,25 +47,30 @@ NOTHING = Scope()
 
 
 def visible_scope(user):
+    """The user's Scope; computed once per user object (directory.per_user)."""
     if user is None or not user.is_authenticated:
         return NOTHING
     if user.is_superuser:
         return EVERYTHING
-    memberships = list(Membership.objects.filter(user=user).values_list("office__code", "office__kind"))
-    if any(kind in SEES_EVERYTHING for _code, kind in memberships):
+    return per_user(user, "_workflows_scope", lambda: _scope(memberships(user)))
+
+
+def _scope(rows):
+    if any(kind in SEES_EVERYTHING for _code, kind in rows):
         return EVERYTHING
-    offices = {code for code, _kind in memberships}
-    overseen = [code for code, kind in memberships if kind in SEES_DESCENDANTS]
+    offices = {code for code, _kind in rows}
+    overseen = [code for code, kind in rows if kind in SEES_DESCENDANTS]
     offices |= _descendants(overseen)
-    province_wide = any(kind in SEES_PROVINCE_WIDE for _code, kind in memberships)
+    province_wide = bool(overseen)
     return Scope(offices=frozenset(offices), province_wide=province_wide)
 
 
 def _descendants(codes):
+    """The offices below `codes` in the tree, walked in the office tree the directory keeps in memory."""
+    children = office_tree()["children"] if codes else {}
     found, level = set(), list(codes)
     while level:
-        level = [c for c in Office.objects.filter(parent__code__in=level).values_list("code", flat=True)
-                 if c not in found]
+        level = [c for code in level for c in children.get(code, ()) if c not in found]
         found.update(level)
     return found
 
@@ -108,13 +115,20 @@ def offices_in_view(user, kind):
     if scope.all:
         return offices
     codes = set(scope.offices)
-    for parent, grandparent in Office.objects.filter(code__in=scope.offices).values_list(
-            "parent__code", "parent__parent__code"):
-        codes.update((parent, grandparent))
-    named = ProcessInstance.objects.filter(Q(data__social_org__in=sorted(scope.offices))
-                                           | Q(data__evaluator__in=sorted(scope.offices)))
-    for county, station in named.values_list("data__county", "data__station").distinct():
-        codes.update((county, station))
+    if not scope.offices:
+        return offices.filter(code__in=codes)
+    tree = office_tree()
+    parents = tree["parents"]
+    for code in scope.offices:
+        if code in parents:
+            parent = parents[code]
+            codes.update((parent, parents.get(parent)))
+    # Only an organisation's or an evaluator's code stands in the data keys read here.
+    if any(tree["kinds"].get(code) in NAMED_BY_DATA for code in scope.offices):
+        named = ProcessInstance.objects.filter(Q(data__social_org__in=sorted(scope.offices))
+                                               | Q(data__evaluator__in=sorted(scope.offices)))
+        for county, station in named.values_list("data__county", "data__station").distinct():
+            codes.update((county, station))
     return offices.filter(code__in=codes - {None})
 
 

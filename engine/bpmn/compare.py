@@ -8,10 +8,10 @@ import copy
 
 from lxml import etree
 
-from .parser import BPMN_NS
+from .parser import bpmn_tag, local_name
 from .safe_xml import parse
 
-_B = "{%s}" % BPMN_NS
+_B = bpmn_tag("")  # the namespace prefix every BPMN tag starts with
 # Elements whose children are the diagram's elements.
 _CONTAINERS = {"process", "subProcess", "transaction", "adHocSubProcess", "collaboration", "laneSet",
                "childLaneSet"}
@@ -20,10 +20,6 @@ _FOLDED = {"laneSet", "childLaneSet", "incoming", "outgoing", "flowNodeRef", "do
            "conditionExpression", "script", "ioSpecification", "dataInputAssociation", "dataOutputAssociation",
            "multiInstanceLoopCharacteristics", "standardLoopCharacteristics"}
 _TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
-
-
-def _local(element):
-    return etree.QName(element).localname
 
 
 def _text(element):
@@ -52,8 +48,8 @@ def _canonical(element):
 def _lanes(root):
     """{flow node id: lane name}; a node in nested lanes gets the innermost lane."""
     lanes = {}
-    for lane in root.iter(_B + "lane"):
-        for ref in lane.findall(_B + "flowNodeRef"):
+    for lane in root.iter(bpmn_tag("lane")):
+        for ref in lane.findall(bpmn_tag("flowNodeRef")):
             lanes[_text(ref)] = lane.get("name") or lane.get("id")
     return lanes
 
@@ -61,7 +57,7 @@ def _lanes(root):
 def _flows(root):
     incoming, outgoing = {}, {}
     for tag in ("sequenceFlow", "messageFlow"):
-        for flow in root.iter(_B + tag):
+        for flow in root.iter(bpmn_tag(tag)):
             outgoing.setdefault(flow.get("sourceRef"), []).append(flow.get("id"))
             incoming.setdefault(flow.get("targetRef"), []).append(flow.get("id"))
     return incoming, outgoing
@@ -70,13 +66,13 @@ def _flows(root):
 def _event_definitions(element):
     timers, events = {}, []
     for definition in element:
-        if not isinstance(definition.tag, str) or not _local(definition).endswith("EventDefinition"):
+        if not isinstance(definition.tag, str) or not local_name(definition).endswith("EventDefinition"):
             continue
-        kind = _local(definition)
+        kind = local_name(definition)
         if kind == "timerEventDefinition":
             for child in definition:
-                if isinstance(child.tag, str) and _local(child) in _TIMER_KINDS:
-                    timers[_local(child)] = _text(child)
+                if isinstance(child.tag, str) and local_name(child) in _TIMER_KINDS:
+                    timers[local_name(child)] = _text(child)
         else:
             refs = {k: v for k, v in definition.attrib.items() if k != "id"}
             events.append(kind + "".join(f" {k}={v}" for k, v in sorted(refs.items())))
@@ -86,14 +82,14 @@ def _event_definitions(element):
 def _extensions(element):
     """(properties {name: value} of any dialect, other extension content as canonical strings)."""
     properties, other = {}, []
-    extension = element.find(_B + "extensionElements")
+    extension = element.find(bpmn_tag("extensionElements"))
     if extension is None:
         return properties, other
     for child in extension.iter():
-        if isinstance(child.tag, str) and _local(child) == "property" and child.get("name") is not None:
+        if isinstance(child.tag, str) and local_name(child) == "property" and child.get("name") is not None:
             properties[child.get("name")] = child.get("value", _text(child))
     for child in extension:
-        if isinstance(child.tag, str) and _local(child) != "properties":
+        if isinstance(child.tag, str) and local_name(child) != "properties":
             other.append(_canonical(child))
     return properties, sorted(other)
 
@@ -104,10 +100,10 @@ def _fingerprint(element, process, lanes, incoming, outgoing):
     timers, events = _event_definitions(element)
     properties, extensions = _extensions(element)
     loop = next((child for child in element if isinstance(child.tag, str)
-                 and _local(child) in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")), None)
+                 and local_name(child) in ("multiInstanceLoopCharacteristics", "standardLoopCharacteristics")), None)
     attributes = {_qualified(k, nsmap): v for k, v in element.attrib.items() if k not in ("id", "name")}
     return {
-        "type": _local(element),
+        "type": local_name(element),
         "name": element.get("name") or "",
         "process": process,
         "lane": lanes.get(element_id),
@@ -117,8 +113,8 @@ def _fingerprint(element, process, lanes, incoming, outgoing):
         "properties": properties,
         "timer": timers,
         "events": events,
-        "condition": _text(element.find(_B + "conditionExpression")),
-        "script": _text(element.find(_B + "script")),
+        "condition": _text(element.find(bpmn_tag("conditionExpression"))),
+        "script": _text(element.find(bpmn_tag("script"))),
         "loop": _canonical(loop) if loop is not None else None,
         "extensions": extensions,
     }
@@ -134,11 +130,12 @@ def elements(content: bytes, file_name: str) -> dict:
         if not isinstance(element.tag, str) or not element.tag.startswith(_B) or element.get("id") is None:
             continue
         parent = element.getparent()
-        is_process = _local(element) == "process"
-        if not is_process and (parent is None or _local(parent) not in _CONTAINERS or _local(element) in _FOLDED):
+        is_process = local_name(element) == "process"
+        if not is_process and (parent is None or local_name(parent) not in _CONTAINERS
+                               or local_name(element) in _FOLDED):
             continue
         process = next((a.get("id") for a in element.iterancestors()
-                        if isinstance(a.tag, str) and _local(a) in ("process", "collaboration")), None)
+                        if isinstance(a.tag, str) and local_name(a) in ("process", "collaboration")), None)
         found[element.get("id")] = {**_fingerprint(element, process or element.get("id"), lanes, incoming, outgoing),
                                     "file": file_name}
     return found

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from ..errors import InvalidDefinition
-from .parser import BPMN_NS
+from .parser import bpmn_tag, local_name
 from .safe_xml import UnsafeXml, parse
 
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -42,16 +42,8 @@ LABEL_WIDTH = 90
 LINE_HEIGHT = 14
 
 
-def _b(name):
-    return f"{{{BPMN_NS}}}{name}"
-
-
-def _local(element):
-    return etree.QName(element).localname if isinstance(element.tag, str) else None
-
-
 def _children(element, name):
-    return element.findall(_b(name))
+    return element.findall(bpmn_tag(name))
 
 
 def _size(kind):
@@ -132,7 +124,7 @@ class _Plane:
     def add(self, element, box, label=None, obstacle=True, **attributes):
         self.shapes.append((element, box, attributes, label))
         self.boxes[element.get("id")] = box
-        self.kinds[element.get("id")] = _local(element)
+        self.kinds[element.get("id")] = local_name(element)
         if obstacle:
             self.obstacles.add(element.get("id"))
         if label:
@@ -229,10 +221,11 @@ def _ranks(node_ids, edges, starts, after_all):
 def _data_associations(node):
     """(association, source id, target id) of the data a flow node reads and writes."""
     for association in node:
-        kind = _local(association)
+        kind = local_name(association)
         if kind not in ("dataInputAssociation", "dataOutputAssociation"):
             continue
-        refs = {_local(r): (r.text or "").strip() for r in association if _local(r) in ("sourceRef", "targetRef")}
+        refs = {local_name(r): (r.text or "").strip() for r in association
+                if local_name(r) in ("sourceRef", "targetRef")}
         if kind == "dataInputAssociation" and refs.get("sourceRef"):
             yield association, refs["sourceRef"], node.get("id")
         elif kind == "dataOutputAssociation" and refs.get("targetRef"):
@@ -244,9 +237,9 @@ class _Container:
 
     def __init__(self, element):
         self.element = element
-        self.nodes = [c for c in element if _local(c) in _FLOW_NODES and _local(c) != "boundaryEvent"]
-        self.boundaries = [c for c in element if _local(c) == "boundaryEvent"]
-        self.artifacts = [c for c in element if _local(c) in _ARTIFACT_SIZES]
+        self.nodes = [c for c in element if local_name(c) in _FLOW_NODES and local_name(c) != "boundaryEvent"]
+        self.boundaries = [c for c in element if local_name(c) == "boundaryEvent"]
+        self.artifacts = [c for c in element if local_name(c) in _ARTIFACT_SIZES]
         self.flows = _children(element, "sequenceFlow")
         node_ids = [n.get("id") for n in self.nodes]
         self.host_of = {b.get("id"): b.get("attachedToRef") for b in self.boundaries
@@ -260,7 +253,7 @@ class _Container:
                 source = self.host_of[source]
             if source in node_ids and target in node_ids and source != target:
                 edges.append((source, target))
-        starts = {n.get("id") for n in self.nodes if _local(n) == "startEvent"}
+        starts = {n.get("id") for n in self.nodes if local_name(n) == "startEvent"}
         after_all = [n.get("id") for n in self.nodes
                      if n.get("triggeredByEvent") == "true" and all(t != n.get("id") for _s, t in edges)]
         self.rank, forward = _ranks(node_ids, edges, starts, after_all)
@@ -304,7 +297,7 @@ class _Container:
         successors = defaultdict(list)
         for flow in self.flows:
             successors[flow.get("sourceRef")].append(flow.get("targetRef"))
-        reached = [n.get("id") for n in self.nodes if _local(n) == "startEvent"] or [
+        reached = [n.get("id") for n in self.nodes if local_name(n) == "startEvent"] or [
             n.get("id") for n in self.nodes if not self.predecessors[n.get("id")]]
         seen = set(reached)
         while reached:
@@ -361,7 +354,7 @@ class _Container:
             return content_left + (column + 0.5) * COLUMN_WIDTH, row_top + (row + 0.5) * ROW_HEIGHT
 
         for node in self.nodes:
-            node_id, kind = node.get("id"), _local(node)
+            node_id, kind = node.get("id"), local_name(node)
             cx, cy = centre(self.bands.band_of[node_id], self.rank[node_id], self.row[node_id])
             box = Box.around(cx, cy, *_size(kind))
             attributes = {}
@@ -397,8 +390,8 @@ class _Container:
         return (ARTIFACT_ROW_HEIGHT if band in artifact_bands else 0) + self.rows[band] * ROW_HEIGHT
 
     def _artifact_box(self, artifact, cx, band_top):
-        w, h = _size(_local(artifact))
-        if _local(artifact) == "textAnnotation":
+        w, h = _size(local_name(artifact))
+        if local_name(artifact) == "textAnnotation":
             text = "".join(t.text or "" for t in _children(artifact, "text"))
             h = max(30, LINE_HEIGHT * math.ceil(_text_width(text) / 90) + 6)
             h = min(h, ARTIFACT_ROW_HEIGHT - 10)
@@ -603,7 +596,7 @@ def _flow_label(name, points, plane):
         (x1, y1), (x2, y2) = points[0], points[1]
         return Box(x1 + 6, (y1 + y2) / 2 - height / 2, width, height)
     borders = [(box, (box.y, box.bottom)) for element, box, _a, _l in plane.shapes
-               if _local(element) in ("lane", "participant")]
+               if local_name(element) in ("lane", "participant")]
     shapes = [plane.boxes[i] for i in plane.obstacles]
 
     def clear(label):
@@ -649,7 +642,7 @@ def _diagram(plane, element_id, ids):
                                      bpmnElement=element_id)
     # Pools first, then lanes, so that the shapes inside are drawn on top of them.
     layers = {"participant": 0, "lane": 1}
-    for element, box, attributes, label in sorted(plane.shapes, key=lambda s: layers.get(_local(s[0]), 2)):
+    for element, box, attributes, label in sorted(plane.shapes, key=lambda s: layers.get(local_name(s[0]), 2)):
         shape = etree.SubElement(plane_element, f"{{{BPMNDI_NS}}}BPMNShape", id=ids(f"{element.get('id')}_di"),
                                  bpmnElement=element.get("id"), **attributes)
         _bounds(shape, box)
@@ -669,7 +662,7 @@ def _subprocess_diagrams(container, ids, drawn):
     """A plane of their own for the collapsed subprocesses of `container` (bpmn-js drills down into it)."""
     diagrams = []
     for node in container.nodes:
-        if _local(node) in _SUBPROCESSES and node.get("id") not in drawn:
+        if local_name(node) in _SUBPROCESSES and node.get("id") not in drawn:
             inner = _Container(node)
             plane = _Plane()
             inner.place(plane, 0, 0)
@@ -701,9 +694,9 @@ def _collaboration_diagram(collaboration, processes, ids, drawn):
         plane.add(participant, box, obstacle=False, isHorizontal="true")
         plane.ys.add(box.bottom + POOL_GAP / 2)
         top = box.bottom + POOL_GAP
-    artifacts = [a for a in collaboration if _local(a) in _ARTIFACT_SIZES]
+    artifacts = [a for a in collaboration if local_name(a) in _ARTIFACT_SIZES]
     for column, artifact in enumerate(artifacts):  # a row under the pools
-        w, h = _size(_local(artifact))
+        w, h = _size(local_name(artifact))
         box = Box(HEADER + PADDING + column * COLUMN_WIDTH + (COLUMN_WIDTH - w) / 2, top, w, h)
         plane.add(artifact, box, _label_below(artifact.get("name"), box) if artifact.get("name") else None)
     for flow in list(_children(collaboration, "messageFlow")) + list(_children(collaboration, "association")):
@@ -789,7 +782,7 @@ def layout_source(content: bytes, file_name: str) -> bytes:
                 prefix += "_"
             prefixes[uri] = prefix
             declarations += f' xmlns:{prefix}="{uri}"'
-    root_tag = f"{root.prefix}:{_local(root)}" if root.prefix else _local(root)
+    root_tag = f"{root.prefix}:{local_name(root)}" if root.prefix else local_name(root)
     start = _root_start(text, root_tag)
     end_of_start = _start_tag_end(text, start)
     closing = text.rindex(f"</{root_tag}")

@@ -10,6 +10,7 @@ A user task names its form and due date with spiffworkflow properties:
 A minimum period ("不少于 N 日") is an earliest-allowed moment: `notBefore` (an expression giving a
 date or datetime) with `notBeforeReason` (the message shown when completing earlier is refused).
 """
+from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import CallActivityParser
@@ -23,6 +24,16 @@ NOT_BEFORE_REASON_PROPERTY = "notBeforeReason"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+
+def bpmn_tag(name):
+    """The qualified tag of a BPMN element, for lxml's find and iter."""
+    return f"{{{BPMN_NS}}}{name}"
+
+
+def local_name(element):
+    """An element's tag without its namespace (None for comments and processing instructions)."""
+    return etree.QName(element).localname if isinstance(element.tag, str) else None
 
 
 class EngineParser(SpiffBpmnParser):

@@ -93,10 +93,9 @@ def _check_code(root, file_name, problems):
     for xpath, mode in _CODE_XPATHS:
         for element in root.xpath(xpath, namespaces=NSMAP):
             _check_one(element.text, mode, element, file_name, problems)
-    for prop in root.xpath(f"//spiffworkflow:property[@name='{DUE_DATE_PROPERTY}']", namespaces=NSMAP):
-        _check_one(prop.get("value"), "eval", prop, file_name, problems, "due date")
-    for prop in root.xpath(f"//spiffworkflow:property[@name='{NOT_BEFORE_PROPERTY}']", namespaces=NSMAP):
-        _check_one(prop.get("value"), "eval", prop, file_name, problems, "earliest allowed date (notBefore)")
+    for name, what in ((DUE_DATE_PROPERTY, "due date"), (NOT_BEFORE_PROPERTY, "earliest allowed date (notBefore)")):
+        for prop in root.xpath(f"//spiffworkflow:property[@name='{name}']", namespaces=NSMAP):
+            _check_one(prop.get("value"), "eval", prop, file_name, problems, what)
     for param in root.xpath("//spiffworkflow:serviceTaskOperator/spiffworkflow:parameter", namespaces=NSMAP):
         _check_one(param.get("value"), "eval", param, file_name, problems, f"parameter '{param.get('id')}'")
 

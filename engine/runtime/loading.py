@@ -136,12 +136,21 @@ def load_workflow(instance):
     A kept workflow is handed out once (taken from the cache), so two steps never share one, and
     one a step changed but did not commit is never seen again.
     """
-    spec, subprocess_specs = specs_for(instance.version)
     kept = _take(_workflows, instance.pk)
-    if kept is not None and kept[0] == instance.serialized and kept[1] is spec:
-        workflow = kept[2]
-    else:
-        workflow = load_state(instance.serialized, spec, subprocess_specs, instance.serializer_version)
+    if kept is None or kept[0] != instance.serialized or kept[1] is not specs_for(instance.version)[0]:
+        return read_workflow(instance)
+    workflow = kept[2]
+    workflow.script_engine = EngineScriptEngine(instance)  # bound to this step's instance object
+    return workflow
+
+
+def read_workflow(instance):
+    """The instance's workflow for reading only (a page showing it): deserialized, never the kept one.
+
+    Taking the kept workflow for a look would leave the next step to deserialize inside its lock.
+    """
+    spec, subprocess_specs = specs_for(instance.version)
+    workflow = load_state(instance.serialized, spec, subprocess_specs, instance.serializer_version)
     # The script engine is not part of the serialization.
     workflow.script_engine = EngineScriptEngine(instance)
     return workflow

@@ -23,8 +23,8 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from .. import batch
 from ..errors import NotFound
 from ..models import HumanTask, ProcessInstance
-from ..models.tasks import TaskState
 from .loading import version_by_id
+from .mirror import ACTIVE_TASKS
 
 # The lock is the first statement of every step, so it is plain SQL: the ORM would
 # spend longer composing it than the database spends running it.
@@ -40,12 +40,7 @@ def _columns(model):
             [(i, f) for i, f in enumerate(fields) if hasattr(f, "from_db_value")])
 
 
-def _lock_sql(where):
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    return f"SELECT * FROM {_INSTANCES} WHERE {where}{lock}"
-
-
-def _lock_with_open_tasks(db, where, param):
+def _lock_with_open_tasks(db, key, param):
     """Lock the instance row and read its open task rows in one round trip (BEGIN included).
 
     The task rows are read by a second statement, after the lock is held, so they are the ones
@@ -56,17 +51,19 @@ def _lock_with_open_tasks(db, where, param):
     raw = db.connection
     with raw.cursor() as locking, raw.cursor() as reading:
         with raw.pipeline():  # sent, and answered, as the block ends
-            locking.execute(f"SELECT {instance_columns[0]} FROM {_INSTANCES} WHERE {where} FOR UPDATE", [param])
-            reading.execute(f"SELECT {task_columns[0]} FROM {_TASKS} WHERE instance_id = (SELECT id FROM "
-                            f"{_INSTANCES} WHERE {where}) AND state IN ({', '.join(['%s'] * len(TaskState.ACTIVE))})",
-                            [param, *TaskState.ACTIVE])
+            locking.execute(f"SELECT {instance_columns[0]} FROM {_INSTANCES} WHERE id = {key} FOR UPDATE", [param])
+            reading.execute(f"SELECT {task_columns[0]} FROM {_TASKS} WHERE instance_id = {key} AND {ACTIVE_TASKS}",
+                            [param])
         row = locking.fetchone()
         task_rows = reading.fetchall() if row is not None else []
     if row is None:
         return None
     instance = _model_from_row(db, ProcessInstance, instance_columns, row)
-    instance.open_task_rows = {task.id: task for task in (_model_from_row(db, HumanTask, task_columns, r)
-                                                           for r in task_rows)}
+    instance.open_task_rows = {}
+    for task_row in task_rows:
+        task = _model_from_row(db, HumanTask, task_columns, task_row)
+        task.instance = instance
+        instance.open_task_rows[task.id] = task
     return instance
 
 
@@ -93,14 +90,16 @@ def locked_instance(instance_id=None, *, task_id=None):
             key = uuid.UUID(str(task_id if task_id is not None else instance_id))
         except ValueError:
             key = None
-        where = f"id = (SELECT instance_id FROM {_TASKS} WHERE id = %s)" if task_id is not None else "id = %s"
+        # The instance's id, or the id of the instance the task belongs to.
+        instance_key = f"(SELECT instance_id FROM {_TASKS} WHERE id = %s)" if task_id is not None else "%s"
         param = HumanTask._meta.pk.get_db_prep_value(key, db)
         if key is None:
             instance = None
         elif db.vendor == "postgresql":
-            instance = _lock_with_open_tasks(db, where, param)
-        else:
-            instance = next(iter(ProcessInstance.objects.raw(_lock_sql(where), [param])), None)
+            instance = _lock_with_open_tasks(db, instance_key, param)
+        else:  # SQLite's IMMEDIATE transaction already holds the database's write lock
+            instance = next(iter(ProcessInstance.objects.raw(
+                f"SELECT * FROM {_INSTANCES} WHERE id = {instance_key}", [param])), None)
         if instance is None:
             raise NotFound(f"no task {task_id}" if task_id is not None else f"no process instance {instance_id}")
         instance.version = version_by_id(instance.version_id)

@@ -64,6 +64,15 @@ def event_definitions(task):
     return [definition] if definition is not None else []
 
 
+def timer_due(task, definition):
+    """When the waiting task's timer is due; None for a cycle past its last repetition.
+
+    Such a cycle reports its spent state instead of a time.
+    """
+    value = definition.details(task).value
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
 def expected_correlation(workflow, task, definition):
     props = getattr(definition, "process_correlations", None)
     if not props:
@@ -83,8 +92,8 @@ def open_and_waiting(workflow):
 
 
 # Read on every step that touches tasks; plain SQL for the same reason as the lock (locking.py).
-_ACTIVE_TASKS_SQL = (f"SELECT * FROM {HumanTask._meta.db_table} WHERE instance_id = %s "
-                     f"AND state IN ({', '.join(repr(s) for s in RowState.ACTIVE)})")
+ACTIVE_TASKS = f"state IN ({', '.join(repr(s) for s in RowState.ACTIVE)})"
+_ACTIVE_TASKS_SQL = f"SELECT * FROM {HumanTask._meta.db_table} WHERE instance_id = %s AND {ACTIVE_TASKS}"
 
 
 class KnownRows:
@@ -94,12 +103,10 @@ class KnownRows:
     when the instance recorded none); changes are made here and written through engine.batch.
     """
 
-    def __init__(self, instance, tasks=None, new=False):
+    def __init__(self, instance, new=False):
         self.instance = instance
         # The lock may have read the open task rows already (locking.py, on PostgreSQL).
-        self._tasks = {} if new else tasks if tasks is not None else instance.__dict__.pop("open_task_rows", None)
-        for row in (self._tasks or {}).values():
-            row.instance = instance
+        self._tasks = {} if new else instance.__dict__.pop("open_task_rows", None)
         self._timers = {} if new else None
         self._subscriptions = {} if new else None
         # Messages handed over in this step: their new state is written only when the step ends.
@@ -176,10 +183,9 @@ def mirror_waits(instance, workflow, waiting, rows):
     for task in waiting:
         for definition in event_definitions(task):
             if isinstance(definition, TimerEventDefinition):
-                value = definition.details(task).value
-                # A cycle timer past its last repetition reports its spent state, not a time.
-                if isinstance(value, str):
-                    timers[task.id] = (task, datetime.fromisoformat(value))
+                due = timer_due(task, definition)
+                if due is not None:
+                    timers[task.id] = (task, due)
             elif isinstance(definition, MessageEventDefinition):
                 messages[(task.id, definition.name)] = (task, definition)
     _sync_timers(instance, workflow, timers, rows.timers)

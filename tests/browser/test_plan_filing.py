@@ -1,8 +1,6 @@
 """The county annual cycle's plan step in the browser, on the real diagram and forms (bpmn/): a county
 writes its annual plan with budget lines, the prefecture returns it with a comment, the county revises,
 the prefecture approves, the province files it; a manager then finds the instance and sees its diagram."""
-from datetime import datetime, timezone
-
 import pytest
 
 from engine import clock
@@ -12,13 +10,11 @@ from workflows.planning.launch import start_year
 from workflows.planning.models import AnnualPlan
 from workflows.sample_data import PROVINCE_CODE, load_sample_data
 
-from ..county_cycle_steps import PRODUCT_BPMN
+from ..county_cycle_steps import MONDAY, PRODUCT_BPMN, YEAR
 from .conftest import LAPTOP, PHONE
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded calendar for later tests
 
-YEAR = 2026
-MONDAY = datetime(2026, 1, 5, 1, 0, tzinfo=timezone.utc)  # 09:00 China time, a working Monday
 COUNTY, PREFECTURE = "520526", "5205"  # 威宁彝族回族苗族自治县 in 毕节市, three stations
 PASSWORD = "pw"
 

@@ -55,7 +55,8 @@ def upload(request, task_id):
 
 @login_required
 def download(request, attachment_id):
-    attachment = Attachment.objects.select_related("instance").filter(pk=attachment_id).first()
+    attachment = Attachment.objects.select_related("instance").defer("instance__serialized").filter(
+        pk=attachment_id).first()
     if attachment is None or attachment.instance is None or not can_see_instance(request.user, attachment.instance):
         raise Http404
     return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name,

@@ -42,7 +42,7 @@ def lots_bid_on(org_codes):
     lots = Prefetch("lots", queryset=Lot.objects.select_related("county", "winner").order_by("number"))
     found = []
     for project in ProcurementProject.objects.filter(process_instance__isnull=False).select_related(
-            "process_instance").prefetch_related(lots).order_by("-year"):
+            "process_instance").defer("process_instance__serialized").prefetch_related(lots).order_by("-year"):
         bidders = lot_bidders(project)
         found.extend(lot for lot in project.lots.all() if bidder_among(org_codes, bidders, lot))
     return found
@@ -86,7 +86,8 @@ def challenge_list(request):
 @login_required
 def file_against_lot(request, lot_id):
     codes = _organisations(request.user)
-    lot = Lot.objects.select_related("project__process_instance", "county", "winner").filter(pk=lot_id).first()
+    lot = Lot.objects.select_related("project__process_instance", "county", "winner").defer(
+        "project__process_instance__serialized").filter(pk=lot_id).first()
     if lot is None:
         raise Http404
     bidder = bidder_among(codes, lot_bidders(lot.project), lot)

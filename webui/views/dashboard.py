@@ -140,12 +140,15 @@ def dashboard(request):
                      {"label": _("逾期办结"), "backgroundColor": "#f6ad55", "data": [s["late"] for s in steps]},
                      {"label": _("逾期未办"), "backgroundColor": "#e53e3e", "data": [s["open_late"] for s in steps]}]},
         "options": {"indexAxis": "y", "scales": {"x": {"stacked": True, "beginAtZero": True}, "y": {"stacked": True}}}}
-    versions = DefinitionVersion.objects.select_related("definition").order_by("definition__key", "-number")
+    versions = DefinitionVersion.objects.select_related("definition").defer("spec_json").order_by(
+        "definition__key", "-number")
     version = versions.filter(pk=request.GET.get("version")).first() if request.GET.get("version", "").isdigit() \
         else None
     if version is None:
         definition = ProcessDefinition.objects.filter(key=HEAT_PROCESS).first() or ProcessDefinition.objects.first()
-        version = definition.current if definition else None
+        if definition is not None:  # its current version (definition.current): the pinned one, else the latest
+            pinned = definition.pinned_version_id
+            version = versions.filter(**({"pk": pinned} if pinned else {"definition": definition})).first()
     overdue = overdue_tasks(now).filter(instance__in=instances).order_by("due_at")
     return render(request, "webui/dashboard.html", {
         "prefectures": allowed, "chosen": request.GET.get("prefecture", ""), "year": year,

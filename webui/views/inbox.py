@@ -101,7 +101,8 @@ def apply_filter(tasks, data):
 
 def task_rows(tasks):
     """Rows for the inbox table and its export: the task with its offices' names and due state."""
-    tasks = list(tasks.select_related("instance__version__definition"))
+    tasks = list(tasks.select_related("instance__version__definition").defer(
+        "instance__serialized", "instance__version__spec_json"))
     codes = set()
     for task in tasks:
         codes.update((task.office, task.instance.data.get("county"), task.instance.data.get("station")))

@@ -12,18 +12,20 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_fsm import can_proceed
 from lxml import etree
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from engine import api, clock
+from engine.api import CONTROL_LABELS
 from engine.bpmn import safe_xml
 from engine.bpmn.parser import BPMN_NS
 from engine.directory import get_directory
 from engine.errors import EngineError
-from engine.models import AuditEvent, DefinitionFile, HumanTask, ProcessDefinition, ProcessInstance, Timer
+from engine.models import AuditEvent, DefinitionFile, HumanTask, ProcessDefinition, Timer
 from engine.models.instances import InstanceState
 from engine.models.tasks import TaskState
-from engine.runtime.loading import load_workflow
+from engine.runtime.loading import read_workflow
 from workflows.models import Office, OfficeKind
 from workflows.visibility import instances_visible_to, offices_in_view
 
@@ -32,7 +34,7 @@ from ..excel import workbook_response
 from ..offices import area_name, office_choices, office_names
 from ..page_forms import PageForm
 from ..permissions import can_control_instances, require
-from .access import visible_instance
+from .access import listed_instances, visible_instance
 from .challenges import procurement_challenges
 from .emergencies import report_link
 from .modeler_drafts import main_file
@@ -41,11 +43,8 @@ PAGE_SIZE = 50
 BPMN_LANE = f"{{{BPMN_NS}}}lane"
 
 STATE_LABELS = InstanceState.LABELS
+# Each control is the instance's transition of the same name (the page offers those its state allows).
 CONTROLS = {"suspend": api.suspend, "resume": api.resume, "cancel": api.cancel, "retry": api.retry}
-CONTROL_LABELS = {"suspend": gettext_lazy("挂起"), "resume": gettext_lazy("恢复"), "cancel": gettext_lazy("取消"),
-                  "retry": gettext_lazy("重试")}
-CONTROL_SOURCES = {"suspend": InstanceState.ACTIVE, "resume": (InstanceState.SUSPENDED,),
-                   "cancel": InstanceState.OPEN, "retry": (InstanceState.FAILED,)}
 
 
 class InstanceFilter(PageForm):
@@ -103,11 +102,11 @@ def filter_instances(instances, data):
 
 
 def _filtered(request):
+    """The form, the visible instances its filters pick in any state, and those in the state it picks."""
     form = InstanceFilter(request.GET or None, request.user)
     data = form.cleaned_data if form.is_valid() else {}
-    instances = filter_instances(
-        instances_visible_to(request.user, ProcessInstance.objects.select_related("version__definition")), data)
-    return form, data, instances
+    any_state = filter_instances(instances_visible_to(request.user, listed_instances()), data)
+    return form, any_state, (any_state.filter(state=data["state"]) if data.get("state") else any_state)
 
 
 def instance_rows(instances):
@@ -116,10 +115,13 @@ def instance_rows(instances):
     for instance in instances:
         codes.update((instance.data.get("county"), instance.data.get("station")))
     names = office_names(codes)
-    late = set(overdue_tasks().filter(instance__in=instances).values_list("instance_id", flat=True))
-    steps = {}
-    for task in HumanTask.objects.filter(instance__in=instances, state__in=TaskState.ACTIVE):
-        steps.setdefault(task.instance_id, []).append(task.name)
+    now = clock.now()
+    late, steps = set(), {}
+    for instance_id, name, due_at in HumanTask.objects.filter(
+            instance__in=instances, state__in=TaskState.ACTIVE).values_list("instance_id", "name", "due_at"):
+        steps.setdefault(instance_id, []).append(name)
+        if deadlines.is_late(due_at, now):
+            late.add(instance_id)
     for instance in instances:
         data = instance.data
         instance.county_name = area_name(names.get(data.get("county"), data.get("county") or ""))
@@ -132,17 +134,13 @@ def instance_rows(instances):
 
 @login_required
 def instance_list(request):
-    form, data, instances = _filtered(request)
+    form, any_state, instances = _filtered(request)
     # Counts by state over the other filters, so the state filter shows what it picks from.
-    counted = filter_instances(instances_visible_to(request.user, ProcessInstance.objects.all()),
-                               {k: v for k, v in data.items() if k != "state"})
-    by_state = dict(counted.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
-    if data.get("state"):
-        instances = instances.filter(state=data["state"])
+    by_state = dict(any_state.values_list("state").annotate(n=Count("pk")).values_list("state", "n"))
     page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    late = counted.filter(Exists(overdue_tasks().filter(instance=OuterRef("pk")))).count()
+    late = any_state.filter(Exists(overdue_tasks().filter(instance=OuterRef("pk")))).count()
     return render(request, "webui/instances.html", {
         "form": form, "page": page, "rows": instance_rows(page.object_list), "query": query.urlencode(),
         "counts": [(key, label, by_state.get(key, 0)) for key, label in STATE_LABELS.items()],
@@ -152,9 +150,7 @@ def instance_list(request):
 
 @login_required
 def export_instances(request):
-    _form, data, instances = _filtered(request)
-    if data.get("state"):
-        instances = instances.filter(state=data["state"])
+    _form, _any_state, instances = _filtered(request)
     rows = [(i.business_key, i.version.definition.name or i.version.definition.key, i.version.number,
              i.data.get("year"), i.county_name, i.station_name, str(i.state_label), i.steps, i.started_at,
              i.ended_at, _("是") if i.is_late else "") for i in instance_rows(instances)]
@@ -163,25 +159,26 @@ def export_instances(request):
         _("开始时间"), _("结束时间"), _("逾期")], rows)
 
 
-def element_marks(instance):
-    """BPMN ids to mark on the instance's diagram: completed, current and overdue elements."""
+def element_marks(instance, tasks, now):
+    """BPMN ids to mark on the instance's diagram: completed, current and overdue elements (`tasks`: the
+    instance's tasks, which the page has loaded)."""
     completed = set()
     if instance.serialized:
-        workflow = load_workflow(instance)
+        workflow = read_workflow(instance)
         completed = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=SpiffState.COMPLETED)
                      if t.task_spec.bpmn_id}
     current = set(instance.current_elements)
     if instance.error_element:
         current.add(instance.error_element)
-    overdue = set(overdue_tasks().filter(instance=instance).values_list("bpmn_id", flat=True))
+    overdue = {t.bpmn_id for t in tasks if t.state in TaskState.ACTIVE and deadlines.is_late(t.due_at, now)}
     return {"completed": sorted(completed - current), "current": sorted(current - overdue),
             "overdue": sorted(overdue)}
 
 
 @login_required
 def instance_page(request, instance_id):
-    instance = visible_instance(request.user, instance_id)
-    visible = instances_visible_to(request.user, ProcessInstance.objects.select_related("version__definition"))
+    instance = visible_instance(request.user, instance_id, workflow=True)  # element_marks reads the workflow
+    visible = instances_visible_to(request.user, listed_instances())
     tasks = list(HumanTask.objects.filter(instance=instance).order_by("created_at"))
     names = office_names({t.office for t in tasks} | {instance.data.get("county"), instance.data.get("station")})
     now = clock.now()
@@ -196,11 +193,11 @@ def instance_page(request, instance_id):
         "tasks": tasks, "task_names": {t.id: t.name for t in tasks}, "timers": Timer.objects.filter(instance=instance),
         "events": AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200],
         "data_json": json.dumps(instance.data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=True),
-        "marks": element_marks(instance),
+        "marks": element_marks(instance, tasks, now),
         "parent": visible.filter(pk=instance.parent_id).first() if instance.parent_id else None,
         "children": visible.filter(parent=instance),
-        "controls": [(name, CONTROL_LABELS[name]) for name, sources in CONTROL_SOURCES.items()
-                     if allowed and instance.state in sources],
+        "controls": [(name, CONTROL_LABELS[name]) for name in CONTROLS
+                     if allowed and can_proceed(getattr(instance, name))],
         "emergency_link": report_link(request.user, instance),
         "challenges": procurement_challenges(instance),
     })

@@ -1,31 +1,30 @@
 """Migrating running instances to another version: choose them, preview each, start a job, watch it."""
-import json
 from functools import wraps
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from engine import migration, versions
-from engine.errors import InvalidInput, NotFound, PermissionDenied
+from engine.errors import InvalidInput, NotFound
 from engine.models import MigrationJob, ProcessInstance
 from engine.models.instances import InstanceState
 
-from .modeler_access import is_process_owner, or_404, viewer_required
+from .modeler_access import json_answers, json_body, or_404, owner_required, viewer_required
 
 # The instance states a page may filter on.
 STATES = InstanceState.OPEN
 
 
 def _owner_only(view):
+    """The owners' pages of a definition that exists; others are refused with a 403 page, not JSON."""
     @viewer_required
+    @owner_required(gettext_lazy("只有省民政厅的流程负责人可以迁移实例。"))
     @wraps(view)
     def checked(request, key, *args, **kwargs):
-        if not is_process_owner(request.user):
-            raise DjangoPermissionDenied(_("只有省民政厅的流程负责人可以迁移实例。"))
         or_404(versions.get_definition, key)
         return view(request, key, *args, **kwargs)
 
@@ -41,12 +40,13 @@ def _number(value, what):
         raise InvalidInput({what: _("必须是版本号（整数）")}) from None
 
 
-def _selection(key, body):
-    """(target number, from number, instances) from a page's choice.
+def _selection(key, request):
+    """(target number, from number, instances) from a page's choice, the request's JSON body.
 
     Instance ids pick those instances; a state or business-key filter picks the matching
     instances; nothing picks every open instance not on the target (on `from` when given).
     """
+    body = json_body(request)
     to_number = _number(body.get("to"), "to")
     if to_number is None:
         raise InvalidInput({"to": _("请选择目标版本")})
@@ -67,33 +67,11 @@ def _selection(key, body):
     return to_number, from_number, query
 
 
-def _answer(call):
-    """Run `call`; engine errors become JSON answers a page can show."""
-    try:
-        return call()
-    except InvalidInput as err:
-        return JsonResponse({"error": "；".join(err.errors.values()), "errors": err.errors}, status=400)
-    except NotFound as err:
-        return JsonResponse({"error": str(err)}, status=404)
-    except PermissionDenied as err:
-        return JsonResponse({"error": str(err)}, status=403)
-
-
-def _body(request):
-    try:
-        body = json.loads(request.body or b"{}")
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise InvalidInput({"body": _("请求内容不是 JSON 对象")})
-    return body
-
-
 @_owner_only
 def page(request, key):
     definition = versions.get_definition(key)
     history = versions.version_history(key)
-    jobs = MigrationJob.objects.filter(definition=definition).select_related("target")[:10]
+    jobs = MigrationJob.objects.filter(definition=definition).select_related("target").defer("target__spec_json")[:10]
     return render(request, "webui/modeler/migration.html", {
         "definition": definition,
         "versions": history,
@@ -110,37 +88,32 @@ def page(request, key):
     })
 
 
+# The views below answer engine errors as JSON a page can show (json_answers).
 @_owner_only
 @require_POST
+@json_answers
 def preview(request, key):
-    def run():
-        to_number, from_number, instances = _selection(key, _body(request))
-        plans = migration.preview_migration(key, to_number, from_number=from_number, instances=instances)
-        return JsonResponse({"plans": plans})
-
-    return _answer(run)
+    to_number, from_number, instances = _selection(key, request)
+    plans = migration.preview_migration(key, to_number, from_number=from_number, instances=instances)
+    return JsonResponse({"plans": plans})
 
 
 @_owner_only
 @require_POST
+@json_answers
 def start(request, key):
-    def run():
-        to_number, from_number, instances = _selection(key, _body(request))
-        job = migration.start_migration(key, to_number, from_number=from_number, instances=instances,
-                                        actor=request.user)
-        return JsonResponse({"job": job.pk,
-                             "status": reverse("webui:modeler_migration_job", kwargs={"key": key, "job_id": job.pk})})
-
-    return _answer(run)
+    to_number, from_number, instances = _selection(key, request)
+    job = migration.start_migration(key, to_number, from_number=from_number, instances=instances,
+                                    actor=request.user)
+    return JsonResponse({"job": job.pk,
+                         "status": reverse("webui:modeler_migration_job", kwargs={"key": key, "job_id": job.pk})})
 
 
 @_owner_only
 @require_GET
+@json_answers
 def job(request, key, job_id):
-    def run():
-        status = migration.job_status(job_id)
-        if status["key"] != key:
-            raise NotFound(_("没有迁移任务 %(id)s") % {"id": job_id})
-        return JsonResponse(status)
-
-    return _answer(run)
+    status = migration.job_status(job_id)
+    if status["key"] != key:
+        raise NotFound(_("没有迁移任务 %(id)s") % {"id": job_id})
+    return JsonResponse(status)

@@ -15,7 +15,7 @@ from engine.directory import get_directory
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.models import Attachment, AuditEvent, HumanTask
 from engine.models.tasks import TaskState
-from engine.runtime.loading import form_schema, load_workflow
+from engine.runtime.loading import form_schema, read_workflow
 from workflows.visibility import can_work_on
 
 from .. import deadlines
@@ -27,7 +27,7 @@ from .inbox import tab_queryset
 def task_data(task):
     """What the form shows: the open task's data in its process, or what was submitted when it was completed."""
     if task.state in TaskState.ACTIVE:
-        spiff_task = load_workflow(task.instance).get_task_from_id(task.id)
+        spiff_task = read_workflow(task.instance).get_task_from_id(task.id)
         return dict(spiff_task.data) if spiff_task is not None else {}
     event = AuditEvent.objects.filter(task_id=task.id, action="task.complete").first()
     return (event.data or {}).get("data", {}) if event else {}
@@ -45,7 +45,7 @@ def may_work(user, task):
 
 @login_required
 def task_page(request, task_id):
-    task = visible_task(request.user, task_id)
+    task = visible_task(request.user, task_id, workflow=True)  # task_data reads the open task's workflow
     instance = task.instance
     names = office_names({task.office, instance.data.get("county"), instance.data.get("station")})
     tasks = {t.id: t.name for t in HumanTask.objects.filter(instance=instance)}

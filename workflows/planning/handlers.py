@@ -16,6 +16,7 @@ from engine.scripting.functions import script_function
 from engine.services import service
 from workflows.models import Office, OfficeKind
 from workflows.procurement.models import Lot
+from workflows.records import known_instance, save_transition
 from workflows.service.models import StationDeployment
 
 from .models import AnnualPlan, Evaluation, ServiceAgreement
@@ -73,11 +74,17 @@ def _county(call):
 
 
 def _plan(call):
-    return AnnualPlan.objects.get(pk=_get(call, "plan"))
+    return known_instance(AnnualPlan.objects.get(pk=_get(call, "plan")), call.instance)
 
 
-def _agreement(call):
-    return ServiceAgreement.objects.get(pk=_get(call, "agreement"))
+def _agreement(call, *related):
+    """The agreement of the step; `related`: what to read with it (select_related)."""
+    agreements = ServiceAgreement.objects.select_related(*related) if related else ServiceAgreement.objects
+    return known_instance(agreements.get(pk=_get(call, "agreement")), call.instance)
+
+
+def _evaluation(call):
+    return known_instance(Evaluation.objects.get(pk=_get(call, "evaluation")), call.instance)
 
 
 def _award_terms(call):
@@ -157,7 +164,7 @@ def submit_plan(call):
     content["budget_lines"] = [{"item": row.get("item", ""), "category": row.get("category", ""),
                                 "amount": str(row.get("amount", ""))} for row in call.data.get("budget_lines") or []]
     plan.submit(content, clock.today_in_china())
-    plan.save()
+    save_transition(plan, whole_row=True)
     return plan.submitted_on.isoformat()
 
 
@@ -166,7 +173,7 @@ def return_plan(call):
     """Back to the county with the reviewer's comment; returns how often the plan was returned."""
     plan = _plan(call)
     plan.return_for_revision(call.data.get("comment") or "")
-    plan.save()
+    save_transition(plan, whole_row=True)
     return plan.returns
 
 
@@ -174,7 +181,7 @@ def return_plan(call):
 def file_plan(call):
     plan = _plan(call)
     plan.file(clock.today_in_china(), call.data.get("filing_number") or "")
-    plan.save()
+    save_transition(plan, whole_row=True)
     return plan.filed_on.isoformat()
 
 
@@ -192,28 +199,26 @@ def open_agreement(call):
 def suspend_signing(call):
     agreement = _agreement(call)
     agreement.suspend((call.data.get("suspension") or {}).get("reason") or "")
-    agreement.save()
-    return agreement.state
+    return save_transition(agreement, whole_row=True)
 
 
 @service("planning.resume_signing")
 def resume_signing(call):
     agreement = _agreement(call)
     agreement.resume(**_award_terms(call))
-    agreement.save()
-    return agreement.state
+    return save_transition(agreement, whole_row=True)
 
 
 @service("planning.record_signing")
 def record_signing(call):
-    agreement = _agreement(call)
+    agreement = _agreement(call, "lot__project__process_instance")  # the lot's audit row names its instance
     agreement.sign(call.data.get("agreement_number") or "", _get_day(call, "signed_on"),
                    _get_day(call, "term_start"), _get_day(call, "term_end"), call.data.get("signed_agreement") or [])
-    agreement.save()
+    save_transition(agreement, whole_row=True)
     if agreement.lot is not None:
         # The procurement's lot is done once its agreement is signed.
         agreement.lot.sign()
-        agreement.lot.save()
+        save_transition(agreement.lot, whole_row=True)
     return agreement.state
 
 
@@ -221,16 +226,14 @@ def record_signing(call):
 def record_publication(call):
     agreement = _agreement(call)
     agreement.publish(_get_day(call, "published_on"), call.data.get("publication") or "")
-    agreement.save()
-    return agreement.state
+    return save_transition(agreement, whole_row=True)
 
 
 @service("planning.record_agreement_filing")
 def record_agreement_filing(call):
     agreement = _agreement(call)
     agreement.file(_get_day(call, "agreement_filed_on"), call.data.get("agreement_filing_number") or "")
-    agreement.save()
-    return agreement.state
+    return save_transition(agreement, whole_row=True)
 
 
 @service("start_station_services")
@@ -251,7 +254,7 @@ def start_station_services(call):
         deployment.save(update_fields=["process_instance"])
         started.append(str(instance.pk))
     agreement.start_service()
-    agreement.save()
+    save_transition(agreement, whole_row=True)
     return started
 
 
@@ -259,8 +262,7 @@ def start_station_services(call):
 def complete_agreement(call):
     agreement = _agreement(call)
     agreement.complete()
-    agreement.save()
-    return agreement.state
+    return save_transition(agreement, whole_row=True)
 
 
 # The performance evaluation
@@ -274,10 +276,9 @@ def open_evaluation(call):
 
 @service("planning.record_findings")
 def record_findings(call):
-    evaluation = Evaluation.objects.get(pk=_get(call, "evaluation"))
+    evaluation = _evaluation(call)
     evaluation.record_findings(call.data.get("county_findings") or "", call.data.get("prefecture_findings") or "")
-    evaluation.save()
-    return evaluation.state
+    return save_transition(evaluation, whole_row=True)
 
 
 @service("planning.conclude_evaluation")
@@ -286,8 +287,8 @@ def conclude_evaluation(call):
 
     Returns the grade's code.
     """
-    evaluation = Evaluation.objects.get(pk=_get(call, "evaluation"))
+    evaluation = _evaluation(call)
     evaluation.conclude(Decimal(str(_get(call, "score"))), call.data.get("evaluation_summary") or "",
                         clock.today_in_china())
-    evaluation.save()
+    save_transition(evaluation, whole_row=True)
     return evaluation.grade

@@ -1,6 +1,4 @@
 """Starting a year: one county_annual_cycle instance per county that has stations."""
-from django.db import transaction
-
 from engine import api
 from engine.models import ProcessInstance
 from workflows.models import Office, OfficeKind
@@ -24,12 +22,14 @@ def start_year(year, actor=None):
     for code, county in Office.objects.filter(kind=OfficeKind.STATION, parent__kind=OfficeKind.COUNTY_BUREAU) \
             .order_by("code").values_list("code", "parent__code"):
         stations.setdefault(county, []).append(code)
+    existing = set(ProcessInstance.objects.filter(
+        business_key__in=[business_key(year, county) for county in stations], version__definition__key=PROCESS,
+    ).values_list("business_key", flat=True))
     started = []
     for county, codes in sorted(stations.items()):
         key = business_key(year, county)
-        with transaction.atomic():
-            if ProcessInstance.objects.filter(business_key=key, version__definition__key=PROCESS).exists():
-                continue
-            started.append(api.start(PROCESS, business_key=key, actor=actor,
-                                     data={"county": county, "year": year, "stations": codes}))
+        if key in existing:
+            continue
+        started.append(api.start(PROCESS, business_key=key, actor=actor,
+                                 data={"county": county, "year": year, "stations": codes}))
     return started

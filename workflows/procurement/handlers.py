@@ -13,6 +13,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.services import service
 from workflows.models import Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, PlanState
+from workflows.records import known_instance, save_transition
 
 from .models import Challenge, ChallengeState, Lot, LotState, ProcurementProject, ProjectState
 
@@ -26,10 +27,6 @@ CHALLENGE_WORKDAYS = 7  # challenge period after the announcement ends (政府�
 LOT_RELATED = ("county", "previous_evaluation__agreement__social_org")  # what _lot_data reads
 
 
-def _today():
-    return clock.today_in_china()
-
-
 def _money(value):
     return f"{Decimal(value):.2f}"
 
@@ -38,11 +35,8 @@ def _project(call):
     project = ProcurementProject.objects.filter(process_instance=call.instance).first()
     if project is None:
         raise NotFound(f"{call.element}: no procurement project belongs to this instance")
-    return project
-
-
-def _save(record, *fields):
-    record.save(update_fields=["state", *fields])
+    # Its lots, read through project.lots, reach the instance through it for their audit rows.
+    return known_instance(project, call.instance)
 
 
 def _lot_data(lot):
@@ -78,7 +72,10 @@ def prepare(call):
                                                                    % {"year": year}})
     project.process_instance = call.instance
     project.save(update_fields=["process_instance"])
+    existing = set(project.lots.values_list("county_id", flat=True))
     for number, plan in enumerate(plans, start=1):
+        if plan.county_id in existing:
+            continue
         Lot.objects.get_or_create(project=project, county=plan.county, defaults={
             "number": number, "budget": plan.budget or Decimal(0), "station_count": plan.station_count,
             "previous_evaluation": Evaluation.previous(plan.county.code, year)})
@@ -93,8 +90,8 @@ def prepare(call):
 @service("procurement.publish_intention")
 def publish_intention(call):
     project = _project(call)
-    project.publish_intention(_today())
-    _save(project, "intention_published_on")
+    project.publish_intention(clock.today_in_china())
+    save_transition(project, "intention_published_on")
     return project.intention_published_on.isoformat()
 
 
@@ -102,27 +99,27 @@ def publish_intention(call):
 def receive_guidance(call):
     project = _project(call)
     project.receive_guidance()
-    _save(project)
-    return _today().isoformat()
+    save_transition(project)
+    return clock.today_in_china().isoformat()
 
 
 @service("procurement.announce")
 def announce(call):
     """The tender (or, after a failure, the re-tender of the failed lots) is announced today."""
     project = _project(call)
-    today = _today()
+    today = clock.today_in_china()
     if project.state == ProjectState.FAILED:
         project.retender(today)
         for lot in project.lots.filter(state=LotState.FAILED):
             lot.reopen()
-            _save(lot, "failure_reason")
+            save_transition(lot, "failure_reason")
     else:
         project.announce(today)
-    _save(project, "tender_round", "tender_issued_on")
+    save_transition(project, "tender_round", "tender_issued_on")
     lots = list(project.lots.filter(state=LotState.OPEN).select_related(*LOT_RELATED).order_by("number"))
+    project.lots.filter(pk__in=[lot.pk for lot in lots]).update(tender_round=project.tender_round)
     for lot in lots:
         lot.tender_round = project.tender_round
-        lot.save(update_fields=["tender_round"])
     return {"round": project.tender_round, "issued_on": today.isoformat(), "lots": [_lot_data(lot) for lot in lots]}
 
 
@@ -130,8 +127,8 @@ def announce(call):
 def close_announcement(call):
     project = _project(call)
     project.close_announcement()
-    _save(project)
-    return _today().isoformat()
+    save_transition(project)
+    return clock.today_in_china().isoformat()
 
 
 def _round_lots(project):
@@ -139,9 +136,10 @@ def _round_lots(project):
             .select_related("county")}
 
 
-def _fail(lot, reason):
+def _fail(lot, reason, *fields):
+    """The lot fails; `fields` set on it before are written with it."""
     lot.fail(reason)
-    _save(lot, "failure_reason")
+    save_transition(lot, *fields, "failure_reason")
 
 
 @service("procurement.open_bids")
@@ -161,18 +159,18 @@ def open_bids(call):
     valid, failed = [], []
     for number, lot in sorted(lots.items()):
         lot.bidder_count = len(bidders[number])
-        lot.save(update_fields=["bidder_count"])
         if lot.bidder_count < MIN_BIDDERS:
-            _fail(lot, _("有效投标人不足 %(n)s 家") % {"n": MIN_BIDDERS})
+            _fail(lot, _("有效投标人不足 %(n)s 家") % {"n": MIN_BIDDERS}, "bidder_count")
             failed.append(number)
         else:
+            lot.save(update_fields=["bidder_count"])
             valid.append(number)
     if valid:
-        project.start_evaluation(_today())
+        project.start_evaluation(clock.today_in_china())
     else:
         project.fail()
-    _save(project, "bids_opened_on")
-    return {"opened_on": _today().isoformat(), "valid_lots": valid, "failed_lots": failed}
+    save_transition(project, "bids_opened_on")
+    return {"opened_on": clock.today_in_china().isoformat(), "valid_lots": valid, "failed_lots": failed}
 
 
 def _decimal_or_none(value):
@@ -198,19 +196,19 @@ def record_evaluation(call):
     for number, lot in sorted(lots.items()):
         ranking = sorted(rows_by_lot.get(number, []), key=lambda r: r["rank"] or 0)
         lot.ranking = ranking
-        lot.save(update_fields=["ranking"])
         first = next((r for r in ranking if r["rank"] == 1 and r["social_org"] in names), None)
         if first is None:
-            _fail(lot, _("评标委员会未推荐中标候选人"))
+            _fail(lot, _("评标委员会未推荐中标候选人"), "ranking")
             failed.append(number)
             continue
+        lot.save(update_fields=["ranking"])
         winners.append({"lot": lot.pk, "lot_number": number, "county": lot.county.code,
                         "county_name": lot.county.name, "social_org": first["social_org"],
                         "social_org_name": names[first["social_org"]], "amount": first["price"]})
     if not winners:
         project.fail()
-        _save(project)
-    return {"reported_on": _today().isoformat(), "winners": winners, "failed_lots": failed}
+        save_transition(project)
+    return {"reported_on": clock.today_in_china().isoformat(), "winners": winners, "failed_lots": failed}
 
 
 @service("procurement.award")
@@ -218,14 +216,19 @@ def award(call):
     """The winners are decided: confirmed by the purchaser, or rank one deemed the winner (实施条例 43)."""
     project = _project(call)
     deemed = bool(call.params.get("deemed"))
-    offices = {o.code: o for o in Office.objects.filter(kind=OfficeKind.SOCIAL_ORG)}
-    for winner in call.params["winners"]:
-        lot = Lot.objects.get(pk=winner["lot"], project=project)
+    winners = call.params["winners"]
+    offices = {o.code: o for o in Office.objects.filter(kind=OfficeKind.SOCIAL_ORG,
+                                                        code__in=[w.get("social_org") for w in winners])}
+    lots = project.lots.in_bulk([w.get("lot") for w in winners])
+    for winner in winners:
+        lot = lots.get(Lot._meta.pk.to_python(winner["lot"]))
+        if lot is None:
+            raise Lot.DoesNotExist("Lot matching query does not exist.")
         lot.award(offices[winner["social_org"]], Decimal(winner["amount"]), deemed)
-        _save(lot, "winner", "awarded_amount", "winner_deemed")
+        save_transition(lot, "winner", "awarded_amount", "winner_deemed")
     project.award()
-    _save(project)
-    return {"confirmed_on": _today().isoformat(), "deemed": deemed}
+    save_transition(project)
+    return {"confirmed_on": clock.today_in_china().isoformat(), "deemed": deemed}
 
 
 def _award_payload(lot):
@@ -241,12 +244,12 @@ def _correlation(lot):
 def issue_notices(call):
     """Award notices issued today: each county of this round hears of its winner; the challenge window opens."""
     project = _project(call)
-    today = _today()
+    today = clock.today_in_china()
     lots = project.lots.filter(state=LotState.AWARDED, tender_round=project.tender_round).select_related(
         "county", "winner", "project")
     for lot in lots:
         lot.issue_notice(today)
-        _save(lot, "award_notice_on")
+        save_transition(lot, "award_notice_on")
         api.send_message(AWARD_MESSAGE, _correlation(lot), _award_payload(lot), actor=call.actor)
     announcement_ends = workcalendar.add_workdays(today, ANNOUNCEMENT_WORKDAYS)
     closes = workcalendar.add_workdays(announcement_ends, CHALLENGE_WORKDAYS)
@@ -261,7 +264,7 @@ def conclude_when_settled(project):
     if (project.state == ProjectState.AWARDED and project.challenge_window_closes_at <= clock.now()
             and not Challenge.objects.filter(lot__project=project, state=ChallengeState.FILED).exists()):
         project.conclude()
-        _save(project)
+        save_transition(project)
 
 
 @service("procurement.close_challenge_window")
@@ -271,7 +274,7 @@ def close_challenge_window(call):
     failed = list(project.lots.filter(state=LotState.FAILED).order_by("number").values_list("number", flat=True))
     if failed:
         project.fail()
-        _save(project)
+        save_transition(project)
     else:
         conclude_when_settled(project)
     return {"failed_lots": failed}
@@ -282,6 +285,7 @@ def _challenge(call):
         pk=call.params.get("challenge"), lot__project__process_instance=call.instance).first()
     if challenge is None:
         raise NotFound(f"{call.element}: no challenge {call.params.get('challenge')!r} in this procurement")
+    known_instance(challenge.lot.project, call.instance)  # the challenge's and the lot's audit rows name it
     return challenge
 
 
@@ -310,7 +314,7 @@ def assess_challenge(call):
     lot = challenge.lot
     if challenge.may_change_result and lot.state == LotState.AWARDED:
         lot.suspend()
-        _save(lot)
+        save_transition(lot)
         reason = _("%(org)s 对第 %(n)s 标段中标结果提出质疑，可能影响中标结果，暂停签订合同") % {
             "org": challenge.filed_by.name, "n": lot.number}
         api.send_message(SUSPENDED_MESSAGE, _correlation(lot), {"reason": reason}, actor=call.actor)
@@ -323,19 +327,19 @@ def answer_challenge(call):
     """The answer is given; a suspended lot resumes signing, with another winner when the result changed."""
     challenge = _challenge(call)
     lot = challenge.lot
-    today = _today()
+    today = clock.today_in_china()
     # The answer form offers the lot's ranked bidders only; naming the current winner changes nothing.
     row = next((r for r in lot.ranking if r["social_org"] == call.params.get("new_winner")), None)
     changed = (bool(call.params.get("result_changed")) and lot.state == LotState.SUSPENDED and row is not None
                and row["social_org"] != lot.winner.code)
     challenge.give_answer(call.params.get("answer") or "", today, changed)
-    _save(challenge, "answer", "answered_on", "result_changed")
+    save_transition(challenge, "answer", "answered_on", "result_changed")
     if lot.state == LotState.SUSPENDED:
         if changed:
             lot.resume(Office.objects.get(code=row["social_org"]), Decimal(row["price"]), today)
         else:
             lot.resume(lot.winner, lot.awarded_amount, lot.award_notice_on)
-        _save(lot, "winner", "awarded_amount", "award_notice_on")
+        save_transition(lot, "winner", "awarded_amount", "award_notice_on")
         api.send_message(RESUMED_MESSAGE, _correlation(lot), _award_payload(lot), actor=call.actor)
     conclude_when_settled(lot.project)
     return {"answered_on": today.isoformat(), "result_changed": changed}

@@ -9,6 +9,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.services import service
 from workflows.models import Office
 from workflows.planning.models import ServiceAgreement
+from workflows.records import save_transition
 
 from . import emergencies
 from .models import (
@@ -33,10 +34,6 @@ def _deployment(call):
             pk=call.data["deployment"])
     except (KeyError, StationDeployment.DoesNotExist):
         raise NotFound(f"{call.element}: no station deployment {call.data.get('deployment')!r}") from None
-
-
-def _save_transition(record, fields=()):
-    record.save(update_fields=["state", *fields])
 
 
 @service("station.open_deployment")
@@ -68,7 +65,7 @@ def record_placement(call):
                for row in call.data.get("workers") or []]
     SocialWorker.objects.bulk_create(workers)
     deployment.place(placed_on)
-    _save_transition(deployment, ["placed_on"])
+    save_transition(deployment, "placed_on")
     return {"placed_on": placed_on.isoformat(), "workers": len(workers)}
 
 
@@ -94,7 +91,7 @@ def open_report(call):
         defaults={"due_at": report_due(report).at})
     if report["kind"] == ReportKind.FINAL and deployment.state == DeploymentState.SERVING:
         deployment.begin_closing()
-        _save_transition(deployment)
+        save_transition(deployment)
     return record.pk
 
 
@@ -102,7 +99,7 @@ def open_report(call):
 def submit_report(call):
     record = _report(call)
     record.submit({key: call.data[key] for key in REPORT_FIELDS if key in call.data}, clock.now())
-    _save_transition(record, ["content", "submitted_at"])
+    save_transition(record, "content", "submitted_at")
     return {"submitted_on": clock.today_in_china().isoformat()}
 
 
@@ -114,14 +111,14 @@ def review_report(call):
         record.send_back(call.data.get("comment", ""))
     else:
         record.accept("")
-    _save_transition(record, ["review_comment"])
+    save_transition(record, "review_comment")
     deployment = record.deployment
     if record.state == ReportState.ACCEPTED and record.kind == ReportKind.SURVEY:
         deployment.finish_survey()
-        _save_transition(deployment)
+        save_transition(deployment)
     elif record.state == ReportState.ACCEPTED and record.kind == ReportKind.PLAN:
         deployment.start_serving()
-        _save_transition(deployment)
+        save_transition(deployment)
     return {"kind": record.kind, "period": record.period, "state": record.state}
 
 
@@ -132,7 +129,7 @@ def finish_service(call):
     ServiceAgreement.objects.select_for_update().filter(pk=call.data["agreement"]).first()
     deployment = _deployment(call)
     deployment.complete()
-    _save_transition(deployment)
+    save_transition(deployment)
     open_stations = StationDeployment.objects.filter(agreement_id=deployment.agreement_id).exclude(
         state=DeploymentState.COMPLETED).count()
     if open_stations == 0:
@@ -143,7 +140,8 @@ def finish_service(call):
 
 @service("station.open_emergency")
 def open_emergency(call):
-    """An emergency was reported to this station's service (message station_emergency)."""
+    """The emergency's record, first step of the station_emergency instance that reporting it started
+    (emergencies.report_emergency), beside the station's service; returns its id."""
     fields = emergencies.clean_report(call.data.get("emergency") or {})
     record = EmergencyResponse.objects.create(deployment=_deployment(call), reported_at=clock.now(), **fields)
     return record.pk
@@ -162,7 +160,7 @@ def record_emergency_response(call):
     record = _emergency(call)
     record.respond(call.data.get("measures") or [], call.data.get("people_served"),
                    call.data.get("response_notes", ""))
-    _save_transition(record, ["measures", "people_served", "response_notes"])
+    save_transition(record, "measures", "people_served", "response_notes")
     return record.state
 
 
@@ -172,5 +170,5 @@ def review_emergency(call):
     record = _emergency(call)
     if call.data.get("decision") != "return":
         record.close()
-        _save_transition(record)
+        save_transition(record)
     return record.state

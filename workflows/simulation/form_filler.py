@@ -17,7 +17,8 @@ from django.core.files.base import ContentFile
 
 from engine import feel
 from engine.formchecks import errors_for
-from engine.forms import _js_regex, validate_submission  # the server's JavaScript-faithful regex
+# The server's JavaScript-faithful regex, its test for what a user can change, its nested-key setter.
+from engine.forms import _has_editable_input, _js_regex, _set, validate_submission
 from engine.models import Attachment
 
 TEXT = "根据年度计划和服务协议，按时保质完成相关工作，情况属实。"
@@ -69,7 +70,7 @@ class FormFiller:
                 self._components(component.get("components", []), inner, context, choices)
             elif kind == "dynamiclist":
                 children = component.get("components", [])
-                if not _has_inputs(children):
+                if not _has_editable_input(children):
                     continue  # rows shown to read only: sending them would overwrite the task's rows
                 if component["path"] in choices:
                     target[component["path"]] = choices[component["path"]]
@@ -82,7 +83,8 @@ class FormFiller:
                     if component.get("allowAddRemove"):
                         rows = max(rows, self.rng.randint(1, 3))
                 target[component["path"]] = [self._row(children, context, choices) for _ in range(rows)]
-            elif _is_input(component):
+            # An input the user types into: a readonly one keeps the task's value, a conditional readonly is filled.
+            elif _has_editable_input((component,)):
                 key = component["key"]
                 value = choices[key] if key in choices else self._value(component, {**context, **target})
                 if value is not None:
@@ -189,25 +191,3 @@ def _bound(rules, prop, scope):
         return Decimal(str(value)) if value is not None else None
     except ArithmeticError:
         return None
-
-
-def _has_inputs(components):
-    for component in components:
-        if component.get("type") in ("group", "dynamiclist"):
-            if _has_inputs(component.get("components", [])):
-                return True
-        elif _is_input(component):
-            return True
-    return False
-
-
-def _is_input(component):
-    """A field the user types into (a readonly one keeps the task's value; a conditional readonly is filled)."""
-    return "key" in component and component.get("type") != "expression" and not component.get("disabled") \
-        and component.get("readonly") is not True
-
-
-def _set(target, path, value):
-    for segment in path[:-1]:
-        target = target.setdefault(segment, {})
-    target[path[-1]] = value

@@ -20,7 +20,7 @@ from engine.models import HumanTask, ProcessInstance, Timer
 from engine.models.instances import InstanceState
 from engine.models.tasks import TaskState
 from engine.runtime.earliest import earliest_allowed
-from engine.runtime.loading import form_schema, load_workflow
+from engine.runtime.loading import form_schema, read_workflow
 from engine.tasks import dispatch_due_timers
 
 from .actors import Actors
@@ -166,7 +166,7 @@ class Simulation:
             self.abandoned.add(row.pk)
             self._error(row, f"no account works in office '{row.office or '(none)'}'")
             return
-        workflow = load_workflow(row.instance)
+        workflow = read_workflow(row.instance)
         task = workflow.get_task_from_id(row.id)
         not_before = earliest_allowed(workflow, task) if task is not None else None
         now = clock.now()
