@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 from engine import clock, workcalendar
+from engine.models.tasks import TaskState, is_overdue
 
 SOON_WORKDAYS = 3  # "due soon" in the inbox: within this many working days
 
@@ -21,18 +22,14 @@ def workdays_left(due_at, today=None):
     return sign * count
 
 
-def is_late(due_at, now):
-    """Past its due time (what the overdue task lists pick in the database: due_at <= now)."""
-    return due_at is not None and due_at <= now
-
-
-def due_state(due_at, now=None):
-    if due_at is None:
+def due_state(task, now=None):
+    """LATE, SOON or ON_TIME for an open task with a due time; "" for any other."""
+    if task.state not in TaskState.ACTIVE or task.due_at is None:
         return ""
     now = now or clock.now()
-    if is_late(due_at, now):
+    if is_overdue(task.state, task.due_at, now):
         return LATE
-    return SOON if due_at <= soon_limit(now) else ON_TIME
+    return SOON if task.due_at <= soon_limit(now) else ON_TIME
 
 
 def soon_limit(now=None):

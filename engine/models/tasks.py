@@ -20,6 +20,31 @@ class TaskState:
 T = TaskState
 
 
+def is_overdue(state, due_at, now=None):
+    """An open task past its due time: one due at 24:00 is overdue from 24:00 on. `overdue_condition` is the
+    same rule in the database; the two must agree."""
+    return state in T.ACTIVE and due_at is not None and due_at <= (now or clock.now())
+
+
+def overdue_condition(now=None):
+    """`is_overdue` as a condition on HumanTask rows, for filters and aggregates (`Count(..., filter=...)`)."""
+    return models.Q(state__in=T.ACTIVE, due_at__lte=now or clock.now())
+
+
+class HumanTaskQuerySet(models.QuerySet):
+    """Which tasks are open, overdue or due soon: each rule written once, for every list and count."""
+
+    def open(self):
+        return self.filter(state__in=T.ACTIVE)
+
+    def overdue(self, now=None):
+        return self.filter(overdue_condition(now))
+
+    def due_soon(self, until, now=None):
+        """Open tasks not yet overdue that are due by `until`."""
+        return self.open().filter(due_at__gt=now or clock.now(), due_at__lte=until)
+
+
 class HumanTask(models.Model):
     """A user or manual task, mirrored from the workflow after each step so the inbox needs no workflow."""
 
@@ -40,6 +65,8 @@ class HumanTask(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.CharField(max_length=150, blank=True)
 
+    objects = HumanTaskQuerySet.as_manager()
+
     class Meta:
         ordering = ["due_at", "created_at"]
         # Every step writes these rows: only the indexes the inbox and the engine read by.
@@ -54,7 +81,7 @@ class HumanTask(models.Model):
 
     @property
     def is_overdue(self):
-        return self.state in T.ACTIVE and self.due_at is not None and self.due_at <= clock.now()
+        return is_overdue(self.state, self.due_at)
 
     @transition(field=state, source=T.OPEN, target=T.CLAIMED)
     def claim(self, username):

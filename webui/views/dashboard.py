@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from engine import clock
 from engine.models import DefinitionVersion, HumanTask, MessageSubscription, ProcessDefinition, ProcessInstance, Timer
 from engine.models.instances import InstanceState
-from engine.models.tasks import TaskState
+from engine.models.tasks import TaskState, overdue_condition
 from workflows.models import Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, PlanState, ServiceAgreement
 from workflows.service.models import StationDeployment
@@ -19,7 +19,7 @@ from ..offices import office_names
 from ..permissions import dashboard_prefectures, require
 from .access import visible_version
 from .inbox import task_rows, task_workbook
-from .instances import diagram_response, overdue_tasks
+from .instances import diagram_response
 
 # A station's phase in its county's year, in lifecycle order.
 PHASES = [
@@ -77,7 +77,7 @@ def compliance(tasks, now):
             .values("instance__version__definition__key", "bpmn_id", "name")
             .annotate(on_time=Count("pk", filter=Q(state=TaskState.COMPLETED, completed_at__lte=F("due_at"))),
                       late=Count("pk", filter=Q(state=TaskState.COMPLETED, completed_at__gt=F("due_at"))),
-                      open_late=Count("pk", filter=Q(state__in=TaskState.ACTIVE, due_at__lte=now)),
+                      open_late=Count("pk", filter=overdue_condition(now)),
                       open_ok=Count("pk", filter=Q(state__in=TaskState.ACTIVE, due_at__gt=now)))
             .order_by("instance__version__definition__key", "name"))
     return [{"process": r["instance__version__definition__key"], "step": r["bpmn_id"], "name": r["name"],
@@ -91,8 +91,7 @@ def heat_map(version, instances, now):
     for how many days on average."""
     waiting = instances.filter(version=version, state__in=InstanceState.OPEN)
     since = {}
-    for bpmn_id, started in HumanTask.objects.filter(instance__in=waiting, state__in=TaskState.ACTIVE).values_list(
-            "bpmn_id", "created_at"):
+    for bpmn_id, started in HumanTask.objects.open().filter(instance__in=waiting).values_list("bpmn_id", "created_at"):
         since.setdefault(bpmn_id, []).append(started)
     for model, field in ((Timer, "armed_at"), (MessageSubscription, "created_at")):
         for bpmn_id, started in model.objects.filter(instance__in=waiting).values_list("bpmn_id", field):
@@ -149,7 +148,7 @@ def dashboard(request):
         if definition is not None:  # its current version (definition.current): the pinned one, else the latest
             pinned = definition.pinned_version_id
             version = versions.filter(**({"pk": pinned} if pinned else {"definition": definition})).first()
-    overdue = overdue_tasks(now).filter(instance__in=instances).order_by("due_at")
+    overdue = HumanTask.objects.overdue(now).filter(instance__in=instances).order_by("due_at")
     return render(request, "webui/dashboard.html", {
         "prefectures": allowed, "chosen": request.GET.get("prefecture", ""), "year": year,
         "phase_rows": [(names.get(c, c), [phases[c][key] for key, _label in PHASES]) for c in codes],
@@ -164,7 +163,7 @@ def dashboard(request):
 @login_required
 def export_overdue(request):
     _allowed, _prefectures, codes, year = _context(request)
-    overdue = overdue_tasks().filter(instance__in=scoped_instances(request.user, codes, year))
+    overdue = HumanTask.objects.overdue().filter(instance__in=scoped_instances(request.user, codes, year))
     return task_workbook("overdue.xlsx", _("逾期任务"), overdue.order_by("due_at"))
 
 

@@ -61,7 +61,7 @@ def tab_queryset(user, tab):
     """The open tasks of `user`'s offices that a tab lists."""
     username = user.get_username()
     offices = get_directory().offices_of(user)
-    tasks = tasks_visible_to(user, HumanTask.objects.filter(state__in=TaskState.ACTIVE, office__in=offices))
+    tasks = tasks_visible_to(user, HumanTask.objects.open().filter(office__in=offices))
     now = clock.now()
     mine = Q(state=TaskState.OPEN) | Q(assignee=username)
     if tab == "unclaimed":
@@ -69,9 +69,9 @@ def tab_queryset(user, tab):
     if tab == "claimed":
         return tasks.filter(state=TaskState.CLAIMED, assignee=username)
     if tab == "overdue":
-        return tasks.filter(due_at__lte=now)
+        return tasks.overdue(now)
     if tab == "soon":
-        return tasks.filter(mine, due_at__gt=now, due_at__lte=deadlines.soon_limit(now))
+        return tasks.filter(mine).due_soon(deadlines.soon_limit(now), now)
     return tasks.filter(mine)
 
 
@@ -89,9 +89,9 @@ def apply_filter(tasks, data):
     now = clock.now()
     due = data.get("due")
     if due == deadlines.LATE:
-        tasks = tasks.filter(due_at__lte=now)
+        tasks = tasks.overdue(now)
     elif due == deadlines.SOON:
-        tasks = tasks.filter(due_at__gt=now, due_at__lte=deadlines.soon_limit(now))
+        tasks = tasks.due_soon(deadlines.soon_limit(now), now)
     elif due == deadlines.ON_TIME:
         tasks = tasks.filter(due_at__gt=deadlines.soon_limit(now))
     elif due == "none":
@@ -113,7 +113,7 @@ def task_rows(tasks):
         task.office_name = names.get(task.office, task.office)
         task.county_name = area_name(names.get(data.get("county"), data.get("county") or ""))
         task.station_name = names.get(data.get("station"), data.get("station") or "")
-        task.due_state = deadlines.due_state(task.due_at, now)
+        task.due_state = deadlines.due_state(task, now)
         task.workdays_left = deadlines.workdays_left(task.due_at) if task.due_at else None
     return tasks
 

@@ -24,7 +24,7 @@ from engine.directory import get_directory
 from engine.errors import EngineError
 from engine.models import AuditEvent, DefinitionFile, HumanTask, ProcessDefinition, Timer
 from engine.models.instances import InstanceState
-from engine.models.tasks import TaskState
+from engine.models.tasks import is_overdue
 from engine.runtime.loading import read_workflow
 from workflows.models import Office, OfficeKind
 from workflows.visibility import instances_visible_to, offices_in_view
@@ -70,10 +70,6 @@ class InstanceFilter(PageForm):
         self.fields["state"].choices = everything + [(k, str(v)) for k, v in STATE_LABELS.items()]
 
 
-def overdue_tasks(now=None):
-    return HumanTask.objects.filter(state__in=TaskState.ACTIVE, due_at__lte=now or clock.now())
-
-
 def filter_instances(instances, data):
     if data.get("q"):
         instances = instances.filter(business_key__icontains=data["q"])
@@ -93,11 +89,11 @@ def filter_instances(instances, data):
         step = data["step"]
         waits_at = (Q(bpmn_id=step) | Q(name=step))
         instances = instances.filter(
-            Exists(HumanTask.objects.filter(waits_at, instance=OuterRef("pk"), state__in=TaskState.ACTIVE))
+            Exists(HumanTask.objects.open().filter(waits_at, instance=OuterRef("pk")))
             | Exists(Timer.objects.filter(waits_at, instance=OuterRef("pk")))
             | Q(error_element=step))
     if data.get("overdue"):
-        instances = instances.filter(Exists(overdue_tasks().filter(instance=OuterRef("pk"))))
+        instances = instances.filter(Exists(HumanTask.objects.overdue().filter(instance=OuterRef("pk"))))
     return instances
 
 
@@ -117,10 +113,10 @@ def instance_rows(instances):
     names = office_names(codes)
     now = clock.now()
     late, steps = set(), {}
-    for instance_id, name, due_at in HumanTask.objects.filter(
-            instance__in=instances, state__in=TaskState.ACTIVE).values_list("instance_id", "name", "due_at"):
+    for instance_id, name, state, due_at in HumanTask.objects.open().filter(instance__in=instances).values_list(
+            "instance_id", "name", "state", "due_at"):
         steps.setdefault(instance_id, []).append(name)
-        if deadlines.is_late(due_at, now):
+        if is_overdue(state, due_at, now):
             late.add(instance_id)
     for instance in instances:
         data = instance.data
@@ -140,7 +136,7 @@ def instance_list(request):
     page = Paginator(instances, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    late = any_state.filter(Exists(overdue_tasks().filter(instance=OuterRef("pk")))).count()
+    late = any_state.filter(Exists(HumanTask.objects.overdue().filter(instance=OuterRef("pk")))).count()
     return render(request, "webui/instances.html", {
         "form": form, "page": page, "rows": instance_rows(page.object_list), "query": query.urlencode(),
         "counts": [(key, label, by_state.get(key, 0)) for key, label in STATE_LABELS.items()],
@@ -170,7 +166,7 @@ def element_marks(instance, tasks, now):
     current = set(instance.current_elements)
     if instance.error_element:
         current.add(instance.error_element)
-    overdue = {t.bpmn_id for t in tasks if t.state in TaskState.ACTIVE and deadlines.is_late(t.due_at, now)}
+    overdue = {t.bpmn_id for t in tasks if is_overdue(t.state, t.due_at, now)}
     return {"completed": sorted(completed - current), "current": sorted(current - overdue),
             "overdue": sorted(overdue)}
 
@@ -184,7 +180,7 @@ def instance_page(request, instance_id):
     now = clock.now()
     for task in tasks:
         task.office_name = names.get(task.office, task.office)
-        task.due_state = deadlines.due_state(task.due_at, now) if task.state in TaskState.ACTIVE else ""
+        task.due_state = deadlines.due_state(task, now)
     allowed = can_control_instances(request.user)
     return render(request, "webui/instance.html", {
         "instance": instance, "state_label": STATE_LABELS.get(instance.state, instance.state),

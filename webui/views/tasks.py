@@ -55,7 +55,7 @@ def task_page(request, task_id):
         "office_name": names.get(task.office, task.office),
         "county_name": area_name(names.get(instance.data.get("county"), "")),
         "station_name": names.get(instance.data.get("station"), ""),
-        "due_state": deadlines.due_state(task.due_at) if task.state in TaskState.ACTIVE else "",
+        "due_state": deadlines.due_state(task),
         "workdays_left": deadlines.workdays_left(task.due_at) if task.due_at else None,
         "schema": form_schema(instance.version, task.form_id) if task.form_id else None,
         "data": task_data(task),
