@@ -142,6 +142,8 @@ ENGINE = {
         "workflows.service.handlers",
     ],
     "MAX_BPMN_BYTES": int(os.environ.get("MAX_BPMN_BYTES", str(5 * 1024 * 1024))),
+    # An uploaded attachment larger than this is refused.
+    "MAX_ATTACHMENT_BYTES": int(os.environ.get("MAX_ATTACHMENT_BYTES", str(50 * 1024 * 1024))),
     # A claimed timer whose advance has not finished within this many seconds is claimed again.
     "TIMER_LEASE_SECONDS": int(os.environ.get("TIMER_LEASE_SECONDS", "60")),
 }

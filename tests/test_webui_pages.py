@@ -1,13 +1,16 @@
 """The pages through Django's test client: inbox, task form, instances, dashboard, exports, permissions."""
+import hashlib
 import json
 from datetime import datetime, timedelta
 from io import BytesIO
+from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
 from engine import api, clock
-from engine.models import Attachment
+from engine.models import Attachment, AuditEvent
 from workflows.models import Membership, Office
 
 from .steps import open_task
@@ -153,7 +156,6 @@ def test_another_county_cannot_see_or_work_on_the_task_or_instance(client, revie
 def test_attachments_upload_and_download_for_who_may_see_them(client, review, offices):
     task = open_task(review, "write_plan")
     login(client, offices, "520102")
-    from django.core.files.uploadedfile import SimpleUploadedFile
     response = client.post(f"/tasks/{task.pk}/attachments/",
                            {"file": SimpleUploadedFile("计划.txt", "年度计划".encode(), "text/plain")})
     assert response.status_code == 200
@@ -167,6 +169,33 @@ def test_attachments_upload_and_download_for_who_may_see_them(client, review, of
     assert client.get(f"/attachments/{attachment.pk}/").status_code == 404
     assert client.post(f"/tasks/{task.pk}/attachments/",
                        {"file": SimpleUploadedFile("x.txt", b"x")}).status_code == 404
+
+
+def test_an_upload_writes_one_audit_row_with_its_hash(client, review, offices):
+    task = open_task(review, "write_plan")
+    login(client, offices, "520102")
+    content = "年度计划".encode()
+    answer = client.post(f"/tasks/{task.pk}/attachments/",
+                         {"file": SimpleUploadedFile("计划.txt", content, "text/plain")}).json()
+    assert answer["sha256"] == hashlib.sha256(content).hexdigest()
+    [event] = AuditEvent.objects.filter(action="attachment.uploaded")
+    assert (event.actor, event.instance_id, event.task_id) == ("520102", review.pk, task.pk)
+    assert event.data == {"id": answer["id"], "name": "计划.txt", "size": len(content), "sha256": answer["sha256"]}
+    assert "520102 · 上传附件" in client.get(f"/instances/{review.pk}/").content.decode()
+
+
+def test_a_file_over_the_limit_is_refused_and_nothing_is_saved(client, review, offices, settings):
+    settings.ENGINE = {**settings.ENGINE, "MAX_ATTACHMENT_BYTES": 10}
+    task = open_task(review, "write_plan")
+    login(client, offices, "520102")
+    response = client.post(f"/tasks/{task.pk}/attachments/", {"file": SimpleUploadedFile("大.txt", b"x" * 11)})
+    assert response.status_code == 400
+    assert response.json() == {"error": "文件“大.txt”超过 10\xa0字节 的上限。"}
+    client.cookies["django_language"] = "en"
+    response = client.post(f"/tasks/{task.pk}/attachments/", {"file": SimpleUploadedFile("big.txt", b"x" * 11)})
+    assert response.json() == {"error": "The file “big.txt” exceeds the 10\xa0bytes limit."}
+    assert not Attachment.objects.exists() and not AuditEvent.objects.filter(action="attachment.uploaded").exists()
+    assert not list(Path(settings.MEDIA_ROOT).rglob("*.txt"))
 
 
 def test_instances_list_counts_filters_and_instance_page(client, review, other_county, offices):

@@ -1,9 +1,5 @@
 """Files uploaded for a task, as the task page uploads them before its form is submitted."""
-import hashlib
-
-from django.core.files.base import ContentFile
-
-from engine.models import Attachment
+from engine.attachments import save_attachment
 
 
 def uploaded(task, *names, instance_only=False):
@@ -11,12 +7,7 @@ def uploaded(task, *names, instance_only=False):
     (with `instance_only`, for its instance as a whole, as a record's own files are)."""
     references = []
     for name in names:
-        content = f"{name}\n".encode()
-        attachment = Attachment(name=name, content_type="application/octet-stream", size=len(content),
-                                sha256=hashlib.sha256(content).hexdigest(), instance=task.instance,
-                                task_id=None if instance_only else task.pk,
-                                uploaded_by=task.office or "test")
-        attachment.file.save(name, ContentFile(content), save=False)
-        attachment.save()
+        attachment = save_attachment(f"{name}\n".encode(), name, "application/octet-stream", instance=task.instance,
+                                     task_id=None if instance_only else task.pk, actor=task.office or "test")
         references.append({"id": str(attachment.pk), "name": name})
     return references

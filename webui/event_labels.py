@@ -26,6 +26,7 @@ EVENT_LABELS = {
     "task.cancel": _("任务取消"),
     "task.due_recomputed": _("重算办理期限"),
     "task.migrated": _("任务随版本迁移"),
+    "attachment.uploaded": _("上传附件"),
     # Timers, messages and events (engine)
     "timer.armed": _("设置定时"),
     "timer.fired": _("定时到期"),

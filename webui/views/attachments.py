@@ -1,22 +1,18 @@
-"""Files uploaded for a task's form: stored with their sha256 and size, served only to who may see the instance."""
-import hashlib
-
+"""Files uploaded for a task's form (engine.attachments stores them), served only to who may see the instance."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from engine import clock
-from engine.audit import actor_name
+from engine.attachments import save_attachment
+from engine.errors import InvalidInput
 from engine.models import Attachment
 from workflows.visibility import can_see_instance
 
 from .access import visible_task
 from .navigation import back
 from .tasks import may_work
-
-MAX_BYTES = 50 * 1024 * 1024
 
 
 def _refuse(request, task_id, message, status):
@@ -35,17 +31,11 @@ def upload(request, task_id):
     upload = request.FILES.get("file")
     if upload is None:
         return _refuse(request, task_id, _("请选择要上传的文件。"), 400)
-    if upload.size > MAX_BYTES:
-        return _refuse(request, task_id, _("文件“%(name)s”超过 %(limit)d MB 的上限。") % {
-            "name": upload.name, "limit": MAX_BYTES // (1024 * 1024)}, 400)
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    attachment = Attachment.objects.create(
-        file=upload, name=upload.name[:255], content_type=upload.content_type or "", size=upload.size,
-        sha256=digest.hexdigest(), instance=task.instance, task_id=task.pk,
-        uploaded_by=actor_name(request.user), uploaded_at=clock.now())
+    try:
+        attachment = save_attachment(upload, upload.name, upload.content_type, instance=task.instance,
+                                     task_id=task.pk, actor=request.user)
+    except InvalidInput as error:
+        return _refuse(request, task_id, error.errors["file"], 400)
     if request.POST.get("next"):
         messages.success(request, _("已上传“%(name)s”。") % {"name": attachment.name})
         return back(request, "webui:task", task_id=task_id)

@@ -8,18 +8,15 @@ server drops what the form hides. The result is checked with the engine's own
 validation and the domain's checks of the form, so a form this cannot fill is reported
 rather than submitted.
 """
-import hashlib
 import random
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from django.core.files.base import ContentFile
-
 from engine import feel
+from engine.attachments import save_attachment
 from engine.formchecks import errors_for
 # The server's JavaScript-faithful regex, its test for what a user can change, its nested-key setter.
 from engine.forms import _has_editable_input, _js_regex, _set, validate_submission
-from engine.models import Attachment
 
 TEXT = "根据年度计划和服务协议，按时保质完成相关工作，情况属实。"
 MONEY_HINTS = ("amount", "budget", "price", "money", "fee", "fund", "cost", "total", "yuan")
@@ -169,13 +166,8 @@ class FormFiller:
 
     def _attachment(self, component):
         label = component.get("label") or component["key"]
-        content = f"{label}\n{TEXT}\n".encode()
-        attachment = Attachment(
-            name=f"{label}.txt", content_type="text/plain", size=len(content),
-            sha256=hashlib.sha256(content).hexdigest(), instance=self.instance, task_id=self.task_id,
-            uploaded_by=self.actor)
-        attachment.file.save(f"{label}.txt", ContentFile(content), save=False)
-        attachment.save()
+        attachment = save_attachment(f"{label}\n{TEXT}\n".encode(), f"{label}.txt", "text/plain",
+                                     instance=self.instance, task_id=self.task_id, actor=self.actor or None)
         return {"id": str(attachment.id), "name": attachment.name, "size": attachment.size,
                 "type": attachment.content_type}
 
