@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from engine import clock, workcalendar
 from engine.runtime import loading
@@ -15,6 +16,14 @@ def _release_clock_and_calendar():
     # Calendar, versions and specs are cached per process; a test's rolled-back rows must not outlive it.
     workcalendar.invalidate()
     loading.forget()
+
+
+@pytest.fixture(autouse=True)
+def _default_language(settings):
+    """Each test starts in the site's language: a page asked for in English leaves English active in the
+    thread (LocaleMiddleware activates a request's language and never resets it)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)
