@@ -14,7 +14,7 @@ from django_fsm import can_proceed
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
-from . import audit, clock, formchecks, forms
+from . import audit, clock, formchecks, formjs
 from . import batch
 from .directory import get_directory
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -269,7 +269,7 @@ def complete_task(task_id, data=None, actor=None):
             raise Conflict(_("任务“%(task)s”已被 %(user)s 认领") % {"task": row.name, "user": row.assignee})
         if row.form_id:
             schema = form_schema(instance.version, row.form_id)
-            data, errors = forms.validate_submission(
+            data, errors = formjs.validate_submission(
                 schema, data, attachments=partial(Attachment.uploaded_for, instance, row.id))
             errors = errors or formchecks.errors_for(row.form_id, data)
             if errors:

@@ -1,4 +1,4 @@
-"""engine.forms (form-js schemas: deploy-time checks, submission validation) and engine.feel."""
+"""engine.formjs: form-js schemas checked at deployment, submissions validated, and the FEEL conditions."""
 import copy
 import json
 import uuid
@@ -7,9 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
-from engine import clock, feel
-from engine.forms import check_schema, validate_submission
+from engine import clock
+from engine.formjs import check_schema, feel, validate_submission
 
 EXAMPLE_PATH = Path(__file__).resolve().parent / "bpmn" / "forms" / "example_annual_plan.form"
 EXAMPLE = json.loads(EXAMPLE_PATH.read_text(encoding="utf-8"))
@@ -348,8 +349,9 @@ def test_attachments_must_be_ones_the_caller_accepts():
     assert errors_of({"scan": [SCAN_1, {"id": SCAN_2, "name": "b.pdf"}]}, schema, attachments=known) == {
         "scan": "「签字扫描件」中有附件不存在，或不是为本任务上传的"}
     assert asked == [{SCAN_1}, {SCAN_1, SCAN_2}]
-    assert errors_of({"scan": [SCAN_2]}, schema, attachments=known, language="en") == {
-        "scan": "\"签字扫描件\" names an attachment that does not exist or was not uploaded for this task"}
+    with translation.override("en"):
+        assert errors_of({"scan": [SCAN_2]}, schema, attachments=known) == {
+            "scan": "\"签字扫描件\" names an attachment that does not exist or was not uploaded for this task"}
 
 
 # --- conditions, groups, lists, readonly ------------------------------------------------------
@@ -508,11 +510,36 @@ def test_context_feeds_conditions_and_checks_values_key_options():
 
 def test_english_messages():
     data = submission(budget_amount=1.234, plan_type="x", background="")
-    assert errors_of(data, language="en-us") == {
-        "budget_amount": '"预算金额" may have at most 2 decimal places',
-        "plan_type": '"计划类型" is not one of the options',
-        "background": '"背景" is required',
-    }
+    with translation.override("en-us"):
+        assert errors_of(data) == {
+            "budget_amount": '"预算金额" may have at most 2 decimal places',
+            "plan_type": '"计划类型" is not one of the options',
+            "background": '"背景" is required',
+        }
+
+
+@pytest.mark.parametrize("language, messages", [
+    ("en", {"name": '"姓名" is required', "age": '"年龄" must be at most 60', "staff": '"人数" must be at least 1',
+            "postcode": '"邮编" is not in the expected format'}),
+    ("zh-hans", {"name": "「姓名」为必填项", "age": "「年龄」不能大于 60", "staff": "「人数」不能小于 1",
+                 "postcode": "「邮编」的格式不正确"}),
+])
+def test_messages_are_in_the_active_language(language, messages):
+    schema = form(
+        {"type": "textfield", "key": "name", "label": "姓名", "validate": {"required": True}},
+        {"type": "number", "key": "age", "label": "年龄", "validate": {"min": 18, "max": 60}},
+        {"type": "number", "key": "staff", "label": "人数", "validate": {"min": 1}},
+        {"type": "textfield", "key": "postcode", "label": "邮编", "validate": {"pattern": r"^\d{6}$"}},
+    )
+    with translation.override(language):
+        assert errors_of({"age": 61, "staff": 0, "postcode": "55000"}, schema) == messages
+
+
+def test_task_data_decides_whether_a_condition_hides_a_required_field():
+    schema = form({"type": "textarea", "key": "rectification", "label": "整改说明", "validate": {"required": True},
+                   "conditional": {"hide": "=inspection_result != \"failed\""}})
+    assert cleaned_of({}, schema, context={"inspection_result": "passed"}) == {}
+    assert errors_of({}, schema, context={"inspection_result": "failed"}) == {"rectification": "「整改说明」为必填项"}
 
 
 def test_label_falls_back_to_the_key():

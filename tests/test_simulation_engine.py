@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from engine import clock
-from engine.forms import validate_submission
+from engine.formjs import validate_submission
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.sample_data import load_sample_data
 from workflows.simulation.actors import Actors, Behaviour

@@ -16,7 +16,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from .. import services
 from ..directory import get_directory
 from ..errors import InvalidDefinition, Problem
-from ..forms import check_schema
+from ..formjs import check_schema
 from ..scripting.sandbox import SandboxViolation, check as check_code
 from .parser import BPMN_NS, DUE_DATE_PROPERTY, FORM_PROPERTY, NOT_BEFORE_PROPERTY, NSMAP, EngineParser
 from .safe_xml import UnsafeXml, parse

@@ -12,11 +12,10 @@ import random
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from engine import feel
 from engine.attachments import save_attachment
 from engine.formchecks import errors_for
 # The server's JavaScript-faithful regex, its test for what a user can change, its nested-key setter.
-from engine.forms import _has_editable_input, _js_regex, _set, validate_submission
+from engine.formjs import feel, has_editable_input, js_regex, set_path, validate_submission
 
 TEXT = "根据年度计划和服务协议，按时保质完成相关工作，情况属实。"
 MONEY_HINTS = ("amount", "budget", "price", "money", "fee", "fund", "cost", "total", "yuan")
@@ -67,7 +66,7 @@ class FormFiller:
                 self._components(component.get("components", []), inner, context, choices)
             elif kind == "dynamiclist":
                 children = component.get("components", [])
-                if not _has_editable_input(children):
+                if not has_editable_input(children):
                     continue  # rows shown to read only: sending them would overwrite the task's rows
                 if component["path"] in choices:
                     target[component["path"]] = choices[component["path"]]
@@ -81,11 +80,11 @@ class FormFiller:
                         rows = max(rows, self.rng.randint(1, 3))
                 target[component["path"]] = [self._row(children, context, choices) for _ in range(rows)]
             # An input the user types into: a readonly one keeps the task's value, a conditional readonly is filled.
-            elif _has_editable_input((component,)):
+            elif has_editable_input((component,)):
                 key = component["key"]
                 value = choices[key] if key in choices else self._value(component, {**context, **target})
                 if value is not None:
-                    _set(target, key.split("."), value)
+                    set_path(target, key.split("."), value)
 
     def _row(self, components, context, choices):
         row = {}
@@ -126,7 +125,7 @@ class FormFiller:
         maximum = _bound(rules, "maxLength", scope)
         pattern = rules.get("pattern")
         if pattern:
-            regex = _js_regex(pattern)
+            regex = js_regex(pattern)
             return next((c for c in PATTERN_CANDIDATES if regex.search(c)), PATTERN_CANDIDATES[0])
         label = (component.get("label") or component["key"]).strip()
         text = f"{label}：{TEXT}" if component["type"] == "textarea" else f"{label}（{self.rng.randint(1, 99)}）"
