@@ -71,11 +71,8 @@ class ClockDatetime(datetime):
 def install_into_spiffworkflow() -> None:
     """Point SpiffWorkflow's timer module at this clock and read naive timer dates as China time.
 
-    SpiffWorkflow 3.2 calls datetime.now() inside its timer module and has no
-    clock hook, and it reads naive dates with the offset of the server's zone
-    at import time; both module globals are replaced here, once.
+    SpiffWorkflow 3.2 has no clock hook (see spiff_private.install_clock); done once, at start-up.
     """
-    from SpiffWorkflow.bpmn.specs.event_definitions import timer
+    from . import spiff_private
 
-    timer.datetime = ClockDatetime
-    timer.LOCALTZ = CHINA
+    spiff_private.install_clock(ClockDatetime, CHINA)

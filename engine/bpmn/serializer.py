@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.serializer.task_spec import SubWorkflowTaskConverter
 
+from .. import spiff_private
 from .specs import TerminableCallActivity
 
 SERIALIZER_VERSION = VERSION
@@ -46,7 +47,9 @@ def _build_registry():
 
 
 _registry = _build_registry()
-_encoder = create_encoder(_registry)
+# Instance state is written through a registry of its own, so writing never changes the shared one.
+_state_registry = spiff_private.encoding_registry(_build_registry())
+_state_encoder = create_encoder(_state_registry)
 
 
 def spec_registry():
@@ -69,11 +72,7 @@ def load_specs(dct):
 
 
 def dump_state(workflow) -> str:
-    _registry._encoder_mode = True
-    try:
-        return json.dumps(_registry.convert(workflow), cls=_encoder)
-    finally:
-        _registry._encoder_mode = False
+    return json.dumps(_state_registry.convert(workflow), cls=_state_encoder)
 
 
 def load_state(text, spec, subprocess_specs, version=SERIALIZER_VERSION):
