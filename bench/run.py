@@ -135,11 +135,11 @@ def store_in_postgres():
 
 
 def engine_one():
-    instance = api.start("review", f"a-{next(_keys)}", {"county": "520102", "revisions": 0}, actor="bench")
+    step = api.start("review", f"a-{next(_keys)}", {"county": "520102", "revisions": 0}, actor="bench")
     for data in (PLAN, APPROVE):
-        (task,) = instance.open_tasks
-        instance = api.complete_task(task.id, data, actor="bench").instance
-    assert instance.state == "completed"
+        (task,) = step.open_tasks
+        step = api.complete_task(task.id, data, actor="bench")
+    assert step.instance.state == "completed"
 
 
 def bare_commit():
@@ -150,7 +150,7 @@ def bare_commit():
 
 
 def one_step():
-    assert api.start("one_step", f"b-{next(_keys)}", {}, actor="bench").state == "completed"
+    assert api.start("one_step", f"b-{next(_keys)}", {}, actor="bench").instance.state == "completed"
 
 
 def paired(n, *sides, turn=10):

@@ -127,7 +127,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-timers": {
-        "task": "engine.tasks.dispatch_due_timers",
+        "task": "engine.jobs.dispatch_due_timers",
         "schedule": float(os.environ.get("TIMER_DISPATCH_INTERVAL", "5")),
     },
 }

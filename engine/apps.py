@@ -3,6 +3,8 @@ from importlib import import_module
 from django.apps import AppConfig
 from django.conf import settings
 
+from . import queue
+
 
 class EngineConfig(AppConfig):
     name = "engine"
@@ -10,7 +12,7 @@ class EngineConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import audit, clock, workcalendar
+        from . import audit, clock, jobs, workcalendar  # noqa: F401 - jobs registers the Celery jobs by name
 
         clock.install_into_spiffworkflow()
         audit.connect_fsm_signal()
@@ -20,8 +22,4 @@ class EngineConfig(AppConfig):
 
 
 def _recompute_after_commit(sender, years, **kwargs):
-    from django.db import transaction
-
-    from .tasks import recompute_due_times
-
-    transaction.on_commit(lambda: recompute_due_times.delay(list(years)))
+    queue.enqueue_on_commit(queue.RECOMPUTE_DUE_TIMES, list(years))

@@ -3,6 +3,11 @@
 Every step names who acts (`acting_as`); django-fsm transitions of any model
 (instances, tasks, domain records) are written through the post_transition
 signal, so a record's state never changes without a row here.
+
+What a transition's row carries beyond who, when and the states is passed to
+that transition call alone, as its keyword argument `audit` (a dict): the
+transition method accepts `audit=None`, and django-fsm hands the call's
+arguments to the signal. Nothing is kept on the object for a later transition.
 """
 import contextvars
 from contextlib import contextmanager
@@ -59,19 +64,19 @@ def record(action, *, instance=None, task_id=None, record=None, from_state="", t
     return event
 
 
-def _on_transition(sender, instance, name, source, target, **kwargs):
+def _on_transition(sender, instance, name, source, target, method_kwargs=None, **kwargs):
     from .models import HumanTask, ProcessInstance
 
+    data = (method_kwargs or {}).get("audit")
     if isinstance(instance, ProcessInstance):
-        record(f"instance.{name}", instance=instance, from_state=source, to_state=target,
-               data=getattr(instance, "_audit_data", None))
+        record(f"instance.{name}", instance=instance, from_state=source, to_state=target, data=data)
     elif isinstance(instance, HumanTask):
         record(f"task.{name}", instance=instance.instance, task_id=instance.id, from_state=source, to_state=target,
-               data=getattr(instance, "_audit_data", None))
+               data=data)
     else:
         related = getattr(instance, "process_instance", None)
         record(f"{sender._meta.model_name}.{name}", instance=related, record=instance, from_state=source,
-               to_state=target, data=getattr(instance, "_audit_data", None))
+               to_state=target, data=data)
 
 
 def connect_fsm_signal():

@@ -60,6 +60,10 @@ class Batch:
     def insert(self, obj):
         self._inserts[id(obj)] = obj
 
+    def inserted(self, model):
+        """The objects of `model` this batch inserts, in the order they were added."""
+        return [obj for obj in self._inserts.values() if type(obj) is model]
+
     def update(self, obj, fields):
         if id(obj) in self._inserts:
             return

@@ -5,6 +5,8 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections
 
+from . import api
+
 log = logging.getLogger(__name__)
 
 
@@ -15,12 +17,10 @@ class DispatcherThread(threading.Thread):
         self.stopping = threading.Event()
 
     def run(self):
-        from .tasks import dispatch_due_timers
-
         # The first tick fires what fell due while the product was down.
         while not self.stopping.is_set():
             try:
-                dispatch_due_timers()
+                api.dispatch_due_timers()
             except Exception:  # noqa: BLE001 - a failing tick must not stop the next one
                 log.exception("timer dispatch failed")
             finally:

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import api, clock
-from engine.deployment import deploy, read_files
+from engine import api
+from engine.api import clock
+from engine.api import deploy, read_files
 from engine.models import HumanTask
 
 from .uploads import uploaded
@@ -56,7 +57,7 @@ def lifecycle(db):
 
 def start_cycle(county=GUIYANG_COUNTY, year=YEAR, stations=("520102-s1", "520102-s2")):
     return api.start("county_annual_cycle", business_key=f"county-{year}-{county}",
-                     data={"county": county, "year": year, "stations": list(stations)})
+                     data={"county": county, "year": year, "stations": list(stations)}).instance
 
 
 def open_tasks(instance):
@@ -67,7 +68,7 @@ def open_tasks(instance):
 
 def complete(instance, bpmn_id, user, data=None):
     task = open_tasks(instance)[bpmn_id]
-    return api.complete_task(task.id, data or {}, actor=user)
+    return api.complete_task(task.id, data or {}, actor=user).task
 
 
 def plan_filed(instance, users, county=GUIYANG_COUNTY, prefecture="5201"):

@@ -4,9 +4,9 @@ from io import StringIO
 
 from django.core.management import call_command
 
-from engine import clock
+from engine.api import clock
 from engine.models import HumanTask, ProcessInstance
-from engine.tasks import dispatch_due_timers
+from engine.api import dispatch_due_timers
 
 
 def reload(instance):

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.django_db
 
 def test_admin_lists_instances_and_tasks(client, deploy_bpmn, offices, django_user_model):
     deploy_bpmn("review.bpmn")
-    instance = api.start("review", "plan-520102", {"county": "520102", "revisions": 0})
+    instance = api.start("review", "plan-520102", {"county": "520102", "revisions": 0}).instance
     admin_user = django_user_model.objects.create_superuser("root", password="pw")
     client.force_login(admin_user)
     for url in ("/admin/engine/processinstance/", "/admin/engine/humantask/", "/admin/engine/auditevent/",

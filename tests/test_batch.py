@@ -19,7 +19,7 @@ START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)
 def instance(deploy_bpmn, offices):
     clock.set_time(START)
     deploy_bpmn("review.bpmn")
-    return api.start("review", "", {"county": "520102", "revisions": 0})
+    return api.start("review", "", {"county": "520102", "revisions": 0}).instance
 
 
 def test_a_row_written_through_two_objects_gets_both_writes(instance):

@@ -6,9 +6,10 @@ import time
 import pytest
 from django.conf import settings
 
-from engine import api, clock
+from engine import api
+from engine.api import clock
 from engine.models import AuditEvent, ProcessInstance, Timer
-from engine.tasks import dispatch_due_timers
+from engine.api import dispatch_due_timers
 
 pytestmark = [
     pytest.mark.celery_worker,
@@ -51,7 +52,7 @@ def worker(settings):
 def test_worker_fires_a_due_timer_from_redis(deploy_bpmn, worker):
     assert not settings.CELERY_TASK_ALWAYS_EAGER
     deploy_bpmn("quick_timer.bpmn")
-    instance = api.start("quick_timer")
+    instance = api.start("quick_timer").instance
     timer = Timer.objects.get(instance=instance)
     assert dispatch_due_timers()["instances"] == 0, "not due yet"
     time.sleep(max(0.0, (timer.due_at - clock.now()).total_seconds()) + 0.2)

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from engine import api, workcalendar
+from engine import api
+from engine.api import calendar
 from engine.errors import InvalidInput, PermissionDenied
 from engine.models import AuditEvent, HumanTask, Message, ProcessInstance, Timer
 from workflows.planning.launch import start_year
@@ -33,7 +34,7 @@ def test_plan_is_written_returned_revised_and_filed(lifecycle, county_offices):
     assert plan.state == "draft" and plan.station_count == 2 and plan.process_instance_id == instance.pk
     write = open_tasks(instance)["write_plan"]
     assert write.office == GUIYANG_COUNTY and write.form_id == "annual_plan"
-    assert write.due_at == workcalendar.add_workdays(MONDAY, 20).at  # 2 February 2026, 24:00
+    assert write.due_at == calendar.add_workdays(MONDAY, 20).at  # 2 February 2026, 24:00
     assert reload(instance).data["previous_evaluation"] is None
 
     with pytest.raises(InvalidInput) as refused:
@@ -48,7 +49,7 @@ def test_plan_is_written_returned_revised_and_filed(lifecycle, county_offices):
     assert plan.budget_lines[0] == {"item": "驻站社工薪酬", "category": "personnel", "amount": "240000.00"}
     review = open_tasks(instance)["review_plan"]
     assert review.office == "5201", "the county's own prefecture reviews"
-    assert review.due_at == workcalendar.add_workdays(MONDAY, 10).at
+    assert review.due_at == calendar.add_workdays(MONDAY, 10).at
 
     with pytest.raises(InvalidInput) as refused:
         complete(instance, "review_plan", users["5201"], {"decision": "return"})
@@ -59,7 +60,7 @@ def test_plan_is_written_returned_revised_and_filed(lifecycle, county_offices):
     assert plan.state == "returned" and plan.returns == 1 and plan.review_comment == "预算明细需细化到每站"
     rewrite = open_tasks(instance)["write_plan"]
     assert rewrite.id != write.id
-    assert rewrite.due_at == workcalendar.add_workdays(MONDAY + timedelta(days=1), 10).at, "10 working days to revise"
+    assert rewrite.due_at == calendar.add_workdays(MONDAY + timedelta(days=1), 10).at, "10 working days to revise"
 
     revised_lines = [*PLAN["budget_lines"], {"item": "督导培训", "category": "training", "amount": "20000.00"}]
     complete(instance, "write_plan", users[GUIYANG_COUNTY], {**PLAN, "budget": "320000.00", "budget_lines": revised_lines})
@@ -106,7 +107,7 @@ def test_award_is_correlated_on_county_and_year(lifecycle, county_offices, djang
     signing = open_tasks(instance)["sign_agreement"]
     assert signing.office == GUIYANG_COUNTY
     # 30 days after 2 March is 1 April, a Wednesday.
-    assert signing.due_at == workcalendar.end_of_day("2026-04-01").at
+    assert signing.due_at == calendar.end_of_day("2026-04-01").at
     assert Timer.objects.get(instance=instance, bpmn_id="signing_overdue").due_at == signing.due_at
     assert Message.objects.filter(state="pending").count() == 2, "the other county's and year's awards wait"
 
@@ -135,8 +136,8 @@ def test_a_challenge_suspends_signing_until_it_is_answered(lifecycle, county_off
     instance = reload(instance)
     assert instance.data["social_org"] == "org2"
     signing = open_tasks(instance)["sign_agreement"]
-    assert signing.due_at == workcalendar.add_days("2026-03-20", 30).at  # 19 April is a Sunday: Monday 20 April
-    assert signing.due_at == workcalendar.end_of_day("2026-04-20").at
+    assert signing.due_at == calendar.add_days("2026-03-20", 30).at  # 19 April is a Sunday: Monday 20 April
+    assert signing.due_at == calendar.end_of_day("2026-04-20").at
     sign(instance, users)
     agreement.refresh_from_db()
     assert agreement.state == "signed" and agreement.signed_on.isoformat() == "2026-03-10"
@@ -190,17 +191,17 @@ def test_signing_publication_and_filing_deadlines(lifecycle, county_offices, dja
     instance = start_cycle()
     plan_filed(instance, users)
     award(django_capture_on_commit_callbacks, award_notice_on="2026-03-02")
-    move_clock_to(workcalendar.end_of_day("2026-04-01").at + timedelta(seconds=1))
+    move_clock_to(calendar.end_of_day("2026-04-01").at + timedelta(seconds=1))
     assert open_tasks(instance)["supervise_signing"].office == "5201"
     sign(instance, users, signed_on="2026-04-02")  # a Thursday; Friday 3 April is a working day, then 清明 4-6 April
     tasks = open_tasks(instance)
-    assert tasks["publish_agreement"].due_at == workcalendar.end_of_day("2026-04-07").at
-    move_clock_to(workcalendar.end_of_day("2026-04-07").at + timedelta(seconds=1))
+    assert tasks["publish_agreement"].due_at == calendar.end_of_day("2026-04-07").at
+    move_clock_to(calendar.end_of_day("2026-04-07").at + timedelta(seconds=1))
     assert open_tasks(instance)["supervise_publication"].office == "5201"
     complete(instance, "publish_agreement", users[GUIYANG_COUNTY],
              {"published_on": "2026-04-08", "publication": "中国贵州政府采购网"})
     filing = open_tasks(instance)["file_agreement"]
-    assert filing.due_at == workcalendar.add_workdays("2026-04-02", 7).at
+    assert filing.due_at == calendar.add_workdays("2026-04-02", 7).at
     move_clock_to(filing.due_at + timedelta(seconds=1))
     assert open_tasks(instance)["supervise_agreement_filing"].office == "5201"
     assert ServiceAgreement.objects.get(year=YEAR).state == "published"
@@ -214,7 +215,7 @@ def test_the_cycle_ends_with_its_open_escalations_cancelled(lifecycle, county_of
     plan_writing = open_tasks(instance)["supervise_plan_writing"]
     plan_filed(instance, users)
     award(django_capture_on_commit_callbacks, award_notice_on="2026-03-02")
-    move_clock_to(workcalendar.end_of_day("2026-04-01").at + timedelta(seconds=1))
+    move_clock_to(calendar.end_of_day("2026-04-01").at + timedelta(seconds=1))
     signing = open_tasks(instance)["supervise_signing"]
     sign(instance, users, signed_on="2026-04-02")
     publish_and_file(instance, users)

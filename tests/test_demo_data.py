@@ -4,7 +4,7 @@ from functools import partial
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 
-from engine.directory import get_directory
+from engine.extensions import get_directory
 from workflows.models import Membership, Office, OfficeKind
 from workflows.sample_data import PROVINCE_CODE
 

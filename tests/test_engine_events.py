@@ -8,11 +8,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine import api, clock, services
+from engine import api
+from engine.api import clock
+from engine import services
 from engine.errors import Conflict
 from engine.models import AuditEvent, HumanTask, Message, MessageSubscription, Timer
 from engine.runtime import loading
-from engine.tasks import dispatch_due_timers
+from engine.api import dispatch_due_timers
 
 from .steps import move_clock_to, reload
 
@@ -37,7 +39,7 @@ def monday():
 ])
 def test_parallel_and_inclusive_gateways(deploy_bpmn, elderly, children, services_run):
     deploy_bpmn("gateways.bpmn")
-    instance = api.start("gateways", data={"elderly": elderly, "children": children})
+    instance = api.start("gateways", data={"elderly": elderly, "children": children}).instance
     instance = reload(instance)
     assert instance.state == "waiting"
     assert instance.data["a_done"] and instance.data["b_done"]
@@ -49,7 +51,7 @@ def test_parallel_and_inclusive_gateways(deploy_bpmn, elderly, children, service
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # delivery runs after the sender's commit
 def test_event_based_gateway_message_wins_and_cancels_the_timer(deploy_bpmn):
     deploy_bpmn("gateways.bpmn")
-    instance = api.start("gateways", data={"elderly": 0, "children": 0})
+    instance = api.start("gateways", data={"elderly": 0, "children": 0}).instance
     assert Timer.objects.filter(instance=instance).count() == 1
     api.send_message("withdraw")
     instance = reload(instance)
@@ -60,7 +62,7 @@ def test_event_based_gateway_message_wins_and_cancels_the_timer(deploy_bpmn):
 
 def test_event_based_gateway_timer_wins(deploy_bpmn):
     deploy_bpmn("gateways.bpmn")
-    instance = api.start("gateways", data={"elderly": 0, "children": 0})
+    instance = api.start("gateways", data={"elderly": 0, "children": 0}).instance
     move_clock_to(MONDAY + timedelta(days=4, hours=23))
     assert reload(instance).state == "waiting"
     move_clock_to(MONDAY + timedelta(days=5, minutes=1))
@@ -73,7 +75,7 @@ def test_event_based_gateway_timer_wins(deploy_bpmn):
 
 def test_working_day_boundary_timer_interrupts_and_escalates(deploy_bpmn, offices):
     deploy_bpmn("deadline.bpmn")
-    instance = api.start("deadline", data={"signed_on": "2026-09-25", "county": "520102", "social_org": "org1"})
+    instance = api.start("deadline", data={"signed_on": "2026-09-25", "county": "520102", "social_org": "org1"}).instance
     tasks = open_tasks(instance)
     # 15 working days after Friday 25 September 2026, across the National Day holiday (1-7 October)
     # and the make-up working days around it.
@@ -94,7 +96,7 @@ def test_working_day_boundary_timer_interrupts_and_escalates(deploy_bpmn, office
 
 def test_non_interrupting_cycle_timer_reminds_twice_and_keeps_the_task(deploy_bpmn, offices):
     deploy_bpmn("deadline.bpmn")
-    instance = api.start("deadline", data={"signed_on": "2026-09-25", "county": "520102", "social_org": "org1"})
+    instance = api.start("deadline", data={"signed_on": "2026-09-25", "county": "520102", "social_org": "org1"}).instance
     for day in (1, 2, 3):
         move_clock_to(MONDAY + timedelta(days=day, minutes=1))
     reminders = HumanTask.objects.filter(instance=instance, bpmn_id="remind_read")
@@ -104,7 +106,7 @@ def test_non_interrupting_cycle_timer_reminds_twice_and_keeps_the_task(deploy_bp
 
 def test_duration_timer_after_task_and_overdue_fire_once_after_downtime(deploy_bpmn, offices):
     deploy_bpmn("deadline.bpmn")
-    instance = api.start("deadline", data={"signed_on": "2026-03-02", "county": "520102", "social_org": "org1"})
+    instance = api.start("deadline", data={"signed_on": "2026-03-02", "county": "520102", "social_org": "org1"}).instance
     api.complete_task(open_tasks(instance)["place_workers"].id, {}, actor=offices["org1"])
     settle = Timer.objects.get(instance=instance, bpmn_id="settle")
     assert settle.due_at == MONDAY + timedelta(days=2)
@@ -118,7 +120,7 @@ def test_duration_timer_after_task_and_overdue_fire_once_after_downtime(deploy_b
 
 def test_a_timer_fires_once_when_two_advances_see_it(deploy_bpmn, offices):
     deploy_bpmn("deadline.bpmn")
-    instance = api.start("deadline", data={"signed_on": "2026-03-02", "county": "520102", "social_org": "org1"})
+    instance = api.start("deadline", data={"signed_on": "2026-03-02", "county": "520102", "social_org": "org1"}).instance
     api.complete_task(open_tasks(instance)["place_workers"].id, {}, actor=offices["org1"])
     clock.set_time(MONDAY + timedelta(days=3))
     api.advance_instance(instance.id)
@@ -129,7 +131,7 @@ def test_a_timer_fires_once_when_two_advances_see_it(deploy_bpmn, offices):
 
 def test_suspended_instances_fire_their_timers_on_resume(deploy_bpmn, offices):
     deploy_bpmn("deadline.bpmn")
-    instance = api.start("deadline", data={"signed_on": "2026-03-02", "county": "520102", "social_org": "org1"})
+    instance = api.start("deadline", data={"signed_on": "2026-03-02", "county": "520102", "social_org": "org1"}).instance
     api.complete_task(open_tasks(instance)["place_workers"].id, {}, actor=offices["org1"])
     api.suspend(instance.id, reason="audit")
     assert move_clock_to(MONDAY + timedelta(days=3))["instances"] == 0
@@ -145,9 +147,9 @@ def test_message_between_instances_is_correlated_and_buffered(deploy_bpmn):
     deploy_bpmn("award.bpmn")
     # The award for 520302 is sent before its county instance waits: it is kept.
     api.start("procurement", data={"lot_county": "520302", "winner": "org1", "amount": 1})
-    county_a = api.start("county_cycle", data={"county": "520102"})
+    county_a = api.start("county_cycle", data={"county": "520102"}).instance
     api.start("procurement", data={"lot_county": "520102", "winner": "org2", "amount": 2})
-    county_b = api.start("county_cycle", data={"county": "520302"})
+    county_b = api.start("county_cycle", data={"county": "520302"}).instance
     county_a, county_b = reload(county_a), reload(county_b)
     assert county_a.state == county_b.state == "completed"
     assert county_a.data["winner"] == "org2" and county_a.data["award"]["county"] == "520102"
@@ -163,16 +165,16 @@ def test_message_for_nobody_stays_pending_until_someone_waits(deploy_bpmn):
     message = api.send_message("award", {"county": "999999"}, {"county": "999999", "winner": "x", "amount": 0})
     message.refresh_from_db()
     assert message.state == "pending"
-    waiting = api.start("county_cycle", data={"county": "520102"})
+    waiting = api.start("county_cycle", data={"county": "520102"}).instance
     assert reload(waiting).state == "waiting"
     assert Message.objects.get(pk=message.pk).state == "pending"
-    later = api.start("county_cycle", data={"county": "999999"})
+    later = api.start("county_cycle", data={"county": "999999"}).instance
     assert reload(later).state == "completed"
 
 
 def test_messages_are_delivered_by_the_dispatcher_when_first_delivery_missed(deploy_bpmn):
     deploy_bpmn("award.bpmn")
-    waiting = api.start("county_cycle", data={"county": "520102"})
+    waiting = api.start("county_cycle", data={"county": "520102"}).instance
     # A message row left pending (as when a sender committed while the receiver was mid-step).
     Message.objects.create(name="award", correlation={"county": "520102"},
                            payload={"county": "520102", "winner": "org9", "amount": 3}, sender="test")
@@ -185,7 +187,7 @@ def test_messages_are_delivered_by_the_dispatcher_when_first_delivery_missed(dep
 def test_call_activity_multi_instance_with_storage_round_trips(deploy_bpmn, offices):
     deploy_bpmn("station_service.bpmn")
     deploy_bpmn("stations.bpmn")
-    instance = api.start("stations", data={"station_codes": ["st1", "st2", "st3"], "social_org": "org1"})
+    instance = api.start("stations", data={"station_codes": ["st1", "st2", "st3"], "social_org": "org1"}).instance
     tasks = HumanTask.objects.filter(instance=instance, bpmn_id="monthly_report", state="open")
     assert tasks.count() == 3
     for visits, task in enumerate(tasks, start=1):
@@ -205,7 +207,7 @@ def test_call_activity_multi_instance_with_storage_round_trips(deploy_bpmn, offi
 ])
 def test_error_and_escalation_events(deploy_bpmn, data, expected):
     deploy_bpmn("incidents.bpmn")
-    instance = reload(api.start("incidents", data=data))
+    instance = reload(api.start("incidents", data=data).instance)
     assert instance.state == "completed"
     for key, value in expected.items():
         assert instance.data.get(key) == value
@@ -228,7 +230,7 @@ def budget_lookup(call):
 
 def test_service_task_result_goes_into_data(deploy_bpmn):
     deploy_bpmn("service.bpmn")
-    instance = reload(api.start("service", data={"county": "520102", "stations": 3}))
+    instance = reload(api.start("service", data={"county": "520102", "stations": 3}).instance)
     assert instance.state == "completed"
     assert instance.data["budget_info"] == {"total": 600000, "county": "520102"}
     assert instance.data["share"] == 200000
@@ -236,7 +238,7 @@ def test_service_task_result_goes_into_data(deploy_bpmn):
 
 def test_failing_script_fails_the_instance_cleanly_and_retry_resumes(deploy_bpmn):
     deploy_bpmn("service.bpmn")
-    instance = reload(api.start("service", data={"county": "520102", "stations": 0}))
+    instance = reload(api.start("service", data={"county": "520102", "stations": 0}).instance)
     assert instance.state == "failed"
     assert instance.error_element == "compute"
     assert "ZeroDivisionError" in instance.error
@@ -245,7 +247,7 @@ def test_failing_script_fails_the_instance_cleanly_and_retry_resumes(deploy_bpmn
     with pytest.raises(Conflict, match="不能恢复"):
         api.resume(instance.id)
     # Data cannot be fixed through the retry API; the script's failure repeats, then a fixed version would run.
-    instance = reload(api.retry(instance.id, actor="operator", reason="retry"))
+    instance = reload(api.retry(instance.id, actor="operator", reason="retry").instance)
     assert instance.state == "failed"
     actions = list(AuditEvent.objects.filter(instance=instance).values_list("action", flat=True))
     assert actions.count("instance.fail") == 2 and "instance.retry" in actions
@@ -253,13 +255,13 @@ def test_failing_script_fails_the_instance_cleanly_and_retry_resumes(deploy_bpmn
 
 def test_failing_service_then_retry_succeeds(deploy_bpmn):
     deploy_bpmn("service.bpmn")
-    instance = reload(api.start("service", data={"county": "broken", "stations": 2}))
+    instance = reload(api.start("service", data={"county": "broken", "stations": 2}).instance)
     assert instance.state == "failed" and instance.error_element == "lookup"
     assert "budget system unreachable" in instance.error
     # The outside system is back: the handler now answers for this county.
     services._handlers["test.budget_lookup"] = lambda call: {"total": 10, "county": "broken"}
     try:
-        instance = reload(api.retry(instance.id))
+        instance = reload(api.retry(instance.id).instance)
     finally:
         services._handlers["test.budget_lookup"] = budget_lookup
     assert instance.state == "completed" and instance.data["share"] == 5
@@ -274,7 +276,7 @@ def test_two_dispatchers_never_claim_the_same_timer(deploy_bpmn, offices):
     from engine.runtime.timers import claim_due_timers
 
     deploy_bpmn("gateways.bpmn")
-    instances = {api.start("gateways", data={"elderly": 0, "children": 0}).pk for _ in range(12)}
+    instances = {api.start("gateways", data={"elderly": 0, "children": 0}).instance.pk for _ in range(12)}
     clock.set_time(MONDAY + timedelta(days=6))
     barrier = threading.Barrier(2)
     claimed = []
@@ -300,7 +302,7 @@ def test_two_dispatchers_never_claim_the_same_timer(deploy_bpmn, offices):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_outside_message_without_the_correlation_in_its_payload_still_arrives(deploy_bpmn):
     deploy_bpmn("award.bpmn")
-    waiting = api.start("county_cycle", data={"county": "520102"})
+    waiting = api.start("county_cycle", data={"county": "520102"}).instance
     api.send_message("award", {"county": "520102"}, {"winner": "org7"})
     waiting = reload(waiting)
     assert waiting.state == "completed" and waiting.data["winner"] == "org7"

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 import pytest
 from django.db import connection, connections, transaction
 
-from engine import api, clock
+from engine import api
+from engine.api import clock
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.runtime import loading
@@ -21,7 +22,7 @@ START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in China
 def review(deploy_bpmn, offices):
     clock.set_time(START)
     deploy_bpmn("review.bpmn", note="first")
-    return api.start("review", "plan-2026-520102", {"county": "520102", "revisions": 0}, actor="tester")
+    return api.start("review", "plan-2026-520102", {"county": "520102", "revisions": 0}, actor="tester").instance
 
 
 def test_user_task_goes_to_the_county_of_the_instance_with_form_and_due_date(review):
@@ -38,12 +39,26 @@ def test_user_task_goes_to_the_county_of_the_instance_with_form_and_due_date(rev
     assert review.current_elements == ["write_plan"]
 
 
+def test_a_step_says_what_it_did(deploy_bpmn, offices):
+    clock.set_time(START)
+    deploy_bpmn("review.bpmn")
+    started = api.start("review", "plan-2026-520102", {"county": "520102", "revisions": 0}, actor="tester")
+    assert [t.bpmn_id for t in started.open_tasks] == ["write_plan"], "start tells what it left open"
+    assert started.opened == started.open_tasks and started.closed == () and started.task is None
+    assert [e.action for e in started.events] == ["instance.started", "task.created", "instance.mark_running"]
+    write = started.open_tasks[0]
+    done = api.complete_task(write.id, {"background": "新设街道", "budget": "300000.00"}, actor=offices["520102"])
+    assert done.task.id == write.id and done.task.state == "completed"
+    assert done.closed == (done.task,), "so does each completion: the task it closed"
+    assert [t.bpmn_id for t in done.opened] == [t.bpmn_id for t in done.open_tasks] == ["review_plan"]
+    assert [e.action for e in done.events] == ["task.complete", "task.created"]
+    assert not hasattr(done.instance, "open_tasks"), "nothing of the step is left on the model"
+
+
 def test_review_loop_returns_to_county_then_completes(review, offices):
-    assert [t.bpmn_id for t in review.open_tasks] == ["write_plan"], "start tells what it left open"
-    done = api.complete_task(open_task(review, "write_plan").id, {"background": "新设街道", "budget": "300000.00"},
-                             actor=offices["520102"])
+    api.complete_task(open_task(review, "write_plan").id, {"background": "新设街道", "budget": "300000.00"},
+                      actor=offices["520102"])
     review_task = open_task(review, "review_plan")
-    assert [t.id for t in done.instance.open_tasks] == [review_task.id], "so does each completion"
     assert review_task.office == "5201", "a county's plan is reviewed by its own prefecture"
     api.complete_task(review_task.id, {"decision": "return", "comment": "预算过高"}, actor=offices["5201"])
     again = open_task(review, "write_plan")
@@ -124,6 +139,16 @@ def test_suspend_resume_cancel_with_reasons(review, offices):
     assert task.state == "cancelled"
     reasons = AuditEvent.objects.filter(instance=review, action__in=["instance.suspend", "instance.cancel"])
     assert [e.data["reason"] for e in reasons] == ["核查预算", "重复立项"]
+
+
+def test_a_reason_belongs_to_its_own_transition_only(review):
+    api.suspend(review.id, actor="manager", reason="核查预算")
+    resumed = api.resume(review.id, actor="manager", reason="budget ok")
+    assert [(e.action, e.data) for e in resumed.events] == [
+        ("instance.resume", {"reason": "budget ok"}), ("instance.mark_running", {})]
+    cancelled = api.cancel(review.id, actor="manager")
+    assert [(e.action, e.data) for e in cancelled.events if e.action.startswith("instance.")] == [
+        ("instance.cancel", {})]
 
 
 def test_unknown_things_are_clear_errors(review):
@@ -220,19 +245,18 @@ def test_the_next_step_takes_the_committed_workflow_unless_the_row_changed_elsew
 @pytest.mark.parametrize("own_transaction", [
     False, pytest.param(True, marks=pytest.mark.django_db(transaction=True, serialized_rollback=True))])
 def test_new_instances_start_on_a_version_deployed_since(deploy_bpmn, offices, own_transaction):
-    from engine.deployment import deploy
     from engine.models import ProcessDefinition
 
     from .conftest import BPMN_DIR
 
     clock.set_time(START)
     deploy_bpmn("review.bpmn")
-    first = api.start("review", "", {"county": "520102", "revisions": 0})
+    first = api.start("review", "", {"county": "520102", "revisions": 0}).instance
     assert first.version.number == 1
     text = (BPMN_DIR / "review.bpmn").read_text(encoding="utf-8").replace("编写年度计划", "编制年度计划")
     forms = {n: (BPMN_DIR / "forms" / n).read_text(encoding="utf-8") for n in ("plan.form", "review.form")}
-    deploy({"review.bpmn": text}, forms, note="v2")  # this process still remembers version 1 as current
-    second = api.start("review", "", {"county": "520102", "revisions": 0})
+    api.deploy({"review.bpmn": text}, forms, note="v2")  # this process still remembers version 1 as current
+    second = api.start("review", "", {"county": "520102", "revisions": 0}).instance
     assert second.version.number == 2
     assert open_task(second, "write_plan").name == "编制年度计划"
     assert ProcessInstance.objects.get(pk=first.pk).version.number == 1, "running instances keep theirs"

@@ -11,7 +11,7 @@ from webui.event_labels import EVENT_LABELS
 ROOT = Path(__file__).resolve().parent.parent
 # engine.audit names the transitions of these two by a short prefix, every other model by its model name.
 PREFIXES = {ProcessInstance: "instance", HumanTask: "task"}
-RECORD_CALL = re.compile(r"audit\.record\(\s*([^,]+),")
+RECORD_CALL = re.compile(r"(?:audit\.record|api\.record_event)\(\s*([^,]+),")
 ACTION = re.compile(r'"([a-z_]+\.[a-z_]+)"')
 
 
@@ -26,7 +26,7 @@ def transition_actions():
 
 
 def recorded_actions():
-    """The action names engine and domain code pass to audit.record(), read from the source."""
+    """The action names engine and domain code pass to audit.record() (api.record_event()), read from the source."""
     found = set()
     for path in [*(ROOT / "engine").rglob("*.py"), *(ROOT / "workflows").rglob("*.py")]:
         for call in RECORD_CALL.finditer(path.read_text(encoding="utf-8")):

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from lxml import etree
 
-from engine import api, clock, versions
-from engine.deployment import deploy, read_files
+from engine import api
+from engine.api import clock
+from engine.api import deploy, read_files
 from engine.errors import InvalidDefinition
 from engine.models import DefinitionFile, HumanTask, Message, ProcessInstance
-from engine.tasks import dispatch_due_timers
+from engine.api import dispatch_due_timers
 from tests.conftest import BPMN_DIR
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def monday():
 
 def test_camunda_modeler_diagram_runs_with_its_lanes_offices(offices):
     deploy_file(CAMUNDA)
-    instance = api.start("camunda_report_review", data={"county": "520102", "social_org": "org1"})
+    instance = api.start("camunda_report_review", data={"county": "520102", "social_org": "org1"}).instance
     submit = open_task(instance, "Activity_submit")
     assert submit.office == "org1" and submit.lane == "social_org", "the lane 承接社会组织 names the role"
     api.complete_task(submit.id, {"visits": 12}, actor=offices["org1"])
@@ -62,7 +63,7 @@ def test_camunda_extensions_and_layout_come_back_unchanged(offices):
     original = CAMUNDA.read_text(encoding="utf-8")
     stored = DefinitionFile.objects.get(version=version, kind=DefinitionFile.BPMN)
     assert stored.name == "camunda_report_review.bpmn" and stored.content == original
-    returned = versions.diagram("camunda_report_review", 1)["bpmn"]["camunda_report_review.bpmn"]
+    returned = api.diagram("camunda_report_review", 1)["bpmn"]["camunda_report_review.bpmn"]
     root = etree.fromstring(returned.encode("utf-8"))
     assert root.get("exporter") == "Camunda Modeler"
     assert root.xpath("//camunda:formField[@id='visits']/camunda:validation/camunda:constraint/@config",
@@ -83,7 +84,7 @@ def test_comparing_camunda_versions_reports_their_extension_changes(offices):
                .replace('<dc:Bounds x="300" y="260" width="100" height="80" />',
                         '<dc:Bounds x="320" y="260" width="100" height="80" />'))
     deploy({"camunda_report_review.bpmn": changed})
-    diff = versions.compare_versions("camunda_report_review", 1, 2)
+    diff = api.compare_versions("camunda_report_review", 1, 2)
     changes = {e["id"]: e["changes"] for e in diff["changed"]}
     assert changes == {
         "Activity_submit": {"properties.reportKind": {"from": "monthly", "to": "quarterly"}},
@@ -98,7 +99,7 @@ def test_bpmn_io_demo_diagram_runs_its_parallel_branches(offices):
     Office.objects.create(code="520102-s1", name="某街道社工站", kind=OfficeKind.STATION,
                           parent=Office.objects.get(code="520102"))
     deploy_file(BPMNIO)
-    instance = api.start("Process_1", data={"county": "520102", "station": "520102-s1"})
+    instance = api.start("Process_1", data={"county": "520102", "station": "520102-s1"}).instance
     record = open_task(instance, "Activity_0x1y2z3")
     assert (record.name, record.office) == ("填写服务记录", "520102-s1")
     api.complete_task(record.id, {"families": 3})
@@ -108,7 +109,7 @@ def test_bpmn_io_demo_diagram_runs_its_parallel_branches(offices):
     assert ProcessInstance.objects.get(pk=instance.pk).state == "running", "the join waits for both branches"
     api.complete_task(open_task(instance, "Activity_1a1a1a1").id, {})
     assert ProcessInstance.objects.get(pk=instance.pk).state == "completed"
-    returned = versions.diagram("Process_1", 1)["bpmn"]["bpmnio_service_record.bpmn"]
+    returned = api.diagram("Process_1", 1)["bpmn"]["bpmnio_service_record.bpmn"]
     assert returned == BPMNIO.read_text(encoding="utf-8")
     root = etree.fromstring(returned.encode("utf-8"))
     assert root.xpath("//bpmndi:BPMNShape[@bpmnElement='Activity_0x1y2z3']/@bioc:fill", namespaces=NS) == ["#bbdefb"]

@@ -800,7 +800,7 @@ def scan_tasks(offices):
     from engine.models import HumanTask
 
     deploy({"scan_upload.bpmn": SCAN_PROCESS}, {"scan_form.form": SCAN_FORM})
-    instances = [api.start("scan_upload", data={"county": "520102"}) for _ in range(2)]
+    instances = [api.start("scan_upload", data={"county": "520102"}).instance for _ in range(2)]
     return [HumanTask.objects.get(instance=instance, bpmn_id="upload") for instance in instances]
 
 

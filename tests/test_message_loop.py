@@ -4,9 +4,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine import api, clock
+from engine import api
+from engine.api import clock
 from engine.models import HumanTask, Message, ProcessInstance
-from engine.tasks import dispatch_due_timers
+from engine.api import dispatch_due_timers
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_each_message_opens_one_task_and_the_loop_waits_for_the_next(deploy_bpmn):
     clock.set_time(datetime(2026, 3, 2, 1, tzinfo=timezone.utc))
     deploy_bpmn("message_loop.bpmn")
-    instance = api.start("message_loop", data={"year": 2027, "closes_at": "2026-03-06T00:00:00+08:00"})
+    instance = api.start("message_loop", data={"year": 2027, "closes_at": "2026-03-06T00:00:00+08:00"}).instance
     for n in range(2):
         api.send_message("note", {"year": 2027}, {"n": n})
         dispatch_due_timers()

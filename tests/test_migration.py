@@ -8,11 +8,12 @@ from functools import partial
 import pytest
 from django.core.management import CommandError
 
-from engine import api, clock, migration
-from engine.deployment import deploy, read_files
+from engine import api
+from engine.api import clock
+from engine.api import deploy, read_files
 from engine.errors import PermissionDenied
 from engine.models import AuditEvent, HumanTask, MigrationItem, MigrationJob, Timer
-from engine.tasks import dispatch_due_timers
+from engine.api import dispatch_due_timers
 from tests.conftest import BPMN_DIR
 from tests.steps import command_output, reload
 from tests.test_celery_worker import worker  # noqa: F401 - the fixture starting a real worker
@@ -47,8 +48,8 @@ def monday():
 def policy_change(offices):
     """Two agreements waiting for their social workers and one already placed, all on v1; then v2."""
     deploy_policy("v1")
-    waiting = [api.start("placement", business_key=f"agreement-{n}", data=AGREEMENT) for n in (1, 2)]
-    placed = api.start("placement", business_key="agreement-3", data=AGREEMENT)
+    waiting = [api.start("placement", business_key=f"agreement-{n}", data=AGREEMENT).instance for n in (1, 2)]
+    placed = api.start("placement", business_key="agreement-3", data=AGREEMENT).instance
     api.complete_task(placement_row(placed).id, {}, actor=offices["org1"])
     deploy_policy("v2")
     return waiting, placed
@@ -57,14 +58,14 @@ def policy_change(offices):
 def test_old_instances_keep_15_days_and_new_ones_get_10(policy_change):
     waiting, _placed = policy_change
     assert placement_row(waiting[0]).due_at == late_timer(waiting[0]).due_at == END_OF_23_MARCH
-    new = api.start("placement", data=AGREEMENT)
+    new = api.start("placement", data=AGREEMENT).instance
     assert reload(new).version.number == 2
     assert placement_row(new).due_at == late_timer(new).due_at == END_OF_16_MARCH
 
 
 def test_preview_shows_what_moves_and_refuses_what_is_unsafe(policy_change):
     waiting, placed = policy_change
-    plans = {p["business_key"]: p for p in migration.preview_migration("placement", 2, from_number=1)}
+    plans = {p["business_key"]: p for p in api.preview_migration("placement", 2, from_number=1)}
     assert set(plans) == {"agreement-1", "agreement-2", "agreement-3"}
     plan = plans["agreement-1"]
     assert plan["safe"] and plan["from_version"] == 1 and plan["to_version"] == 2
@@ -88,7 +89,7 @@ def test_migration_job_moves_due_dates_from_the_agreement_date(policy_change, ow
     waiting, placed = policy_change
     clock.set_time(MONDAY + timedelta(days=3))  # migrating later does not restart the count
     with django_capture_on_commit_callbacks(execute=True):
-        job = migration.start_migration("placement", 2, from_number=1, actor=owner)
+        job = api.start_migration("placement", 2, from_number=1, actor=owner)
     job.refresh_from_db()
     assert job.state == MigrationJob.FINISHED and job.requested_by == "gz"
     assert (job.total, job.migrated, job.skipped, job.failed, job.progress) == (3, 2, 1, 0, 1.0)
@@ -110,7 +111,7 @@ def test_migration_job_moves_due_dates_from_the_agreement_date(policy_change, ow
     assert task_moved.data["due_at"] == END_OF_16_MARCH.isoformat()
     assert not AuditEvent.objects.filter(instance=waiting[0], action__in=["timer.fired", "timer.cancelled"]).exists()
 
-    status = migration.job_status(job.pk)
+    status = api.job_status(job.pk)
     assert status["processed"] == 3 and {i["state"] for i in status["items"]} == {"migrated", "skipped"}
 
     # The new deadline is the one that fires.
@@ -122,14 +123,14 @@ def test_migration_job_moves_due_dates_from_the_agreement_date(policy_change, ow
 
 def test_one_failing_instance_does_not_stop_the_others(offices, owner, django_capture_on_commit_callbacks):
     deploy_policy("v1")
-    ready = api.start("placement", business_key="has-date", data={**AGREEMENT, "workers_from": "2026-03-04"})
-    lacking = api.start("placement", business_key="no-date", data=AGREEMENT)
+    ready = api.start("placement", business_key="has-date", data={**AGREEMENT, "workers_from": "2026-03-04"}).instance
+    lacking = api.start("placement", business_key="no-date", data=AGREEMENT).instance
     deploy_policy("v3")  # counts from workers_from, which the second instance does not have
-    plans = {p["business_key"]: p for p in migration.preview_migration("placement", 2)}
+    plans = {p["business_key"]: p for p in api.preview_migration("placement", 2)}
     assert plans["has-date"]["safe"] and not plans["no-date"]["safe"]
     assert "workers_from" in plans["no-date"]["error"]
     with django_capture_on_commit_callbacks(execute=True):
-        job = migration.start_migration("placement", 2, actor=owner)
+        job = api.start_migration("placement", 2, actor=owner)
     job.refresh_from_db()
     assert (job.state, job.migrated, job.skipped, job.failed) == ("finished", 1, 0, 1)
     assert reload(ready).version.number == 2
@@ -144,22 +145,22 @@ def test_one_failing_instance_does_not_stop_the_others(offices, owner, django_ca
 
 def test_only_process_owners_migrate(policy_change, offices, owner):
     with pytest.raises(PermissionDenied):
-        migration.start_migration("placement", 2, actor=offices["520102"])
+        api.start_migration("placement", 2, actor=offices["520102"])
     waiting, _placed = policy_change
     with pytest.raises(PermissionDenied):
-        migration.migrate_instance(waiting[0].id, 2, actor=offices["5201"])
-    plan = migration.migrate_instance(waiting[0].id, 2, actor=owner)
+        api.migrate_instance(waiting[0].id, 2, actor=offices["5201"])
+    plan = api.migrate_instance(waiting[0].id, 2, actor=owner)
     assert plan.safe and reload(waiting[0]).version.number == 2
-    again = migration.migrate_instance(waiting[0].id, 2, actor=owner)
+    again = api.migrate_instance(waiting[0].id, 2, actor=owner)
     assert [r["code"] for r in again.reasons] == ["already_on_target"]
 
 
 def test_a_claimed_task_and_unchanged_timers_survive_migration(offices, owner):
     deploy_policy("v1")
-    instance = api.start("placement", data=AGREEMENT)
+    instance = api.start("placement", data=AGREEMENT).instance
     api.claim(placement_row(instance).id, actor=offices["org1"])
     deploy_policy("v2")
-    migration.migrate_instance(instance.id, 2, actor=owner)
+    api.migrate_instance(instance.id, 2, actor=owner)
     row = placement_row(instance)
     assert row.state == "claimed" and row.assignee == "org1", "same office: the claim stands"
     api.complete_task(row.id, {}, actor=offices["org1"])
@@ -191,7 +192,7 @@ def test_command_line_dry_run_then_migrate(policy_change):
                     reason="needs REDIS_URL and DATABASE_URL (the production path; CI sets both)")
 def test_a_real_worker_runs_the_migration_job(policy_change, owner, worker):
     waiting, _placed = policy_change
-    job = migration.start_migration("placement", 2, actor=owner)  # committed at once: the worker gets it
+    job = api.start_migration("placement", 2, actor=owner)  # committed at once: the worker gets it
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and MigrationJob.objects.get(pk=job.pk).state != MigrationJob.FINISHED:
         time.sleep(0.2)

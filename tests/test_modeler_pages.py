@@ -154,7 +154,7 @@ def test_history_shows_versions_with_their_instances_and_the_owner_pins_one(clie
 
     response = client.post(reverse("webui:modeler_pin", kwargs={"key": KEY}), {"number": "1"})
     assert response.status_code == 302
-    assert api.start(KEY, data={"county": "520102"}).version.number == 1
+    assert api.start(KEY, data={"county": "520102"}).instance.version.number == 1
 
     client_for(client, offices["520102"])
     client.post(reverse("webui:modeler_pin", kwargs={"key": KEY}), {"number": ""})
@@ -177,7 +177,7 @@ def migration_url(name, **kwargs):
 
 def test_the_owner_previews_and_runs_a_migration_and_polls_the_job(client, owner, deployed,
                                                                    django_capture_on_commit_callbacks):
-    running = api.start(KEY, business_key="NM-2026", data={"county": "520102"})
+    running = api.start(KEY, business_key="NM-2026", data={"county": "520102"}).instance
     client_for(client, owner)
     post_json(client, "modeler_deploy", {"bpmn": DIAGRAM.replace('"P2D"', '"P3D"'), "note": "三天"})
     assert client.get(migration_url("modeler_migration")).status_code == 200

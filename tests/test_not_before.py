@@ -3,8 +3,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine import api, clock
-from engine.deployment import deploy
+from engine import api
+from engine.api import clock
+from engine.api import deploy
 from engine.errors import Conflict, InvalidDefinition, InvalidInput
 from engine.models import HumanTask, ProcessInstance
 
@@ -19,7 +20,7 @@ REASON = "自招标文件发出之日起至投标截止之日止不得少于20�
 
 def start(deploy_bpmn, starts_on="2026-04-01"):
     deploy_bpmn("not_before.bpmn")
-    return api.start("not_before", data={"issued_on": "2026-03-02", "starts_on": starts_on})
+    return api.start("not_before", data={"issued_on": "2026-03-02", "starts_on": starts_on}).instance
 
 
 def test_completing_before_the_minimum_period_is_refused_with_the_reason_and_the_date(deploy_bpmn):
@@ -59,7 +60,7 @@ def test_a_plain_date_allows_completion_from_the_start_of_that_day_with_a_defaul
 def test_an_expression_that_cannot_be_evaluated_is_a_conflict_naming_the_task(deploy_bpmn):
     clock.set_time(ISSUED)
     deploy_bpmn("not_before.bpmn")
-    instance = api.start("not_before", data={"issued_on": "next spring"})
+    instance = api.start("not_before", data={"issued_on": "next spring"}).instance
     with pytest.raises(Conflict, match="开标.*notBefore"):
         api.complete_task(open_task(instance, "open_bids").id, {})
 

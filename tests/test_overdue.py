@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from django.db.models import Count
 
-from engine import api, clock
+from engine import api
+from engine.api import clock
 from engine.models import HumanTask, ProcessInstance
-from engine.models.tasks import TaskState, is_overdue, overdue_condition
+from engine.models import TaskState, is_overdue, overdue_condition
 
 pytestmark = pytest.mark.django_db
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import api, clock, workcalendar
-from engine.deployment import deploy, read_files
+from engine import api
+from engine.api import calendar, clock
+from engine.api import deploy, read_files
 from engine.errors import Conflict, InvalidInput
 from engine.models import AuditEvent, HumanTask, Message
-from engine.tasks import dispatch_due_timers
+from engine.api import dispatch_due_timers
 from workflows.models import Membership, Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, Grade, PlanState, ServiceAgreement
 from workflows.procurement.challenges import file_challenge
@@ -49,7 +50,7 @@ def world(offices, django_user_model):
     deploy(bpmn, forms)
     deploy_bpmn_standin()
     counties = {code: api.start("county_award_standin", business_key=f"county-{YEAR}-{code}",
-                                data={"county": code, "year": YEAR}) for code in (NANMING, HONGHUAGANG)}
+                                data={"county": code, "year": YEAR}).instance for code in (NANMING, HONGHUAGANG)}
     return offices, counties
 
 
@@ -67,7 +68,7 @@ def complete(instance, bpmn_id, users, data, files=()):
     """Complete the open task `bpmn_id`; `files` names the file fields, each given one file uploaded for the task."""
     row = open_task(instance, bpmn_id)
     data = {**data, **{field: uploaded(row, f"{field}.pdf") for field in files}}
-    return api.complete_task(row.id, data, actor=users[row.office])
+    return api.complete_task(row.id, data, actor=users[row.office]).task
 
 
 def lot(county):
@@ -144,7 +145,7 @@ def test_the_whole_tender_with_a_failed_lot_tendered_again(world):
     assert "award" not in reload(counties[HONGHUAGANG]).data
 
     # Announcement 1 working day, then 7 for challenges: the window closes, lot 2 is tendered again.
-    closes = workcalendar.add_workdays(workcalendar.add_workdays(clock.today_in_china(), 1), 7).at
+    closes = calendar.add_workdays(calendar.add_workdays(clock.today_in_china(), 1), 7).at
     move_clock_to(closes)
     assert "handle_failed_tender" not in open_ids(instance)
     move_clock_to(closes + MINUTE)
@@ -241,14 +242,14 @@ def test_a_late_evaluation_is_escalated_and_rank_one_is_deemed_the_winner_when_t
     tender(instance, users, china(2026, 10, 9, 9), china(2026, 10, 30, 10), [
         bid(1, "org1", "580000.00"), bid(1, "org2", "560000.00"), bid(1, "org3", "590000.00")])
     evaluation_due = open_task(instance, "evaluate_bids").due_at
-    assert evaluation_due == workcalendar.add_workdays("2026-10-30", 2).at
+    assert evaluation_due == calendar.add_workdays("2026-10-30", 2).at
     move_clock_to(evaluation_due + MINUTE)
     assert open_task(instance, "remind_evaluation").office == "gz"
     complete(instance, "evaluate_bids", users, {"ranking": [rank(1, 1, "org2", "560000.00", "91.00"),
                                                             rank(1, 2, "org1", "580000.00", "89.00")]},
              files=["evaluation_report"])
     confirm_due = open_task(instance, "confirm_winners").due_at
-    assert confirm_due == workcalendar.add_workdays(clock.today_in_china(), 5).at
+    assert confirm_due == calendar.add_workdays(clock.today_in_china(), 5).at
     move_clock_to(confirm_due)
     assert lot(NANMING).state == LotState.OPEN
     move_clock_to(confirm_due + MINUTE)
@@ -286,14 +287,14 @@ def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_unti
     dispatch_due_timers()
     assessment = open_task(instance, "assess_challenge")
     assert assessment.office == "gz"
-    assert assessment.due_at == workcalendar.add_workdays(challenge.filed_on, 7).at
+    assert assessment.due_at == calendar.add_workdays(challenge.filed_on, 7).at
     complete(instance, "assess_challenge", users, {"may_change_result": True, "assessment": "涉及评分，暂停签约"})
     dispatch_due_timers()
     assert lot(NANMING).state == LotState.SUSPENDED
     assert "第 1 标段" in reload(counties[NANMING]).data["suspension"]["reason"]
 
     # Not answered in 7 working days: the finance department is asked to push it.
-    move_clock_to(workcalendar.add_workdays(challenge.filed_on, 7).at + MINUTE)
+    move_clock_to(calendar.add_workdays(challenge.filed_on, 7).at + MINUTE)
     assert open_task(instance, "remind_challenge_answer").office == "gz-fin"
     complete(instance, "answer_challenge", users, {"answer": "经复核，第一名业绩不实，中标结果改为第二名",
                                                    "result_changed": True, "new_winner": "org2"})

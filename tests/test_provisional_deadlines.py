@@ -5,9 +5,10 @@ from datetime import datetime, timezone
 import pytest
 from django.conf import settings
 
-from engine import api, clock, workcalendar
+from engine import api
+from engine.api import calendar, clock
 from engine.models import AuditEvent, HumanTask, Timer
-from engine.workcalendar_loader import load_year_from_notice
+from engine.api.calendar import load_year_from_notice
 
 EXAMPLE = settings.BASE_DIR / "bpmn" / "calendar" / "2027.example.json"
 
@@ -16,10 +17,10 @@ EXAMPLE = settings.BASE_DIR / "bpmn" / "calendar" / "2027.example.json"
 def test_loading_2027_recomputes_provisional_deadlines(deploy_bpmn, offices, django_capture_on_commit_callbacks):
     clock.set_time(datetime(2026, 12, 28, 2, 0, tzinfo=timezone.utc))
     deploy_bpmn("deadline.bpmn")
-    instance = api.start("deadline", data={"signed_on": "2026-12-28", "county": "520102", "social_org": "org1"})
+    instance = api.start("deadline", data={"signed_on": "2026-12-28", "county": "520102", "social_org": "org1"}).instance
     timer = Timer.objects.get(instance=instance, bpmn_id="late")
     task = HumanTask.objects.get(instance=instance, bpmn_id="place_workers")
-    provisional_due = workcalendar.add_workdays("2026-12-28", 15)
+    provisional_due = calendar.add_workdays("2026-12-28", 15)
     assert provisional_due.provisional
     assert timer.provisional and task.due_provisional
     assert timer.due_at == task.due_at == provisional_due.at
@@ -28,7 +29,7 @@ def test_loading_2027_recomputes_provisional_deadlines(deploy_bpmn, offices, dja
     with django_capture_on_commit_callbacks(execute=True):
         load_year_from_notice(json.loads(EXAMPLE.read_text(encoding="utf-8")), actor="calendar-admin")
 
-    final_due = workcalendar.add_workdays("2026-12-28", 15)
+    final_due = calendar.add_workdays("2026-12-28", 15)
     assert not final_due.provisional
     assert final_due.at > provisional_due.at, "New Year's Day 2027 is no longer counted as a working day"
     timer.refresh_from_db()

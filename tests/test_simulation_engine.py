@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from engine import clock
-from engine.formjs import validate_submission
+from engine.api import clock
+from engine.api.forms import validate_form
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.sample_data import load_sample_data
 from workflows.simulation.actors import Actors, Behaviour
@@ -92,7 +92,7 @@ def test_filled_forms_pass_the_server_validation(form, db):
     has_budget = any(component.get("key") == "budget" for component in schema["components"])
     for seed in range(20):
         data = FormFiller(random.Random(seed), date(2026, 3, 2)).fill(schema, {"county": "520526"})
-        cleaned, errors = validate_submission(schema, data, context={"county": "520526"})
+        cleaned, errors = validate_form(schema, data, context={"county": "520526"})
         assert not errors, (seed, data)
         assert "county" not in data, "read-only fields keep the task's value"
         assert ("budget" in cleaned) == has_budget, (seed, cleaned)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from engine import api, clock
-from engine.deployment import deploy, read_files
+from engine import api
+from engine.api import clock
+from engine.api import deploy, read_files
 from engine.errors import InvalidInput
 from engine.models import AuditEvent, HumanTask, Message, ProcessInstance
-from engine.runtime.loading import load_workflow
-from engine.tasks import dispatch_due_timers
+from engine.api import dispatch_due_timers
 from workflows.models import Office, OfficeKind
 from workflows.planning.models import ServiceAgreement
 from workflows.service.emergencies import report_emergency
@@ -56,7 +56,7 @@ def service(offices):
 def start(agreement, station="st1", term_end="2026-12-31"):
     return api.start("station_service", business_key=f"station-2026-{station}", data={
         "county": "520102", "year": 2026, "station": station, "social_org": "org1", "agreement": agreement.pk,
-        "signed_on": "2025-12-10", "term_start": "2026-01-01", "term_end": term_end})
+        "signed_on": "2025-12-10", "term_start": "2026-01-01", "term_end": term_end}).instance
 
 
 def open_tasks(instance, bpmn_id):
@@ -70,7 +70,7 @@ def the_task(instance, bpmn_id):
 
 def report_of(instance, task):
     """The report a write/review task of the report process is about."""
-    return load_workflow(ProcessInstance.objects.get(pk=instance.pk)).get_task_from_id(task.id).data["report"]
+    return api.task_form(task).data["report"]
 
 
 def report_task(instance, bpmn_id, kind, period=""):
@@ -163,7 +163,7 @@ def test_a_placement_without_workers_is_refused_in_chinese(service, offices):
 # A year of service
 
 def test_a_year_of_reports_with_returns_escalations_and_an_emergency(service, offices):
-    county_cycle = api.start("county_services_stand_in", data={"county": "520102", "year": 2026})
+    county_cycle = api.start("county_services_stand_in", data={"county": "520102", "year": 2026}).instance
     instance = start(service)
     move_clock_to(china(2025, 12, 12))
     api.complete_task(*placed_by(instance), actor=offices["org1"])
@@ -281,7 +281,7 @@ def test_an_emergency_report_is_checked_before_it_is_sent(service, offices):
 
 
 def test_only_the_last_station_of_the_agreement_to_finish_tells_the_county(service, offices):
-    county_cycle = api.start("county_services_stand_in", data={"county": "520102", "year": 2026})
+    county_cycle = api.start("county_services_stand_in", data={"county": "520102", "year": 2026}).instance
     first, second = start(service, "st1", term_end="2026-01-31"), start(service, "st2", term_end="2026-01-31")
     for instance in (first, second):
         place_and_plan(instance, offices)

@@ -6,7 +6,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from engine.deployment import deploy
+from engine.api import deploy
 from engine.errors import InvalidDefinition
 from engine.models import DefinitionVersion, ProcessDefinition
 

@@ -6,8 +6,9 @@ from functools import partial
 import pytest
 from django.core.management import CommandError
 
-from engine import api, clock, versions
-from engine.deployment import deploy, read_files
+from engine import api
+from engine.api import clock
+from engine.api import deploy, read_files
 from engine.errors import NotFound, PermissionDenied
 from engine.models import AuditEvent, ProcessInstance
 from tests.conftest import BPMN_DIR
@@ -28,10 +29,10 @@ def test_history_tells_who_when_note_hash_and_instances_by_state(offices, owner)
     first = deploy_policy("v1", actor=owner)
     for _ in range(2):
         api.start("placement", data=AGREEMENT)
-    cancelled = api.start("placement", data=AGREEMENT)
+    cancelled = api.start("placement", data=AGREEMENT).instance
     api.cancel(cancelled.id, reason="agreement withdrawn")
     deploy_policy("v2")
-    history = versions.version_history("placement")
+    history = api.version_history("placement")
     assert [v["number"] for v in history] == [2, 1]
     old = history[1]
     assert (old["deployed_by"], old["note"], old["content_hash"]) == ("gz", "policy v1", first.content_hash)
@@ -40,30 +41,30 @@ def test_history_tells_who_when_note_hash_and_instances_by_state(offices, owner)
     assert not old["is_current"] and history[0]["is_current"] and history[0]["is_latest"]
     assert history[0]["instances"] == {"total": 0}
     with pytest.raises(NotFound):
-        versions.version_history("no_such_process")
+        api.version_history("no_such_process")
 
 
 def test_pinning_makes_new_instances_start_on_the_pinned_version(offices, owner):
     deploy_policy("v1")
     deploy_policy("v2")
     with pytest.raises(PermissionDenied):
-        versions.pin_version("placement", 1, actor=offices["520102"])
-    versions.pin_version("placement", 1, actor=owner)
-    assert [v["is_current"] for v in versions.version_history("placement")] == [False, True]
-    assert ProcessInstance.objects.get(pk=api.start("placement", data=AGREEMENT).pk).version.number == 1
-    versions.unpin_version("placement", actor=owner)
-    assert ProcessInstance.objects.get(pk=api.start("placement", data=AGREEMENT).pk).version.number == 2
+        api.pin_version("placement", 1, actor=offices["520102"])
+    api.pin_version("placement", 1, actor=owner)
+    assert [v["is_current"] for v in api.version_history("placement")] == [False, True]
+    assert ProcessInstance.objects.get(pk=api.start("placement", data=AGREEMENT).instance.pk).version.number == 1
+    api.unpin_version("placement", actor=owner)
+    assert ProcessInstance.objects.get(pk=api.start("placement", data=AGREEMENT).instance.pk).version.number == 2
     pinned = AuditEvent.objects.get(action="definition.pinned")
     assert pinned.actor == "gz" and pinned.data == {"key": "placement", "version": 1, "previous": None}
     assert AuditEvent.objects.get(action="definition.unpinned").data == {"key": "placement", "previous": 1}
     with pytest.raises(NotFound):
-        versions.pin_version("placement", 9, actor=owner)
+        api.pin_version("placement", 9, actor=owner)
 
 
 def test_comparison_names_changed_elements_and_what_changed(offices):
     deploy_policy("v1")
     deploy_policy("v2")
-    diff = versions.compare_versions("placement", 1, 2)
+    diff = api.compare_versions("placement", 1, 2)
     assert diff["added"] == [] and diff["removed"] == []
     changed = {e["id"]: e for e in diff["changed"]}
     assert set(changed) == {"place_workers", "late"}
@@ -94,7 +95,7 @@ def test_comparison_finds_added_removed_and_rewired_elements(offices):
                     '<bpmn:sequenceFlow id="f_late" sourceRef="late" targetRef="escalated" />')
     v2 = v2.replace('<bpmn:sequenceFlow id="f_escalated" sourceRef="escalate" targetRef="escalated" />', '')
     deploy({"placement.bpmn": v2})
-    diff = versions.compare_versions("placement", 1, 2)
+    diff = api.compare_versions("placement", 1, 2)
     assert {e["id"] for e in diff["added"]} == {"check", "f_checked"}
     assert {e["id"] for e in diff["removed"]} == {"escalate", "f_escalated"}
     changed = {e["id"]: e["changes"] for e in diff["changed"]}
@@ -106,7 +107,7 @@ def test_comparison_finds_added_removed_and_rewired_elements(offices):
 
 def test_the_modeler_gets_the_deployed_xml_back(offices):
     deploy_policy("v1")
-    files = versions.diagram("placement", 1)
+    files = api.diagram("placement", 1)
     original = (BPMN_DIR / "policy" / "v1" / "placement.bpmn").read_text(encoding="utf-8")
     assert files == {"bpmn": {"placement.bpmn": original}, "forms": {}}
 

@@ -45,11 +45,11 @@ def users(db, django_user_model):
 def instances(users, deploy_bpmn):
     deploy_bpmn("office_work.bpmn")
     return {
-        "nanming_s1": api.start("county_work", "a", {"county": "520102", "station": "s1", "social_org": "org1"}),
+        "nanming_s1": api.start("county_work", "a", {"county": "520102", "station": "s1", "social_org": "org1"}).instance,
         "honghuagang": api.start("county_work", "b", {"county": "520302", "social_org": "org2",
-                                                      "evaluator": "eval1"}),
-        "procurement": api.start("province_work", "c", {"year": 2026}),
-        "yunyan_s3": api.start("station_work", "d", {"county": "520103", "station": "s3"}),
+                                                      "evaluator": "eval1"}).instance,
+        "procurement": api.start("province_work", "c", {"year": 2026}).instance,
+        "yunyan_s3": api.start("station_work", "d", {"county": "520103", "station": "s3"}).instance,
     }
 
 
@@ -109,7 +109,7 @@ def test_anonymous_sees_nothing(instances):
 
 def test_tasks_follow_their_instance_or_their_office(users, instances):
     # A task given explicitly to an office is visible to it even where its instance is not.
-    handed_over = api.start("province_work", "e", {"year": 2026, "offices": {"province_civil_affairs": "eval1"}})
+    handed_over = api.start("province_work", "e", {"year": 2026, "offices": {"province_civil_affairs": "eval1"}}).instance
 
     def task_offices(username):
         rows = tasks_visible_to(users[username], HumanTask.objects.all())

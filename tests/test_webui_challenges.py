@@ -3,8 +3,8 @@ from datetime import timedelta
 
 import pytest
 
-from engine import clock
-from engine.tasks import dispatch_due_timers
+from engine.api import clock
+from engine.api import dispatch_due_timers
 from workflows.procurement.launch import start_procurement
 from workflows.procurement.models import Challenge, ProcurementProject
 

@@ -1,5 +1,5 @@
 """Files uploaded for a task, as the task page uploads them before its form is submitted."""
-from engine.attachments import save_attachment
+from engine import api
 
 
 def uploaded(task, *names, instance_only=False):
@@ -7,7 +7,8 @@ def uploaded(task, *names, instance_only=False):
     (with `instance_only`, for its instance as a whole, as a record's own files are)."""
     references = []
     for name in names:
-        attachment = save_attachment(f"{name}\n".encode(), name, "application/octet-stream", instance=task.instance,
-                                     task_id=None if instance_only else task.pk, actor=task.office or "test")
+        attachment = api.upload_attachment(f"{name}\n".encode(), name, "application/octet-stream",
+                                           instance=task.instance, task_id=None if instance_only else task.pk,
+                                           actor=task.office or "test")
         references.append({"id": str(attachment.pk), "name": name})
     return references

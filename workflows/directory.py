@@ -13,7 +13,7 @@ from time import monotonic
 
 from django.db.models.signals import post_delete, post_save
 
-from engine.directory import Directory
+from engine.extensions import Directory
 
 from .models import Membership, Office, OfficeKind
 

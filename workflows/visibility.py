@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from engine.directory import get_directory
+from engine.extensions import get_directory
 from engine.models import ProcessInstance
-from engine.models.tasks import TaskState
+from engine.models import TaskState
 
 from .directory import memberships, office_tree, per_user
 from .models import Office, OfficeKind

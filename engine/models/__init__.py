@@ -2,10 +2,10 @@ from .attachments import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarDay, CalendarYear, RegionalHoliday
 from .definitions import DefinitionFile, DefinitionVersion, ProcessDefinition
-from .instances import ProcessInstance
+from .instances import InstanceState, ProcessInstance
 from .messages import Message, MessageSubscription
 from .migration_jobs import MigrationItem, MigrationJob
-from .tasks import HumanTask
+from .tasks import HumanTask, TaskState, is_overdue, overdue_condition
 from .timers import Timer
 
 __all__ = [
@@ -18,10 +18,14 @@ __all__ = [
     "DefinitionVersion",
     "ProcessDefinition",
     "ProcessInstance",
+    "InstanceState",
     "Message",
     "MessageSubscription",
     "MigrationItem",
     "MigrationJob",
     "HumanTask",
+    "TaskState",
+    "is_overdue",
+    "overdue_condition",
     "Timer",
 ]

@@ -61,7 +61,7 @@ class ProcessInstance(models.Model):
     def __str__(self):
         return f"{self.version} #{self.business_key or self.id}"
 
-    # Transitions; each is written to the audit trail by engine.audit.
+    # Transitions; each is written to the audit trail by engine.audit, with its `audit` argument as data.
     @transition(field=state, source=[S.RUNNING, S.WAITING], target=S.RUNNING)
     def mark_running(self):
         pass
@@ -79,17 +79,17 @@ class ProcessInstance(models.Model):
         self.error, self.error_element = error, element
 
     @transition(field=state, source=S.FAILED, target=S.WAITING)
-    def retry(self):
+    def retry(self, audit=None):
         self.error, self.error_element = "", ""
 
     @transition(field=state, source=[S.RUNNING, S.WAITING], target=S.SUSPENDED)
-    def suspend(self):
+    def suspend(self, audit=None):
         pass
 
     @transition(field=state, source=S.SUSPENDED, target=S.WAITING)
-    def resume(self):
+    def resume(self, audit=None):
         pass
 
     @transition(field=state, source=[S.RUNNING, S.WAITING, S.SUSPENDED, S.FAILED], target=S.CANCELLED)
-    def cancel(self):
+    def cancel(self, audit=None):
         self.ended_at = clock.now()

@@ -20,6 +20,9 @@ class TaskState:
 T = TaskState
 
 
+INBOX_TABS = ("mine", "unclaimed", "claimed", "overdue", "soon")
+
+
 def is_overdue(state, due_at, now=None):
     """An open task past its due time: one due at 24:00 is overdue from 24:00 on. `overdue_condition` is the
     same rule in the database; the two must agree."""
@@ -43,6 +46,24 @@ class HumanTaskQuerySet(models.QuerySet):
     def due_soon(self, until, now=None):
         """Open tasks not yet overdue that are due by `until`."""
         return self.open().filter(due_at__gt=now or clock.now(), due_at__lte=until)
+
+    def inbox(self, offices, username, tab="mine", soon_until=None, now=None):
+        """The open tasks of `offices` that the inbox tab `tab` (one of INBOX_TABS) lists for `username`.
+
+        mine: open for the office or claimed by the user; unclaimed; claimed (by the user); overdue (any of
+        the offices'); soon: mine, due by `soon_until` and not yet overdue.
+        """
+        tasks = self.open().filter(office__in=offices)
+        mine = models.Q(state=T.OPEN) | models.Q(assignee=username)
+        if tab == "unclaimed":
+            return tasks.filter(state=T.OPEN)
+        if tab == "claimed":
+            return tasks.filter(state=T.CLAIMED, assignee=username)
+        if tab == "overdue":
+            return tasks.overdue(now)
+        if tab == "soon":
+            return tasks.filter(mine).due_soon(soon_until, now)
+        return tasks.filter(mine)
 
 
 class HumanTask(models.Model):
@@ -92,11 +113,11 @@ class HumanTask(models.Model):
         self.assignee = ""
 
     @transition(field=state, source=T.ACTIVE, target=T.CLAIMED)
-    def reassign(self, username):
+    def reassign(self, username, audit=None):
         self.assignee = username
 
     @transition(field=state, source=T.ACTIVE, target=T.COMPLETED)
-    def complete(self, username):
+    def complete(self, username, audit=None):
         self.completed_at = clock.now()
         self.completed_by = username
 

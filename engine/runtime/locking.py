@@ -24,7 +24,7 @@ from .. import batch
 from ..errors import NotFound
 from ..models import HumanTask, ProcessInstance
 from .loading import version_by_id
-from .mirror import ACTIVE_TASKS
+from .mirror import ACTIVE_TASKS, KnownRows
 
 # The lock is the first statement of every step, so it is plain SQL: the ORM would
 # spend longer composing it than the database spends running it.
@@ -44,7 +44,7 @@ def _lock_with_open_tasks(db, key, param):
     """Lock the instance row and read its open task rows in one round trip (BEGIN included).
 
     The task rows are read by a second statement, after the lock is held, so they are the ones
-    the previous step on this instance committed. The rows wait on the instance for mirror.KnownRows.
+    the previous step on this instance committed. Returns (instance, {task id: row}), or (None, None).
     The columns are named, so rows become models without asking the cursor what it returned.
     """
     instance_columns, task_columns = _columns(ProcessInstance), _columns(HumanTask)
@@ -57,14 +57,14 @@ def _lock_with_open_tasks(db, key, param):
         row = locking.fetchone()
         task_rows = reading.fetchall() if row is not None else []
     if row is None:
-        return None
+        return None, None
     instance = _model_from_row(db, ProcessInstance, instance_columns, row)
-    instance.open_task_rows = {}
+    open_tasks = {}
     for task_row in task_rows:
         task = _model_from_row(db, HumanTask, task_columns, task_row)
         task.instance = instance
-        instance.open_task_rows[task.id] = task
-    return instance
+        open_tasks[task.id] = task
+    return instance, open_tasks
 
 
 def _model_from_row(db, model, columns, row):
@@ -81,7 +81,8 @@ def _model_from_row(db, model, columns, row):
 def locked_instance(instance_id=None, *, task_id=None):
     """Lock the instance (or the instance a human task belongs to) for one step.
 
-    The rows the step writes (engine.batch) are written at its end, with the commit.
+    Yields (instance, rows): `rows` is the step's mirror.KnownRows, holding the open task rows when
+    the lock read them. The rows the step writes (engine.batch) are written at its end, with the commit.
     """
     # The connection itself rather than django.db.connection, whose every use is a context-local lookup.
     db = connections[DEFAULT_DB_ALIAS]
@@ -93,14 +94,13 @@ def locked_instance(instance_id=None, *, task_id=None):
         # The instance's id, or the id of the instance the task belongs to.
         instance_key = f"(SELECT instance_id FROM {_TASKS} WHERE id = %s)" if task_id is not None else "%s"
         param = HumanTask._meta.pk.get_db_prep_value(key, db)
-        if key is None:
-            instance = None
-        elif db.vendor == "postgresql":
-            instance = _lock_with_open_tasks(db, instance_key, param)
-        else:  # SQLite's IMMEDIATE transaction already holds the database's write lock
+        instance = open_tasks = None
+        if key is not None and db.vendor == "postgresql":
+            instance, open_tasks = _lock_with_open_tasks(db, instance_key, param)
+        elif key is not None:  # SQLite's IMMEDIATE transaction already holds the database's write lock
             instance = next(iter(ProcessInstance.objects.raw(
                 f"SELECT * FROM {_INSTANCES} WHERE id = {instance_key}", [param])), None)
         if instance is None:
             raise NotFound(f"no task {task_id}" if task_id is not None else f"no process instance {instance_id}")
         instance.version = version_by_id(instance.version_id)
-        yield instance
+        yield instance, KnownRows(instance, tasks=open_tasks)

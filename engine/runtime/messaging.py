@@ -6,12 +6,11 @@ runs after that commit (and again on every dispatcher tick) and hands it to the
 oldest matching subscription in a step of the receiver. A receiver reaching a
 catch event takes a matching pending message in its own step.
 """
-from django.db import transaction
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 
-from .. import audit, batch, clock
+from .. import audit, batch, clock, queue, spiff_private
 from ..bpmn.serializer import to_json_data
 from ..models import Message, MessageSubscription
 from .mirror import event_definitions, flatten
@@ -36,17 +35,9 @@ def store_outbound(instance, workflow):
         audit.record("message.sent", instance=instance,
                      data={"message": str(message.id), "name": message.name, "correlation": message.correlation})
         stored.append(message)
-    if stored:
-        ids = [m.id for m in stored]
-        transaction.on_commit(lambda: _enqueue_delivery(ids))
+    for message in stored:
+        queue.enqueue_on_commit(queue.DELIVER_MESSAGE, str(message.id))
     return stored
-
-
-def _enqueue_delivery(message_ids):
-    from ..tasks import deliver_message
-
-    for message_id in message_ids:
-        deliver_message.delay(str(message_id))
 
 
 def take_pending_for(subscription, delivered=()):
@@ -72,7 +63,7 @@ def deliver_into(instance, workflow, rows, subscription, message):
     correlations = definition.calculate_correlations(
         workflow.script_engine, definition.correlation_properties, message.payload)
     task.task_spec.catch(task, BpmnEvent(definition, payload=message.payload, correlations=correlations))
-    task.task_spec._update(task)
+    spiff_private.update_task(task)
     message.state, message.delivered_to, message.delivered_at = Message.DELIVERED, instance, clock.now()
     batch.update(message, ["state", "delivered_to", "delivered_at"])
     rows.delivered.add(message.pk)

@@ -16,6 +16,7 @@ from ..bpmn.parser import due_date_expression, form_id, instructions
 from ..directory import get_directory
 from ..models import HumanTask, MessageSubscription, Timer
 from ..models.tasks import TaskState as RowState
+from .workflow_ops import task_by_id
 
 
 def _as_datetime(value):
@@ -103,14 +104,22 @@ class KnownRows:
     when the instance recorded none); changes are made here and written through engine.batch.
     """
 
-    def __init__(self, instance, new=False):
+    def __init__(self, instance, new=False, tasks=None):
         self.instance = instance
-        # The lock may have read the open task rows already (locking.py, on PostgreSQL).
-        self._tasks = {} if new else instance.__dict__.pop("open_task_rows", None)
+        # `tasks`: the open task rows when the lock read them already (locking.py, on PostgreSQL).
+        self._tasks = {} if new else tasks
         self._timers = {} if new else None
         self._subscriptions = {} if new else None
         # Messages handed over in this step: their new state is written only when the step ends.
         self.delivered = set()
+        # Human task rows this step created, and completed or cancelled (for its StepResult).
+        self.opened, self.closed = [], []
+
+    def closed_task(self, row):
+        """Write a row the step just completed or cancelled, and count it among the step's closed rows."""
+        self.tasks.pop(row.id, None)
+        batch.update(row, HumanTask.TRANSITION_FIELDS)
+        self.closed.append(row)
 
     @property
     def tasks(self):
@@ -165,11 +174,12 @@ def mirror_tasks(instance, workflow, ready, rows):
         created.append(HumanTask(id=task_id, instance=instance, bpmn_id=task.task_spec.bpmn_id,
                                  created_at=clock.now(), **task_row_values(workflow, task)))
     for task_id in [task_id for task_id in known if task_id not in ready]:
-        row = known.pop(task_id)
+        row = known[task_id]
         row.cancel()
-        batch.update(row, HumanTask.TRANSITION_FIELDS)
+        rows.closed_task(row)
     for row in created:
         known[row.id] = row
+        rows.opened.append(row)
         batch.insert(row)
         audit.record("task.created", instance=instance, task_id=row.id, to_state=row.state,
                      data={"name": row.name, "office": row.office,
@@ -238,8 +248,5 @@ def _sync_subscriptions(instance, workflow, waiting, known):
 
 
 def _task_state(workflow, task_id):
-    try:
-        task = workflow.get_task_from_id(task_id)
-    except Exception:  # noqa: BLE001 - a task dropped from the tree has no state left
-        return None
+    task = task_by_id(workflow, task_id)
     return task.state if task is not None else None

@@ -13,9 +13,11 @@ from SpiffWorkflow.util.task import TaskState
 
 from .. import batch, clock
 from ..bpmn.serializer import to_json_data
+from ..models import AuditEvent
 from ..models.instances import InstanceState
 from . import messaging, mirror
 from .loading import store_workflow
+from .results import StepResult
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ def advance(instance, workflow, rows=None, new=False):
     `rows`: the instance's rows as the caller knows them (mirror.KnownRows); `new`: the
     instance is being started, so it has no rows and is inserted rather than updated.
     A failure leaves the rows as the last mirror wrote them; the instance is then `failed`, which
-    stops every operation on it but retry, and retry mirrors again.
+    stops every operation on it but retry, and retry mirrors again. Returns the StepResult.
     """
     open_tasks = None
     ready = waiting = ()
@@ -82,8 +84,6 @@ def advance(instance, workflow, rows=None, new=False):
             instance.fail(_describe(err), _failure_element(err))
             ready, waiting = mirror.open_and_waiting(workflow)
     _settle_state(instance, workflow, open_tasks)
-    # Callers learn what the step left to people without asking the database again.
-    instance.open_tasks = list(open_tasks or ())
     store_workflow(instance, workflow)
     last = workflow.last_task
     instance.data = to_json_data(last.data if last is not None else workflow.data)
@@ -94,6 +94,16 @@ def advance(instance, workflow, rows=None, new=False):
         batch.insert(instance)
     else:
         batch.update(instance, STEP_FIELDS)
+    return step_result(instance, rows, open_tasks)
+
+
+def step_result(instance, rows, open_tasks=None):
+    """The StepResult of a command on the instance, from the rows it changed and the step's audit rows."""
+    # Callers learn what the step left to people without asking the database again.
+    open_tasks = tuple(open_tasks if open_tasks is not None else rows.tasks.values())
+    events = tuple(e for e in batch.current().inserted(AuditEvent) if e.instance is instance)
+    return StepResult(instance, opened=tuple(rows.opened), closed=tuple(rows.closed), open_tasks=open_tasks,
+                      events=events)
 
 
 def _settle_state(instance, workflow, open_tasks):

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from .. import audit, clock, workcalendar
+from .. import audit, clock, queue, spiff_private, workcalendar
 from ..models import HumanTask, Message, MessageSubscription, Timer
 from ..models.instances import InstanceState
 from ..models.tasks import TaskState
@@ -23,6 +23,17 @@ from .loading import load_workflow, store_workflow
 from .locking import locked_instance
 from .mirror import evaluate_due, event_definitions
 from .step import advance
+
+
+def dispatch():
+    """One dispatcher tick: claim due timers, advance their instances, retry deliverable messages."""
+    instance_ids = claim_due_timers()
+    for instance_id in instance_ids:
+        queue.enqueue(queue.ADVANCE_INSTANCE, str(instance_id))
+    message_ids = deliverable_messages()
+    for message_id in message_ids:
+        queue.enqueue(queue.DELIVER_MESSAGE, str(message_id))
+    return {"instances": len(instance_ids), "messages": len(message_ids)}
 
 
 def claim_due_timers(limit=500):
@@ -70,14 +81,14 @@ def recompute_due_times(years):
              if overlaps(t.created_at, t.due_at)]
     moved = 0
     for instance_id in {t.instance_id for t in timers} | {t.instance_id for t in tasks}:
-        with locked_instance(instance_id) as instance, audit.acting_as(None):
+        with locked_instance(instance_id) as (instance, rows), audit.acting_as(None):
             workflow = load_workflow(instance)
             for row in [t for t in timers if t.instance_id == instance_id]:
                 moved += _recompute_timer(instance, workflow, row, years)
             for row in [t for t in tasks if t.instance_id == instance_id]:
                 moved += _recompute_task_due(instance, workflow, row, years)
             if instance.state in InstanceState.ACTIVE:
-                advance(instance, workflow)
+                advance(instance, workflow, rows)
             else:
                 store_workflow(instance, workflow)
                 instance.save(update_fields=["serialized", "serializer_version"])
@@ -87,8 +98,8 @@ def recompute_due_times(years):
 def _recompute_timer(instance, workflow, row, years):
     task = workflow.get_task_from_id(row.task_id)
     with clock.frozen_at(row.armed_at):
-        task.internal_data.pop("event_value", None)
-        task.task_spec._update(task)
+        spiff_private.forget_timer_due(task)
+        spiff_private.update_task(task)
     value = next(d for d in event_definitions(task) if isinstance(d, TimerEventDefinition)).details(task).value
     due = datetime.fromisoformat(value)
     provisional = workcalendar.is_provisional_span(_china_year(row.armed_at), _china_year(due))

@@ -5,8 +5,9 @@ import re
 import pytest
 from django.test import Client
 
-from engine import api, services
-from engine.deployment import deploy
+from engine import api
+from engine.extensions import service
+from engine.api import deploy
 from engine.models import DefinitionVersion
 from workflows.models import Membership
 
@@ -156,7 +157,7 @@ def test_a_form_saved_in_the_form_editor_is_deployed_with_the_diagram(owner_page
 
 
 def test_migrate_a_running_instance_with_preview_and_progress(owner_page, live_server, screenshot):
-    running = api.start(KEY, business_key="南明-2026", data={"county": "520102"})
+    running = api.start(KEY, business_key="南明-2026", data={"county": "520102"}).instance
     bpmn = (BPMN_DIR / "county_review.bpmn").read_text(encoding="utf-8").replace('"P2D"', '"P3D"')
     forms = {"plan.form": (BPMN_DIR / "forms" / "plan.form").read_text(encoding="utf-8")}
     deploy({"county_review.bpmn": bpmn}, forms, note="公示期三天")
@@ -196,7 +197,7 @@ def test_a_diagram_without_drawing_is_laid_out_and_still_validates(owner_page, l
     assert '<bpmn:lane id="lane_org" name="social_org">' in saved_xml(page)
 
 
-@services.service("test.modeler_lookup")
+@service("test.modeler_lookup")
 def modeler_lookup(call):
     return {}
 

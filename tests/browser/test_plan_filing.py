@@ -3,8 +3,8 @@ writes its annual plan with budget lines, the prefecture returns it with a comme
 the prefecture approves, the province files it; a manager then finds the instance and sees its diagram."""
 import pytest
 
-from engine import clock
-from engine.deployment import deploy, read_files
+from engine.api import clock
+from engine.api import deploy, read_files
 from engine.models import HumanTask
 from workflows.planning.launch import start_year
 from workflows.planning.models import AnnualPlan

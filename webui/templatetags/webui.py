@@ -11,8 +11,8 @@ from django.utils.html import conditional_escape, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from engine.audit import SYSTEM
-from engine.models.tasks import TaskState
+from engine.api import SYSTEM
+from engine.models import TaskState
 from workflows.models import Office
 
 from ..data_view import render_data

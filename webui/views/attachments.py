@@ -5,7 +5,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from engine.attachments import save_attachment
+from engine import api
 from engine.errors import InvalidInput
 from engine.models import Attachment
 from workflows.visibility import can_see_instance
@@ -32,7 +32,7 @@ def upload(request, task_id):
     if upload is None:
         return _refuse(request, task_id, _("请选择要上传的文件。"), 400)
     try:
-        attachment = save_attachment(upload, upload.name, upload.content_type, instance=task.instance,
+        attachment = api.upload_attachment(upload, upload.name, upload.content_type, instance=task.instance,
                                      task_id=task.pk, actor=request.user)
     except InvalidInput as error:
         return _refuse(request, task_id, error.errors["file"], 400)

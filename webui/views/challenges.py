@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from engine import clock
+from engine.api import clock
 from engine.errors import InvalidInput
 from workflows.procurement.challenges import file_challenge
 from workflows.procurement.models import Challenge, Lot, LotState, ProcurementProject

@@ -6,10 +6,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from engine import clock
+from engine.api import clock
 from engine.models import DefinitionVersion, HumanTask, MessageSubscription, ProcessDefinition, ProcessInstance, Timer
-from engine.models.instances import InstanceState
-from engine.models.tasks import TaskState, overdue_condition
+from engine.models import InstanceState
+from engine.models import TaskState, overdue_condition
 from workflows.models import Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, PlanState, ServiceAgreement
 from workflows.service.models import StationDeployment

@@ -9,11 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from engine import api, clock
-from engine.directory import get_directory
+from engine import api
+from engine.api import clock
 from engine.errors import EngineError
-from engine.models import HumanTask, ProcessDefinition
-from engine.models.tasks import TaskState
+from engine.models import ProcessDefinition
 from workflows.models import OfficeKind
 from workflows.visibility import offices_in_view, tasks_visible_to
 
@@ -58,21 +57,8 @@ class InboxFilter(PageForm):
 
 
 def tab_queryset(user, tab):
-    """The open tasks of `user`'s offices that a tab lists."""
-    username = user.get_username()
-    offices = get_directory().offices_of(user)
-    tasks = tasks_visible_to(user, HumanTask.objects.open().filter(office__in=offices))
-    now = clock.now()
-    mine = Q(state=TaskState.OPEN) | Q(assignee=username)
-    if tab == "unclaimed":
-        return tasks.filter(state=TaskState.OPEN)
-    if tab == "claimed":
-        return tasks.filter(state=TaskState.CLAIMED, assignee=username)
-    if tab == "overdue":
-        return tasks.overdue(now)
-    if tab == "soon":
-        return tasks.filter(mine).due_soon(deadlines.soon_limit(now), now)
-    return tasks.filter(mine)
+    """The open tasks of `user`'s offices that a tab lists, of the instances the user may see."""
+    return tasks_visible_to(user, api.inbox(user, tab))
 
 
 def apply_filter(tasks, data):
@@ -91,9 +77,9 @@ def apply_filter(tasks, data):
     if due == deadlines.LATE:
         tasks = tasks.overdue(now)
     elif due == deadlines.SOON:
-        tasks = tasks.due_soon(deadlines.soon_limit(now), now)
+        tasks = tasks.due_soon(api.due_soon_limit(now), now)
     elif due == deadlines.ON_TIME:
-        tasks = tasks.filter(due_at__gt=deadlines.soon_limit(now))
+        tasks = tasks.filter(due_at__gt=api.due_soon_limit(now))
     elif due == "none":
         tasks = tasks.filter(due_at__isnull=True)
     return tasks

@@ -13,19 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
-from lxml import etree
-from SpiffWorkflow.util.task import TaskState as SpiffState
 
-from engine import api, clock
-from engine.api import CONTROL_LABELS
-from engine.bpmn import safe_xml
-from engine.bpmn.parser import BPMN_NS
-from engine.directory import get_directory
+from engine import api
+from engine.api import CONTROL_LABELS, clock
 from engine.errors import EngineError
-from engine.models import AuditEvent, DefinitionFile, HumanTask, ProcessDefinition, Timer
-from engine.models.instances import InstanceState
-from engine.models.tasks import is_overdue
-from engine.runtime.loading import read_workflow
+from engine.models import AuditEvent, HumanTask, InstanceState, ProcessDefinition, Timer, is_overdue
 from workflows.models import Office, OfficeKind
 from workflows.visibility import instances_visible_to, offices_in_view
 
@@ -37,10 +29,8 @@ from ..permissions import can_control_instances, require
 from .access import listed_instances, visible_instance
 from .challenges import procurement_challenges
 from .emergencies import report_link
-from .modeler_drafts import main_file
 
 PAGE_SIZE = 50
-BPMN_LANE = f"{{{BPMN_NS}}}lane"
 
 STATE_LABELS = InstanceState.LABELS
 # Each control is the instance's transition of the same name (the page offers those its state allows).
@@ -155,25 +145,9 @@ def export_instances(request):
         _("开始时间"), _("结束时间"), _("逾期")], rows)
 
 
-def element_marks(instance, tasks, now):
-    """BPMN ids to mark on the instance's diagram: completed, current and overdue elements (`tasks`: the
-    instance's tasks, which the page has loaded)."""
-    completed = set()
-    if instance.serialized:
-        workflow = read_workflow(instance)
-        completed = {t.task_spec.bpmn_id for t in workflow.get_tasks(state=SpiffState.COMPLETED)
-                     if t.task_spec.bpmn_id}
-    current = set(instance.current_elements)
-    if instance.error_element:
-        current.add(instance.error_element)
-    overdue = {t.bpmn_id for t in tasks if is_overdue(t.state, t.due_at, now)}
-    return {"completed": sorted(completed - current), "current": sorted(current - overdue),
-            "overdue": sorted(overdue)}
-
-
 @login_required
 def instance_page(request, instance_id):
-    instance = visible_instance(request.user, instance_id, workflow=True)  # element_marks reads the workflow
+    instance = visible_instance(request.user, instance_id, workflow=True)  # its diagram marks read the workflow
     visible = instances_visible_to(request.user, listed_instances())
     tasks = list(HumanTask.objects.filter(instance=instance).order_by("created_at"))
     names = office_names({t.office for t in tasks} | {instance.data.get("county"), instance.data.get("station")})
@@ -189,7 +163,7 @@ def instance_page(request, instance_id):
         "tasks": tasks, "task_names": {t.id: t.name for t in tasks}, "timers": Timer.objects.filter(instance=instance),
         "events": AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200],
         "data_json": json.dumps(instance.data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=True),
-        "marks": element_marks(instance, tasks, now),
+        "marks": api.diagram_marks(instance, tasks, now),
         "parent": visible.filter(pk=instance.parent_id).first() if instance.parent_id else None,
         "children": visible.filter(parent=instance),
         "controls": [(name, CONTROL_LABELS[name]) for name in CONTROLS
@@ -199,29 +173,12 @@ def instance_page(request, instance_id):
     })
 
 
-def diagram_content(version):
-    """The deployed BPMN file that holds the version's process (a version may carry the processes it calls)."""
-    files = dict(DefinitionFile.objects.filter(version=version, kind=DefinitionFile.BPMN).values_list("name", "content"))
-    return files[main_file(version.definition.key, files)] if files else None
-
-
-def with_role_names(content):
-    """The diagram as offices read it: a lane named by a role code shows the role's name (县(市、区)民政局,
-    not county_bureau)."""
-    roles = get_directory().roles()
-    root = safe_xml.parse(content.encode(), "diagram")
-    for lane in root.iter(BPMN_LANE):
-        name = roles.get(lane.get("name", "").strip())
-        if name:
-            lane.set("name", str(name))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
-
-
 def diagram_response(version):
-    content = diagram_content(version)
+    """The version's diagram as offices read it: lanes named by their office role (县(市、区)民政局)."""
+    content = api.version_diagram(version)
     if content is None:
         raise Http404
-    return HttpResponse(with_role_names(content), content_type="application/xml; charset=utf-8")
+    return HttpResponse(content, content_type="application/xml; charset=utf-8")
 
 
 @login_required

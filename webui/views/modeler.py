@@ -8,16 +8,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from lxml import etree
 
-from engine import services
-from engine.bpmn.safe_xml import UnsafeXml, parse
-from engine.bpmn.validation import validate as validate_files
-from engine.deployment import deploy as deploy_files, deployed_sources
-from engine.directory import get_directory
+from engine import api
 from engine.errors import InvalidDefinition
 from engine.models import DefinitionVersion, ProcessDefinition
-from engine.versions import get_version
 
 from .modeler_access import (BadRequest, is_process_owner, json_answers, json_body, or_404, owner_required,
                              viewer_required)
@@ -25,7 +19,7 @@ from .modeler_drafts import discard_draft, save_draft, working_copy
 
 
 def _version(key, number):
-    return or_404(get_version, key, number)
+    return or_404(api.get_version, key, number)
 
 
 def _json_view(view):
@@ -64,8 +58,8 @@ def editor(request, key, number):
         "xml": copy.bpmn,
         "edited": copy.edited,
         "canDeploy": is_process_owner(request.user),
-        "roles": [{"value": code, "label": label} for code, label in get_directory().roles().items()],
-        "services": services.names(),
+        "roles": [{"value": code, "label": label} for code, label in api.lane_roles().items()],
+        "services": api.service_names(),
         "forms": sorted(json.loads(text).get("id", "") for text in copy.forms.values()),
         "urls": {
             "validate": reverse("webui:modeler_validate", kwargs=base),
@@ -129,10 +123,10 @@ def validate(request, key, number):
     bpmn = _submitted_bpmn(json_body(request))
     copy = working_copy(request, version)
     try:
-        bundle = validate_files({copy.file_name: bpmn.encode("utf-8")}, copy.forms, deployed_sources)
+        processes = api.validate({copy.file_name: bpmn.encode("utf-8")}, copy.forms)
     except InvalidDefinition as err:
-        return JsonResponse({"valid": False, "problems": _located(err.problems, copy.file_name, bpmn)})
-    return JsonResponse({"valid": True, "problems": [], "processes": bundle.executable})
+        return JsonResponse({"valid": False, "problems": api.located_on_diagram(err.problems, copy.file_name, bpmn)})
+    return JsonResponse({"valid": True, "problems": [], "processes": processes})
 
 
 @_json_view
@@ -147,10 +141,10 @@ def deploy(request, key, number):
         raise BadRequest(_("请填写变更说明。"))
     copy = working_copy(request, version)
     try:
-        result = deploy_files({copy.file_name: bpmn}, copy.forms, note=note, actor=request.user)
+        result = api.deploy({copy.file_name: bpmn}, copy.forms, note=note, actor=request.user)
     except InvalidDefinition as err:
-        return JsonResponse({"valid": False, "problems": _located(err.problems, copy.file_name, bpmn)},
-                            status=400)
+        problems = api.located_on_diagram(err.problems, copy.file_name, bpmn)
+        return JsonResponse({"valid": False, "problems": problems}, status=400)
     if not result.created:
         return JsonResponse({"error": _("没有变化：内容与已部署的最新版本相同，未创建新版本。")}, status=409)
     discard_draft(request, version)
@@ -159,52 +153,3 @@ def deploy(request, key, number):
         "history": reverse("webui:modeler_history", kwargs={"key": v.definition.key}),
         "modeler": reverse("webui:modeler", kwargs={"key": v.definition.key, "number": v.number}),
     } for v in result.created]})
-
-
-def _located(problems, file_name, bpmn):
-    """Problems as dicts whose `element` is a shape the diagram draws.
-
-    A problem inside an element (a timer's event definition, a schema error known only by
-    its line) is put on the nearest enclosing element that has a shape or edge.
-    """
-    try:
-        root = parse(bpmn.encode("utf-8"), file_name)
-    except UnsafeXml:
-        root = None
-    drawn = set(root.xpath("//@bpmnElement")) if root is not None else set()
-    found = []
-    for problem in problems:
-        item = problem.as_dict()
-        if root is not None and problem.file == file_name:
-            start = _by_id(root, item["element"]) if item["element"] else None
-            if start is None and item["line"]:
-                start = _at_line(root, item["line"])
-            drawn_id = _drawn_ancestor(start, drawn) if start is not None else None
-            item["element"] = drawn_id or item["element"]
-        found.append(item)
-    return found
-
-
-def _by_id(root, element_id):
-    found = root.xpath("//*[@id=$id]", id=element_id)
-    return found[0] if found else None
-
-
-def _at_line(root, line):
-    """The last element starting on or before `line`; a shape stands for the element it draws."""
-    best = None
-    for element in root.iter(etree.Element):
-        if element.sourceline is not None and element.sourceline <= line:
-            best = element
-    if best is not None and best.get("bpmnElement"):
-        return _by_id(root, best.get("bpmnElement"))
-    return best
-
-
-def _drawn_ancestor(element, drawn):
-    node = element
-    while node is not None:
-        if node.get("id") in drawn:
-            return node.get("id")
-        node = node.getparent()
-    return None

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 
-from engine.directory import get_directory
+from engine.extensions import get_directory
 from engine.errors import InvalidInput, NotFound
 from engine.errors import PermissionDenied as EnginePermissionDenied
 from workflows.models import Membership

@@ -6,9 +6,7 @@ discarded, so the diagram and the form editor can be left and reopened.
 import json
 from dataclasses import dataclass, field
 
-from engine.bpmn.parser import NSMAP
-from engine.bpmn.safe_xml import UnsafeXml, parse
-from engine.versions import diagram
+from engine import api
 
 SESSION_KEY = "modeler_drafts"
 
@@ -35,22 +33,10 @@ def _session_key(version):
     return f"{version.definition.key}:{version.number}"
 
 
-def main_file(key, bpmn_files):
-    """The name of the BPMN file that holds process `key` (the others hold the processes it calls)."""
-    for name, content in bpmn_files.items():
-        try:
-            root = parse(content.encode("utf-8"), name)
-        except UnsafeXml:
-            continue
-        if root.xpath("bpmn:process[@id=$key]", key=key, namespaces=NSMAP):
-            return name
-    return next(iter(bpmn_files))
-
-
 def working_copy(request, version) -> WorkingCopy:
     key = version.definition.key
-    deployed = diagram(key, version.number)
-    name = main_file(key, deployed["bpmn"])
+    deployed = api.diagram(key, version.number)
+    name = api.main_file(key, deployed["bpmn"])
     copy = WorkingCopy(file_name=name, bpmn=deployed["bpmn"][name], forms=dict(deployed["forms"]))
     draft = request.session.get(SESSION_KEY, {}).get(_session_key(version))
     if draft:

@@ -5,17 +5,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from engine import versions
+from engine import api
 from engine.errors import NotFound, PermissionDenied
 
 from .modeler_access import is_process_owner, or_404, viewer_required
-from .modeler_drafts import main_file
 
 
 @viewer_required
 def history(request, key):
-    definition = or_404(versions.get_definition, key)
-    rows = versions.version_history(key)
+    definition = or_404(api.get_definition, key)
+    rows = api.version_history(key)
     numbers = [row["number"] for row in rows]
     return render(request, "webui/modeler/history.html", {
         "definition": definition,
@@ -33,10 +32,10 @@ def pin(request, key):
     number = request.POST.get("number", "").strip()
     try:
         if number:
-            versions.pin_version(key, int(number), actor=request.user)
+            api.pin_version(key, int(number), actor=request.user)
             messages.success(request, _("新实例将使用第 %(number)s 版。") % {"number": number})
         else:
-            versions.unpin_version(key, actor=request.user)
+            api.unpin_version(key, actor=request.user)
             messages.success(request, _("已取消固定，新实例将使用最新版本。"))
     except ValueError:
         messages.error(request, _("版本号必须是整数：%(number)s") % {"number": number})
@@ -52,13 +51,13 @@ def compare(request, key):
     except (KeyError, ValueError):
         messages.error(request, _("请选择要比较的两个版本。"))
         return redirect("webui:modeler_history", key=key)
-    result = or_404(versions.compare_versions, key, old, new)
+    result = or_404(api.compare_versions, key, old, new)
     panes = {}
     for side, number in (("from", old), ("to", new)):
-        files = versions.diagram(key, number)["bpmn"]
-        panes[side] = {"number": number, "xml": files[main_file(key, files)]}
+        files = api.diagram(key, number)["bpmn"]
+        panes[side] = {"number": number, "xml": files[api.main_file(key, files)]}
     return render(request, "webui/modeler/compare.html", {
-        "definition": versions.get_definition(key),
+        "definition": api.get_definition(key),
         "result": result,
         "page": {"panes": panes, "markers": result["markers"]},
         "history_url": reverse("webui:modeler_history", kwargs={"key": key}),

@@ -8,10 +8,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from engine import migration, versions
+from engine import api
 from engine.errors import InvalidInput, NotFound
 from engine.models import MigrationJob, ProcessInstance
-from engine.models.instances import InstanceState
+from engine.models import InstanceState
 
 from .modeler_access import json_answers, json_body, or_404, owner_required, viewer_required
 
@@ -25,7 +25,7 @@ def _owner_only(view):
     @owner_required(gettext_lazy("只有省民政厅的流程负责人可以迁移实例。"))
     @wraps(view)
     def checked(request, key, *args, **kwargs):
-        or_404(versions.get_definition, key)
+        or_404(api.get_definition, key)
         return view(request, key, *args, **kwargs)
 
     return checked
@@ -59,7 +59,7 @@ def _selection(key, request):
         raise InvalidInput({"state": _("未知的实例状态：%(state)s") % {"state": state}})
     if not state and not business_key:
         return to_number, from_number, None
-    target = versions.get_version(key, to_number)
+    target = api.get_version(key, to_number)
     query = ProcessInstance.objects.filter(version__definition__key=key, state__in=[state] if state else STATES)
     query = query.exclude(version=target)
     if business_key:
@@ -69,8 +69,8 @@ def _selection(key, request):
 
 @_owner_only
 def page(request, key):
-    definition = versions.get_definition(key)
-    history = versions.version_history(key)
+    definition = api.get_definition(key)
+    history = api.version_history(key)
     jobs = MigrationJob.objects.filter(definition=definition).select_related("target").defer("target__spec_json")[:10]
     return render(request, "webui/modeler/migration.html", {
         "definition": definition,
@@ -94,7 +94,7 @@ def page(request, key):
 @json_answers
 def preview(request, key):
     to_number, from_number, instances = _selection(key, request)
-    plans = migration.preview_migration(key, to_number, from_number=from_number, instances=instances)
+    plans = api.preview_migration(key, to_number, from_number=from_number, instances=instances)
     return JsonResponse({"plans": plans})
 
 
@@ -103,7 +103,7 @@ def preview(request, key):
 @json_answers
 def start(request, key):
     to_number, from_number, instances = _selection(key, request)
-    job = migration.start_migration(key, to_number, from_number=from_number, instances=instances,
+    job = api.start_migration(key, to_number, from_number=from_number, instances=instances,
                                     actor=request.user)
     return JsonResponse({"job": job.pk,
                          "status": reverse("webui:modeler_migration_job", kwargs={"key": key, "job_id": job.pk})})
@@ -113,7 +113,7 @@ def start(request, key):
 @require_GET
 @json_answers
 def job(request, key, job_id):
-    status = migration.job_status(job_id)
+    status = api.job_status(job_id)
     if status["key"] != key:
         raise NotFound(_("没有迁移任务 %(id)s") % {"id": job_id})
     return JsonResponse(status)

@@ -11,26 +11,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engine import api
-from engine.directory import get_directory
+from engine.extensions import get_directory
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.models import Attachment, AuditEvent, HumanTask
-from engine.models.tasks import TaskState
-from engine.runtime.loading import form_schema, read_workflow
+from engine.models import TaskState
 from workflows.visibility import can_work_on
 
 from .. import deadlines
 from ..offices import area_name, office_names
 from .access import visible_task
 from .inbox import tab_queryset
-
-
-def task_data(task):
-    """What the form shows: the open task's data in its process, or what was submitted when it was completed."""
-    if task.state in TaskState.ACTIVE:
-        spiff_task = read_workflow(task.instance).get_task_from_id(task.id)
-        return dict(spiff_task.data) if spiff_task is not None else {}
-    event = AuditEvent.objects.filter(task_id=task.id, action="task.complete").first()
-    return (event.data or {}).get("data", {}) if event else {}
 
 
 def colleagues(task):
@@ -45,11 +35,12 @@ def may_work(user, task):
 
 @login_required
 def task_page(request, task_id):
-    task = visible_task(request.user, task_id, workflow=True)  # task_data reads the open task's workflow
+    task = visible_task(request.user, task_id, workflow=True)  # its form reads the open task's workflow
     instance = task.instance
     names = office_names({task.office, instance.data.get("county"), instance.data.get("station")})
     tasks = {t.id: t.name for t in HumanTask.objects.filter(instance=instance)}
     supervisor = task.state in TaskState.ACTIVE and get_directory().is_supervisor(request.user, task.office)
+    form = api.task_form(task)
     return render(request, "webui/task.html", {
         "task": task, "instance": instance,
         "office_name": names.get(task.office, task.office),
@@ -57,8 +48,8 @@ def task_page(request, task_id):
         "station_name": names.get(instance.data.get("station"), ""),
         "due_state": deadlines.due_state(task),
         "workdays_left": deadlines.workdays_left(task.due_at) if task.due_at else None,
-        "schema": form_schema(instance.version, task.form_id) if task.form_id else None,
-        "data": task_data(task),
+        "schema": form.schema,
+        "data": form.data,
         "can_work": may_work(request.user, task),
         "can_claim": task.state == TaskState.OPEN and can_work_on(request.user, task),
         "can_release": task.state == TaskState.CLAIMED and (

@@ -10,10 +10,11 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from engine import api, clock
-from engine.formchecks import form_check
-from engine.scripting.functions import script_function
-from engine.services import service
+from engine import api
+from engine.api import clock
+from engine.extensions import form_check
+from engine.extensions import script_function
+from engine.extensions import service
 from workflows.models import Office, OfficeKind
 from workflows.procurement.models import Lot
 from workflows.records import known_instance, save_transition
@@ -249,7 +250,7 @@ def start_station_services(call):
         station = _office(code, OfficeKind.STATION, _("社工站"))
         deployment = StationDeployment.objects.create(agreement=agreement, station=station)
         instance = api.start("station_service", business_key=f"station-{year}-{code}", data={**data, "station": code},
-                             actor=call.actor, parent=call.instance)
+                             actor=call.actor, parent=call.instance).instance
         deployment.process_instance = instance
         deployment.save(update_fields=["process_instance"])
         started.append(str(instance.pk))

@@ -31,5 +31,5 @@ def start_year(year, actor=None):
         if key in existing:
             continue
         started.append(api.start(PROCESS, business_key=key, actor=actor,
-                                 data={"county": county, "year": year, "stations": codes}))
+                                 data={"county": county, "year": year, "stations": codes}).instance)
     return started

@@ -2,7 +2,8 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from engine import api, audit, clock
+from engine import api
+from engine.api import clock
 from engine.errors import InvalidInput, NotFound
 from workflows.models import Office, OfficeKind
 
@@ -36,7 +37,7 @@ def file_challenge(lot_id, social_org, grounds, actor=None):
     with transaction.atomic():
         challenge = Challenge.objects.create(lot=lot, filed_by=office, filed_on=clock.today_in_china(),
                                              grounds=grounds.strip())
-        audit.record("challenge.filed", instance=lot.project.process_instance, record=challenge,
+        api.record_event("challenge.filed", instance=lot.project.process_instance, record=challenge,
                      to_state=challenge.state, data={"lot": lot.number, "grounds": challenge.grounds}, actor=actor)
         api.send_message(CHALLENGE_MESSAGE, {"year": lot.project.year}, {"challenge": challenge.pk}, actor=actor)
     return challenge

@@ -8,9 +8,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
 
-from engine import api, clock, workcalendar
+from engine import api
+from engine.api import calendar, clock
 from engine.errors import InvalidInput, NotFound
-from engine.services import service
+from engine.extensions import service
 from workflows.models import Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, PlanState
 from workflows.records import known_instance, save_transition
@@ -251,8 +252,8 @@ def issue_notices(call):
         lot.issue_notice(today)
         save_transition(lot, "award_notice_on")
         api.send_message(AWARD_MESSAGE, _correlation(lot), _award_payload(lot), actor=call.actor)
-    announcement_ends = workcalendar.add_workdays(today, ANNOUNCEMENT_WORKDAYS)
-    closes = workcalendar.add_workdays(announcement_ends, CHALLENGE_WORKDAYS)
+    announcement_ends = calendar.add_workdays(today, ANNOUNCEMENT_WORKDAYS)
+    closes = calendar.add_workdays(announcement_ends, CHALLENGE_WORKDAYS)
     project.challenge_window_closes_at = closes.at
     project.save(update_fields=["challenge_window_closes_at"])
     return {"published_on": today.isoformat(), "announcement_ends": str(announcement_ends),

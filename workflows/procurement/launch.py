@@ -25,4 +25,4 @@ def start_procurement(year, actor=None):
                        % {"year": year, "id": existing.pk, "state": existing.state})
     if not filed_plans(year).exists():
         raise InvalidInput({"year": _("%(year)s 年没有已备案的年度实施计划，无法组织采购") % {"year": year}})
-    return api.start(PROCESS, business_key=key, data={"year": year}, actor=actor)
+    return api.start(PROCESS, business_key=key, data={"year": year}, actor=actor).instance

@@ -8,7 +8,8 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
-from engine import api, clock
+from engine import api
+from engine.api import clock
 from engine.errors import InvalidInput
 
 from .models import DeploymentState, EmergencyKind, StationDeployment
@@ -50,4 +51,4 @@ def report_emergency(station, year, kind, occurred_on, description, actor=None):
                  "description": fields["description"]}
     return api.start(PROCESS, business_key=f"emergency-{year}-{station}-{clock.now():%Y%m%d%H%M%S}", data={
         "county": agreement.county.code, "year": year, "station": station,
-        "social_org": agreement.social_org.code, "deployment": deployment.pk, "emergency": emergency}, actor=actor)
+        "social_org": agreement.social_org.code, "deployment": deployment.pk, "emergency": emergency}, actor=actor).instance

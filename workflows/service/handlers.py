@@ -4,9 +4,10 @@ Each runs inside the instance's step transaction: what it writes commits with th
 """
 from datetime import date
 
-from engine import api, clock
+from engine import api
+from engine.api import clock
 from engine.errors import InvalidInput, NotFound
-from engine.services import service
+from engine.extensions import service
 from workflows.models import Office
 from workflows.planning.models import ServiceAgreement
 from workflows.records import save_transition

@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from django.utils.translation import gettext as _
 
 from engine.errors import InvalidInput
-from engine.scripting.functions import script_function
-from engine.workcalendar import add_workdays, end_of_day
+from engine.extensions import script_function
+from engine.api import calendar
 
 # Working days the organisation has, counted from the day named in each rule.
 SURVEY_WORKDAYS = 20  # after the social workers took up their posts
@@ -31,8 +31,8 @@ SELF_EVALUATION_LAST_DAY = 9  # 自评报告 before the 10th of the term's last 
 def report_due(report):
     """The due time of a report: 24:00 China time of its last day, as the calendar's DueDate."""
     if report.get("due_on"):
-        return end_of_day(report["due_on"])
-    return add_workdays(report["counted_from"], report["workdays"])
+        return calendar.end_of_day(report["due_on"])
+    return calendar.add_workdays(report["counted_from"], report["workdays"])
 
 
 def _day(data, key):

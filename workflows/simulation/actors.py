@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
-from engine import clock, workcalendar
+from engine.api import calendar, clock
 
 RETURN_COMMENT = "请补充预算明细和服务站点质量标准后重新报送。"
 WORKDAY_STARTS = time(9, 0)
@@ -162,7 +162,7 @@ def _china_day(moment) -> date:
 
 def _workday(day, n):
     """The n-th working day after `day` (n = 0: `day` itself or the next working day)."""
-    return workcalendar.add_workdays(day, n).last_day
+    return calendar.add_workdays(day, n).last_day
 
 
 def _workdays_until(today, due_at):

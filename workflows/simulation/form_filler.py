@@ -12,10 +12,9 @@ import random
 from datetime import date
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from engine.attachments import save_attachment
-from engine.formchecks import errors_for
+from engine import api
 # The server's JavaScript-faithful regex, its test for what a user can change, its nested-key setter.
-from engine.formjs import feel, has_editable_input, js_regex, set_path, validate_submission
+from engine.api.forms import feel, has_editable_input, js_regex, set_path, validate_form
 
 TEXT = "根据年度计划和服务协议，按时保质完成相关工作，情况属实。"
 MONEY_HINTS = ("amount", "budget", "price", "money", "fee", "fund", "cost", "total", "yuan")
@@ -51,8 +50,7 @@ class FormFiller:
         choices = choices or {}
         data = {}
         self._components(schema.get("components", []), data, context, choices)
-        cleaned, errors = validate_submission(schema, data, context=context)
-        errors = errors or errors_for(schema.get("id"), cleaned)
+        _cleaned, errors = validate_form(schema, data, context=context)
         if errors:
             raise FormFillError(schema.get("id"), errors)
         return data
@@ -165,8 +163,8 @@ class FormFiller:
 
     def _attachment(self, component):
         label = component.get("label") or component["key"]
-        attachment = save_attachment(f"{label}\n{TEXT}\n".encode(), f"{label}.txt", "text/plain",
-                                     instance=self.instance, task_id=self.task_id, actor=self.actor or None)
+        attachment = api.upload_attachment(f"{label}\n{TEXT}\n".encode(), f"{label}.txt", "text/plain",
+                                           instance=self.instance, task_id=self.task_id, actor=self.actor or None)
         return {"id": str(attachment.id), "name": attachment.name, "size": attachment.size,
                 "type": attachment.content_type}
 

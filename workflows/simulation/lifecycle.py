@@ -2,7 +2,7 @@
 and what happens outside the diagrams (a bidder's challenge, emergencies at stations)."""
 from datetime import date, datetime, time, timedelta
 
-from engine import clock, workcalendar
+from engine.api import calendar, clock
 from workflows.models import Office, OfficeKind
 from workflows.planning import launch as county_cycle
 from workflows.planning.models import AnnualPlan, PlanState
@@ -43,7 +43,7 @@ def choose_counties(station_count, rng):
 
 def first_morning(year):
     """09:00 China time on the year's first working day."""
-    day = workcalendar.add_workdays(date(year, 1, 1), 0).last_day
+    day = calendar.add_workdays(date(year, 1, 1), 0).last_day
     return datetime.combine(day, time(9, 0), clock.CHINA)
 
 

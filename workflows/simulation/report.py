@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef
 
-from engine import clock
+from engine.api import clock
 from engine.models import HumanTask, MessageSubscription, ProcessInstance, Timer
-from engine.models.instances import InstanceState
-from engine.models.tasks import TaskState
+from engine.models import InstanceState
+from engine.models import TaskState
 
 
 @dataclass

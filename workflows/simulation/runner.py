@@ -14,14 +14,13 @@ from datetime import datetime, timedelta
 from django.db.models import Min
 
 from config.celery import app as celery_app
-from engine import api, clock
+from engine import api
+from engine.api import clock
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.models import HumanTask, ProcessInstance, Timer
-from engine.models.instances import InstanceState
-from engine.models.tasks import TaskState
-from engine.runtime.earliest import earliest_allowed
-from engine.runtime.loading import form_schema, read_workflow
-from engine.tasks import dispatch_due_timers
+from engine.models import InstanceState
+from engine.models import TaskState
+from engine.api import dispatch_due_timers
 
 from .actors import Actors
 from .form_filler import FormFiller, FormFillError
@@ -166,16 +165,14 @@ class Simulation:
             self.abandoned.add(row.pk)
             self._error(row, f"no account works in office '{row.office or '(none)'}'")
             return
-        workflow = read_workflow(row.instance)
-        task = workflow.get_task_from_id(row.id)
-        not_before = earliest_allowed(workflow, task) if task is not None else None
+        form = api.task_form(row)
         now = clock.now()
-        if not_before is not None and now < not_before:
-            planned.at = self.actors.when(row, now, not_before)
+        if form.not_before is not None and now < form.not_before:
+            planned.at = self.actors.when(row, now, form.not_before)
             return
         self.planned.pop(planned.task_id)
         try:
-            data = self._form_data(row, dict(task.data) if task is not None else {}, user)
+            data = self._form_data(row, form, user)
             if row.state == TaskState.OPEN:
                 api.claim(row.pk, actor=user)
             api.complete_task(row.pk, data, actor=user)
@@ -186,10 +183,10 @@ class Simulation:
             self.abandoned.add(row.pk)
             self._error(row, str(getattr(err, "errors", None) or err))
 
-    def _form_data(self, row, context, user):
-        if not row.form_id:
+    def _form_data(self, row, form, user):
+        if form.schema is None:
             return {}
-        schema = form_schema(row.instance.version, row.form_id)
+        schema, context = form.schema, form.data
         today = clock.today_in_china()
         filler = FormFiller(self.actors.rng, today, actor=user.get_username(), instance=row.instance,
                             task_id=row.pk)

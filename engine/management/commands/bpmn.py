@@ -8,16 +8,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from engine import api, clock, migration, versions
-from engine.bpmn.layout import layout_source
-from engine.bpmn.validation import validate
-from engine.deployment import deploy, deployed_sources, read_files
-from engine.errors import EngineError, InvalidDefinition, InvalidInput
 from django.db import DatabaseError
 from django.db.models import Count
 
-from engine.models import DefinitionVersion, HumanTask, ProcessInstance
-from engine.models.tasks import TaskState
+from engine import api
+from engine.api import clock
+from engine.errors import EngineError, InvalidDefinition, InvalidInput
+from engine.models import DefinitionVersion, HumanTask, ProcessInstance, TaskState
 
 
 def _json_arg(text, what):
@@ -123,18 +120,17 @@ class Command(BaseCommand):
                 self.stdout.write(str(problem))
 
     def do_validate(self, options):
-        bpmn, forms = read_files(options["files"])
-        bundle = validate(bpmn, forms, deployed_sources)
+        processes = api.validate(*api.read_files(options["files"]))
         if self.as_json:
-            self.out({"valid": True, "processes": bundle.executable})
+            self.out({"valid": True, "processes": processes})
         else:
-            self.stdout.write(f"valid: {', '.join(bundle.executable)}")
+            self.stdout.write(f"valid: {', '.join(processes)}")
 
     def do_layout(self, options):
         for name in options["files"]:
             path = Path(name)
             content = path.read_bytes()
-            laid_out = layout_source(content, path.name)
+            laid_out = api.layout_source(content, path.name)
             if not options["write"]:
                 self.stdout.write(laid_out.decode("utf-8"), ending="")
             elif laid_out == content:
@@ -144,8 +140,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"laid out {name}")
 
     def do_deploy(self, options):
-        bpmn, forms = read_files(options["files"])
-        result = deploy(bpmn, forms, note=options["note"])
+        bpmn, forms = api.read_files(options["files"])
+        result = api.deploy(bpmn, forms, note=options["note"])
         if self.as_json:
             self.out({"created": [{"key": v.definition.key, "version": v.number} for v in result.created],
                       "unchanged": [{"key": v.definition.key, "version": v.number} for v in result.unchanged]})
@@ -171,7 +167,7 @@ class Command(BaseCommand):
                               f"{_local(v.deployed_at)}  {r['instances']} instances  {r['note']}")
 
     def do_start(self, options):
-        instance = api.start(options["key"], options["business_key"], _json_arg(options["data"], "data"))
+        instance = api.start(options["key"], options["business_key"], _json_arg(options["data"], "data")).instance
         self._instance(instance)
 
     def _instance(self, instance):
@@ -205,8 +201,8 @@ class Command(BaseCommand):
                               f"{t['process']} {t['business_key']}")
 
     def do_complete(self, options):
-        row = api.complete_task(options["task_id"], _json_arg(options["data"], "data"))
-        self._instance(row.instance)
+        result = api.complete_task(options["task_id"], _json_arg(options["data"], "data"))
+        self._instance(result.instance)
 
     def do_send(self, options):
         message = api.send_message(options["message"], _json_arg(options["correlation"], "correlation"),
@@ -235,14 +231,12 @@ class Command(BaseCommand):
                               f"{', '.join(d['waiting_at'])}")
 
     def do_fire_timers(self, options):
-        from engine.tasks import dispatch_due_timers
-
-        result = dispatch_due_timers()
+        result = api.dispatch_due_timers()
         self.out(result) if self.as_json else self.stdout.write(
             f"advanced {result['instances']} instances, retried {result['messages']} messages")
 
     def do_versions(self, options):
-        history = versions.version_history(options["key"])
+        history = api.version_history(options["key"])
         if self.as_json:
             self.out(history)
             return
@@ -253,7 +247,7 @@ class Command(BaseCommand):
                               f"{v['content_hash'][:12]}  instances: {counts}  {marks}  {v['note']}")
 
     def do_diff(self, options):
-        diff = versions.compare_versions(options["key"], options["from_version"], options["to_version"])
+        diff = api.compare_versions(options["key"], options["from_version"], options["to_version"])
         if self.as_json:
             self.out(diff)
             return
@@ -271,19 +265,19 @@ class Command(BaseCommand):
             self.stdout.write("no differences")
 
     def do_pin(self, options):
-        version = versions.pin_version(options["key"], options["version"])
+        version = api.pin_version(options["key"], options["version"])
         self.out({"key": options["key"], "pinned": version.number}) if self.as_json else self.stdout.write(
             f"new instances of {options['key']} start on version {version.number}")
 
     def do_unpin(self, options):
-        versions.unpin_version(options["key"])
+        api.unpin_version(options["key"])
         self.out({"key": options["key"], "pinned": None}) if self.as_json else self.stdout.write(
             f"new instances of {options['key']} start on the latest version")
 
     def do_migrate(self, options):
         selection = {"from_number": options["from_version"], "instances": options["instances"]}
         if options["dry_run"]:
-            plans = migration.preview_migration(options["key"], options["to_version"], **selection)
+            plans = api.preview_migration(options["key"], options["to_version"], **selection)
             if self.as_json:
                 self.out(plans)
                 return
@@ -292,9 +286,9 @@ class Command(BaseCommand):
             if not plans:
                 self.stdout.write("no instances to migrate")
             return
-        job = migration.create_migration_job(options["key"], options["to_version"], **selection)
-        migration.run_migration_job(job.pk)
-        status = migration.job_status(job.pk)
+        job = api.create_migration_job(options["key"], options["to_version"], **selection)
+        api.run_migration_job(job.pk)
+        status = api.job_status(job.pk)
         if self.as_json:
             self.out(status)
             return

@@ -7,11 +7,12 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from engine import api, clock
-from engine.deployment import deploy, read_files
+from engine import api
+from engine.api import clock
+from engine.api import deploy, read_files
 from engine.errors import InvalidDefinition
 from engine.models import ProcessInstance
-from engine.models.instances import InstanceState
+from engine.models import InstanceState
 from workflows.models import Office
 from workflows.simulation.actors import Actors
 from workflows.simulation.lifecycle import choose_counties, year_plan

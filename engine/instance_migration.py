@@ -9,7 +9,7 @@ the new version does not have.
 
 Applying migrates the safe instances only, each in its own step (one transaction
 holding the instance lock), through the same mirror as every other step. In the
-background it runs as a MigrationJob (engine.tasks.run_migration_job) whose counters
+background it runs as a MigrationJob (the job engine.jobs.run_migration_job) whose counters
 a page can show as progress; an instance that fails keeps its old version and the
 job goes on with the others.
 
@@ -29,7 +29,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
 from SpiffWorkflow.util.task import TaskState as SpiffState
 
-from . import audit, batch, clock, workcalendar
+from . import audit, batch, clock, queue, spiff_private, workcalendar
 from .bpmn.serializer import spec_registry
 from .errors import EngineError, InvalidInput, NotFound
 from .models import HumanTask, MigrationItem, MigrationJob, ProcessInstance
@@ -195,14 +195,14 @@ def _migrate(result, workflow, diffs, subprocess_specs, rows):
     # Spiff resets every ready task (re-predicting what follows from the new spec); an unchanged one
     # gets its own data back. Waiting tasks are reset only when their element changed, so the due
     # time of an unchanged timer stays exactly as it was.
-    kept_state = {task_id: (task.data, task.internal_data) for task_id, task in before.items()
+    kept_state = {task_id: spiff_private.task_state(task) for task_id, task in before.items()
                   if task_id not in changed and task.state == SpiffState.READY}
     for sub, _spec_diff, wf_diff, new in diffs:
         migrate_workflow(wf_diff, sub, new, reset_mask=SpiffState.READY)
     workflow.subprocess_specs = subprocess_specs
-    for task_id, (data, internal) in kept_state.items():
+    for task_id, state in kept_state.items():
         if task_id in workflow.tasks:
-            workflow.tasks[task_id].data, workflow.tasks[task_id].internal_data = data, internal
+            spiff_private.restore_task_state(workflow.tasks[task_id], state)
     for task_id in changed:
         task = workflow.tasks.get(task_id)
         if task is None or task.state != SpiffState.WAITING:
@@ -273,9 +273,8 @@ def _plan_task_rows(result, workflow, after, changed, rows):
                                  "office": values["office"], "from": _iso(row.due_at), "to": _iso(values["due_at"])})
 
 
-def _apply(instance, target, job=None) -> Plan:
-    """Migrate the locked `instance` to `target` if its plan is safe; the caller holds the lock."""
-    rows = mirror.KnownRows(instance)
+def _apply(instance, rows, target, job=None) -> Plan:
+    """Migrate the locked `instance` (its step's KnownRows `rows`) to `target` if its plan is safe."""
     result = plan(instance, target, rows)
     if result.error:
         raise MigrationFailed(result.error)
@@ -364,8 +363,8 @@ def migrate_instance(instance_id, to_number, actor=None) -> Plan:
     Raises MigrationFailed when the new version cannot be applied to it.
     """
     require_process_owner(actor)
-    with locked_instance(instance_id) as instance, audit.acting_as(actor):
-        return _apply(instance, get_version(instance.version.definition.key, to_number))
+    with locked_instance(instance_id) as (instance, rows), audit.acting_as(actor):
+        return _apply(instance, rows, get_version(instance.version.definition.key, to_number))
 
 
 def create_migration_job(key, to_number, *, from_number=None, instances=None, actor=None) -> MigrationJob:
@@ -389,10 +388,8 @@ def create_migration_job(key, to_number, *, from_number=None, instances=None, ac
 
 def start_migration(key, to_number, *, from_number=None, instances=None, actor=None) -> MigrationJob:
     """Create a migration job and run it in the background (Celery) once it is committed."""
-    from .tasks import run_migration_job
-
     job = create_migration_job(key, to_number, from_number=from_number, instances=instances, actor=actor)
-    transaction.on_commit(lambda: run_migration_job.delay(job.pk))
+    queue.enqueue_on_commit(queue.RUN_MIGRATION_JOB, job.pk)
     return job
 
 
@@ -429,9 +426,9 @@ def _run_item(job, item_id):
     item = MigrationItem.objects.get(pk=item_id)
     source = None
     try:
-        with locked_instance(item.instance_id) as instance, audit.acting_as(job.requested_by):
+        with locked_instance(item.instance_id) as (instance, rows), audit.acting_as(job.requested_by):
             item.instance, source = instance, instance.version
-            result = _apply(instance, job.target, job)
+            result = _apply(instance, rows, job.target, job)
             if result.safe:
                 item.mark_migrated(source, result.effects())
             else:

@@ -1,0 +1,52 @@
+"""The engine's public surface: the one module code outside engine/ calls (with engine.models for
+reading rows, engine.errors for what goes wrong, and engine.extensions for what the domain plugs in).
+
+Commands change state. Each runs as one transaction that holds the lock of the instance it acts on;
+one that runs the workflow (start, complete_task, resume, ...) returns a StepResult saying what the
+step did: the instance, the task rows it opened and closed, its audit rows. `actor` is a Django user
+(permissions are checked against the office directory), a username string, or None for the system.
+
+Queries read. Who sees which rows is the domain's rule; the engine's rules are here and on the
+models' QuerySets (HumanTask.objects.overdue(), ...).
+
+    from engine import api
+    result = api.start("county_annual_cycle", business_key="county-2027-520102", data={...}, actor=user)
+    api.complete_task(result.open_tasks[0].id, {...}, actor=user)
+"""
+from .. import clock
+from ..attachments import save_attachment as upload_attachment
+from ..audit import SYSTEM, actor_name
+from ..audit import record as record_event
+from ..runtime.results import StepResult
+from . import calendar, forms
+from .background import dispatch_due_timers, recompute_due_times, run_migration_job
+from .definitions import (DeployResult, compare_versions, deploy, diagram, get_definition, get_version, lane_roles,
+                          layout_source, located_on_diagram, main_file, pin_version, read_files, service_names,
+                          unpin_version, validate, version_diagram, version_history)
+from .instances import CONTROL_LABELS, advance_instance, cancel, resume, retry, start, suspend
+from .messages import deliver_message, send_message
+from .migration import (MigrationFailed, Plan, create_migration_job, job_status, migrate_instance, preview_migration,
+                        start_migration)
+from .reads import DUE_SOON_WORKDAYS, TaskForm, diagram_marks, due_soon_limit, inbox, task_form
+from .tasks import claim, complete_task, reassign, release
+
+__all__ = [
+    # results and names
+    "StepResult", "TaskForm", "DeployResult", "Plan", "MigrationFailed", "CONTROL_LABELS", "SYSTEM", "actor_name",
+    # instances
+    "start", "suspend", "resume", "retry", "cancel", "advance_instance",
+    # tasks
+    "claim", "release", "reassign", "complete_task", "task_form", "upload_attachment", "forms",
+    # messages
+    "send_message", "deliver_message",
+    # definitions and versions
+    "validate", "deploy", "read_files", "layout_source", "located_on_diagram", "main_file", "version_diagram",
+    "diagram", "get_definition", "get_version", "version_history", "pin_version", "unpin_version",
+    "compare_versions", "lane_roles", "service_names",
+    # migration
+    "preview_migration", "migrate_instance", "create_migration_job", "start_migration", "job_status",
+    # reads, and the audit trail of what the domain does
+    "inbox", "due_soon_limit", "DUE_SOON_WORKDAYS", "diagram_marks", "record_event",
+    # time, the calendar and the system's work
+    "clock", "calendar", "dispatch_due_timers", "recompute_due_times", "run_migration_job",
+]

@@ -1,0 +1,21 @@
+"""The system's work, run by the timer dispatcher and the worker's jobs (engine/jobs.py)."""
+from .. import instance_migration
+from ..runtime import timers
+
+
+def dispatch_due_timers():
+    """One dispatcher tick: claim due timers and hand their instances, and deliverable messages, to the worker.
+
+    Returns {"instances": n, "messages": n} handed out.
+    """
+    return timers.dispatch()
+
+
+def recompute_due_times(years):
+    """After calendar years changed: move every pending due time whose period overlaps them; returns how many."""
+    return timers.recompute_due_times(years)
+
+
+def run_migration_job(job_id):
+    """Migrate a job's pending instances one by one; safe to run again after an interruption."""
+    return instance_migration.run_migration_job(job_id)

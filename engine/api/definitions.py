@@ -1,0 +1,61 @@
+"""Process definitions and their versions: validate, deploy, read, pin, compare.
+
+`actor` is as everywhere in engine.api; pinning needs a process owner.
+"""
+from .. import services
+from ..bpmn import files
+from ..bpmn.layout import layout_source
+from ..bpmn.validation import validate as _validate
+from ..deployment import DeployResult, deploy as _deploy, deployed_sources, read_files, version_files
+from ..directory import get_directory
+from ..versions import (compare_versions, diagram, get_definition, get_version, pin_version, unpin_version,
+                        version_history)
+
+__all__ = [
+    "DeployResult", "compare_versions", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
+    "layout_source", "located_on_diagram", "main_file", "pin_version", "read_files", "service_names", "unpin_version",
+    "validate", "version_diagram", "version_history",
+]
+
+main_file = files.main_file
+located_on_diagram = files.located_on_diagram
+
+
+def validate(bpmn_files, forms=None):
+    """Check BPMN files ({name: bytes or text}) and forms ({name: JSON text}) as deploying would.
+
+    Returns the ids of the executable processes; raises InvalidDefinition listing every problem.
+    Call activities may name processes deployed earlier.
+    """
+    return _validate(bpmn_files, forms or {}, deployed_sources).executable
+
+
+def deploy(bpmn_files, forms=None, note="", actor=None) -> DeployResult:
+    """Validate, then store a new version of each executable process whose content changed.
+
+    bpmn_files: {file name: bytes or text}; forms: {file name: JSON text}. Raises InvalidDefinition
+    with every problem, and nothing is stored then.
+    """
+    return _deploy(bpmn_files, forms, note=note, actor=actor)
+
+
+def version_diagram(version, role_labels=True):
+    """The deployed BPMN text of the file holding the version's process, or None; its lanes named by role
+    labels (县(市、区)民政局, not county_bureau) unless `role_labels` is False."""
+    bpmn, _forms = version_files(version)
+    if not bpmn:
+        return None
+    texts = {f.name: f.content for f in bpmn}
+    content = texts[main_file(version.definition.key, texts)]
+    return files.with_lane_labels(content, get_directory().roles()) if role_labels else content.encode("utf-8")
+
+
+def lane_roles():
+    """The office roles a lane may name: {code: label}."""
+    return get_directory().roles()
+
+
+def service_names():
+    """The names of the registered service-task handlers, for a diagram's service tasks to call."""
+    return services.names()
+

@@ -1,0 +1,124 @@
+"""Commands on process instances: start, suspend, resume, retry, cancel, and the system's advance.
+
+Each runs as one step: one transaction holding the instance's lock (runtime/locking.py), and
+returns the step's StepResult. `actor` is a Django user, a username string, or None for the system.
+"""
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django_fsm import can_proceed
+
+from .. import audit, batch, clock
+from ..errors import Conflict, NotFound
+from ..models import MessageSubscription, ProcessDefinition, ProcessInstance, Timer
+from ..models.instances import InstanceState
+from ..runtime import workflow_ops
+from ..runtime.loading import StaleVersion, current_version, expect_current, load_workflow, new_workflow
+from ..runtime.locking import locked_instance
+from ..runtime.step import advance, step_result
+from .inputs import check_data
+
+# What each control of an instance is called (in messages and on the buttons of its page).
+CONTROL_LABELS = {"suspend": _lazy("挂起"), "resume": _lazy("恢复"), "cancel": _lazy("取消"), "retry": _lazy("重试")}
+
+
+def start(key, business_key="", data=None, actor=None, version=None, parent=None):
+    """Start an instance of the definition's current version (or of `version`, a DefinitionVersion).
+
+    Returns the StepResult; its `open_tasks` are the human task rows the start left open.
+
+    `parent`: the instance whose step starts this one (a service task's handler); the new
+    instance's rows are then written with that step's rows, so both commit or neither does.
+    """
+    data = check_data(data)
+    if parent is not None:
+        # The parent's step commits later, so a stale remembered version could not be retried here.
+        return _start(version or _current_version(key, fresh=True), business_key, data, actor, parent=parent)
+    if version is not None:
+        return _start(version, business_key, data, actor)
+    try:
+        return _start(_current_version(key), business_key, data, actor, confirm_current=key)
+    except StaleVersion:  # a deployment since this process last looked
+        return _start(_current_version(key, fresh=True), business_key, data, actor)
+
+
+def _start(version, business_key, data, actor, confirm_current=None, parent=None):
+    with batch.step_transaction(), audit.acting_as(actor):
+        if confirm_current:
+            expect_current(confirm_current, version)
+        now = clock.now()
+        # Inserted by advance() once its state is known; rows referring to it are written
+        # in the same transaction, and foreign keys are checked at commit.
+        instance = ProcessInstance(
+            version=version, business_key=business_key or "", parent=parent, started_by=audit.current_actor(),
+            started_at=now, updated_at=now)
+        workflow = new_workflow(instance)
+        workflow_ops.set_start_data(workflow, data)
+        audit.record("instance.started", instance=instance, to_state=instance.state,
+                     data={"key": version.definition.key, "version": version.number,
+                           "business_key": instance.business_key})
+        return advance(instance, workflow, new=True)
+
+
+def _current_version(key, fresh=False):
+    version = current_version(key, fresh)
+    if version is None:
+        if ProcessDefinition.objects.filter(key=key).exists():
+            raise NotFound(f"process definition '{key}' has no deployed version")
+        raise NotFound(f"no process definition '{key}'")
+    return version
+
+
+def suspend(instance_id, actor=None, reason=""):
+    with locked_instance(instance_id) as (instance, rows), audit.acting_as(actor):
+        _transition(instance, "suspend", reason)
+        batch.update(instance, ["state"])
+        return step_result(instance, rows)
+
+
+def resume(instance_id, actor=None, reason=""):
+    with locked_instance(instance_id) as (instance, rows), audit.acting_as(actor):
+        _transition(instance, "resume", reason)
+        return advance(instance, load_workflow(instance), rows)
+
+
+def retry(instance_id, actor=None, reason=""):
+    """Run a failed instance again from the element that failed."""
+    with locked_instance(instance_id) as (instance, rows), audit.acting_as(actor):
+        _transition(instance, "retry", reason)
+        workflow = load_workflow(instance)
+        workflow_ops.reset_failed_tasks(workflow)
+        return advance(instance, workflow, rows)
+
+
+def cancel(instance_id, actor=None, reason=""):
+    with locked_instance(instance_id) as (instance, rows), audit.acting_as(actor):
+        _transition(instance, "cancel", reason)
+        workflow = load_workflow(instance)
+        workflow.cancel()
+        for row in list(rows.tasks.values()):
+            row.cancel()
+            rows.closed_task(row)
+        Timer.objects.filter(instance=instance).delete()
+        MessageSubscription.objects.filter(instance=instance).delete()
+        instance.has_timer_rows = instance.has_subscription_rows = False
+        return advance(instance, workflow, rows)
+
+
+def _transition(instance, name, reason):
+    method = getattr(instance, name)
+    if not can_proceed(method):
+        raise Conflict(_("流程实例%(state)s，不能%(action)s") % {
+            "state": InstanceState.LABELS.get(instance.state, instance.state),
+            "action": CONTROL_LABELS.get(name, name)})
+    method(audit={"reason": reason} if reason else None)
+
+
+def advance_instance(instance_id):
+    """Fire what is due (timers) and deliver what waits; idempotent, so safe to run twice (the system's job)."""
+    with locked_instance(instance_id) as (instance, rows):
+        if instance.state in InstanceState.ACTIVE:
+            result = advance(instance, load_workflow(instance), rows)
+        else:
+            result = step_result(instance, rows)
+        Timer.objects.filter(instance=instance, state=Timer.CLAIMED).update(state=Timer.WAITING, claimed_at=None)
+    return result

@@ -1,0 +1,54 @@
+"""Messages between instances and from outside: sent here, kept until an instance waits for them."""
+from .. import audit, batch, clock, queue
+from ..errors import InvalidInput
+from ..models import Message, MessageSubscription
+from ..models.instances import InstanceState
+from ..runtime import messaging
+from ..runtime.loading import load_workflow
+from ..runtime.locking import locked_instance
+from ..runtime.step import advance
+from .inputs import check_data
+
+
+def send_message(name, correlation=None, payload=None, actor=None):
+    """Send a message to whichever instance waits (or will wait) for it with this correlation; returns it."""
+    if not name:
+        raise InvalidInput({"name": "a message needs a name"})
+    correlation = correlation or {}
+    if not isinstance(correlation, dict):
+        raise InvalidInput({"correlation": "must be a JSON object"})
+    # The correlation travels in the payload too: diagrams read correlation properties from it.
+    payload = {**correlation, **check_data(payload, "payload")}
+    with batch.step_transaction(), audit.acting_as(actor):
+        message = Message.objects.create(name=name, correlation=correlation, payload=payload,
+                                         sender=audit.current_actor(), sent_at=clock.now())
+        audit.record("message.sent", data={"message": str(message.id), "name": name, "correlation": correlation})
+        queue.enqueue_on_commit(queue.DELIVER_MESSAGE, str(message.id))
+    return message
+
+
+def deliver_message(message_id):
+    """Deliver a pending message to a matching waiting instance, if one waits (the system's job).
+
+    Returns the receiving step's StepResult, or None when nothing waits for the message.
+    """
+    for _attempt in range(3):
+        message = Message.objects.filter(pk=message_id, state=Message.PENDING).first()
+        if message is None:
+            return None
+        subscription = messaging.matching_subscription(message)
+        if subscription is None:
+            return None
+        with locked_instance(subscription.instance_id) as (instance, rows):
+            if instance.state not in InstanceState.ACTIVE:
+                return None
+            message = Message.objects.select_for_update().filter(pk=message_id, state=Message.PENDING).first()
+            current = MessageSubscription.objects.filter(pk=subscription.pk).first()
+            if message is None:
+                return None
+            if current is None:
+                continue  # the instance moved on meanwhile; look again
+            workflow = load_workflow(instance)
+            messaging.deliver_into(instance, workflow, rows, current, message)
+            return advance(instance, workflow, rows)
+    return None

@@ -1,0 +1,15 @@
+"""What the domain plugs into the engine: service-task handlers, form checks, script functions and the
+office directory. Modules listed in settings.ENGINE["EXTENSIONS"] register theirs when the app starts.
+
+    from engine.extensions import service
+
+    @service("plan_submitted")
+    def plan_submitted(call):  # call: ServiceCall
+        ...
+"""
+from .directory import Directory, get_directory
+from .formchecks import form_check
+from .scripting.functions import script_function
+from .services import ServiceCall, service
+
+__all__ = ["Directory", "ServiceCall", "form_check", "get_directory", "script_function", "service"]

@@ -1,0 +1,32 @@
+"""Celery jobs: the timer dispatcher and the work it hands out. Each calls one engine.api function."""
+from celery import shared_task
+
+from . import api, queue
+
+
+@shared_task(name=queue.DISPATCH_DUE_TIMERS)
+def dispatch_due_timers():
+    """Run by beat: claim due timers, advance their instances, retry deliverable messages."""
+    return api.dispatch_due_timers()
+
+
+@shared_task(name=queue.ADVANCE_INSTANCE, acks_late=True)
+def advance_instance(instance_id):
+    api.advance_instance(instance_id)
+
+
+@shared_task(name=queue.DELIVER_MESSAGE, acks_late=True)
+def deliver_message(message_id):
+    """True when an instance took the message."""
+    return api.deliver_message(message_id) is not None
+
+
+@shared_task(name=queue.RECOMPUTE_DUE_TIMES)
+def recompute_due_times(years):
+    return api.recompute_due_times(years)
+
+
+@shared_task(name=queue.RUN_MIGRATION_JOB)
+def run_migration_job(job_id):
+    job = api.run_migration_job(job_id)
+    return {"state": job.state, "migrated": job.migrated, "skipped": job.skipped, "failed": job.failed}
