@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from engine.api import clock
-from engine.api.forms import validate_form
+from engine.api.formjs import validate_form
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.sample_data import load_sample_data
 from workflows.simulation.actors import Actors, Behaviour

@@ -18,7 +18,7 @@ from ..attachments import save_attachment as upload_attachment
 from ..audit import SYSTEM, actor_name
 from ..audit import record as record_event
 from ..runtime.results import StepResult
-from . import calendar, forms
+from . import calendar, formjs
 from .background import dispatch_due_timers, recompute_due_times, run_migration_job
 from .definitions import (DeployResult, compare_versions, deploy, diagram, get_definition, get_version, lane_roles,
                           layout_source, located_on_diagram, main_file, pin_version, read_files, service_names,
@@ -36,7 +36,7 @@ __all__ = [
     # instances
     "start", "suspend", "resume", "retry", "cancel", "advance_instance",
     # tasks
-    "claim", "release", "reassign", "complete_task", "task_form", "upload_attachment", "forms",
+    "claim", "release", "reassign", "complete_task", "task_form", "upload_attachment", "formjs",
     # messages
     "send_message", "deliver_message",
     # definitions and versions

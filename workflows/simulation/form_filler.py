@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from engine import api
 # The server's JavaScript-faithful regex, its test for what a user can change, its nested-key setter.
-from engine.api.forms import feel, has_editable_input, js_regex, set_path, validate_form
+from engine.api.formjs import feel, has_editable_input, js_regex, set_path, validate_form
 
 TEXT = "根据年度计划和服务协议，按时保质完成相关工作，情况属实。"
 MONEY_HINTS = ("amount", "budget", "price", "money", "fee", "fund", "cost", "total", "yuan")
