@@ -95,7 +95,10 @@ def _iso(moment):
 
 
 def _reason(code, message, task=None):
-    spec = task.task_spec if task is not None else None
+    return _spec_reason(code, message, task.task_spec if task is not None else None)
+
+
+def _spec_reason(code, message, spec=None):
     return {"code": code, "element": getattr(spec, "bpmn_id", None) or getattr(spec, "name", None),
             "name": getattr(spec, "bpmn_name", None) or "", "message": message}
 
@@ -133,7 +136,9 @@ def _diffs(workflow, spec, subprocess_specs):
     return diffs
 
 
-def _refusals(diffs):
+def _refusals(diffs, completed):
+    """Why the diffs may not be applied; `completed`: the BPMN ids of every element the instance completed,
+    including those its stored state no longer holds (engine/runtime/pruning.py)."""
     reasons = []
     for sub, spec_diff, wf_diff, _new in diffs:
         if wf_diff is None:
@@ -153,6 +158,23 @@ def _refusals(diffs):
             if task.has_state(_HISTORY) and what:
                 reasons.append(_reason("finished_changed", _("已办理的“%(name)s”在新版本中有改动（%(what)s）") % {
                     "name": _label(task), "what": ", ".join(sorted(what))}, task))
+        reasons += _history_refusals(spec_diff, completed)
+    unique = {(r["code"], r["element"]): r for r in reversed(reasons)}
+    return [r for r in reasons if unique.get((r["code"], r["element"])) is r]
+
+
+def _history_refusals(spec_diff, completed):
+    """Refusals for completed elements that only the instance's history remembers."""
+    reasons = []
+    for spec in spec_diff.removed:
+        if spec.bpmn_id in completed:
+            reasons.append(_spec_reason("finished_removed", _("已办理的“%(name)s”在新版本中被删除") % {
+                "name": spec.bpmn_name or spec.bpmn_id}, spec))
+    for spec, changes in spec_diff.changed.items():
+        what = set(changes) - _COSMETIC
+        if spec.bpmn_id in completed and what:
+            reasons.append(_spec_reason("finished_changed", _("已办理的“%(name)s”在新版本中有改动（%(what)s）") % {
+                "name": spec.bpmn_name or spec.bpmn_id, "what": ", ".join(sorted(what))}, spec))
     return reasons
 
 
@@ -177,7 +199,7 @@ def plan(instance, target, rows=None) -> Plan:
         workflow = load_workflow(instance)
         spec, subprocess_specs = specs_for(target)
         diffs = _diffs(workflow, spec, subprocess_specs)
-        result.reasons = _refusals(diffs)
+        result.reasons = _refusals(diffs, set(instance.completed_elements))
         if not result.reasons:
             _migrate(result, workflow, diffs, subprocess_specs, rows)
     except Exception as err:  # noqa: BLE001 - e.g. an expression of the new version: reported per instance

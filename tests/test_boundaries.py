@@ -19,6 +19,7 @@ INSIDE = {
     "tests/test_forms.py": "form-js validation",
     "tests/test_layout.py": "drawing diagrams",
     "tests/test_sandbox.py": "the script sandbox",
+    "tests/test_runtime_state.py": "instances stored the way the engine stored them before their data migration",
     "tests/test_serve_command.py": "the embedded server command",
     "tests/test_spiff_private.py": "the SpiffWorkflow internals the engine relies on",
     "tests/test_workcalendar.py": "the working-day calendar's counting",

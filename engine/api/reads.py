@@ -60,7 +60,7 @@ def diagram_marks(instance, tasks=None, now=None):
 
     `tasks`: the instance's human task rows when the caller has them loaded.
     """
-    completed = workflow_ops.completed_elements(read_workflow(instance)) if instance.serialized else set()
+    completed = set(instance.completed_elements)
     current = set(instance.current_elements)
     if instance.error_element:
         current.add(instance.error_element)

@@ -46,6 +46,8 @@ class ProcessInstance(models.Model):
     data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     # BPMN ids of the elements the instance currently waits at.
     current_elements = models.JSONField(default=list)
+    # BPMN ids of every element the instance ever completed: its history, which the stored state drops.
+    completed_elements = models.JSONField(default=list)
     # Whether timer and subscription rows may exist, so a step that has none skips looking.
     has_timer_rows = models.BooleanField(default=False)
     has_subscription_rows = models.BooleanField(default=False)

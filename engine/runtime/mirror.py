@@ -16,6 +16,7 @@ from ..bpmn.parser import due_date_expression, form_id, instructions
 from ..directory import get_directory
 from ..models import HumanTask, MessageSubscription, Timer
 from ..models.tasks import TaskState as RowState
+from .pruning import completed_of
 from .workflow_ops import task_by_id
 
 
@@ -114,6 +115,14 @@ class KnownRows:
         self.delivered = set()
         # Human task rows this step created, and completed or cancelled (for its StepResult).
         self.opened, self.closed = [], []
+        # What the step cut off the workflow's task tree: each task's last state, the elements it completed.
+        self.dropped_states, self.completed_elements = {}, set()
+
+    def forget(self, tasks):
+        """Keep what the step needs of tasks cut off the workflow (engine/runtime/pruning.py)."""
+        for task in tasks:
+            self.dropped_states[task.id] = task.state
+        self.completed_elements |= completed_of(tasks)
 
     def closed_task(self, row):
         """Write a row the step just completed or cancelled, and count it among the step's closed rows."""
@@ -198,19 +207,20 @@ def mirror_waits(instance, workflow, waiting, rows):
                     timers[task.id] = (task, due)
             elif isinstance(definition, MessageEventDefinition):
                 messages[(task.id, definition.name)] = (task, definition)
-    _sync_timers(instance, workflow, timers, rows.timers)
+    _sync_timers(instance, workflow, timers, rows)
     instance.has_timer_rows = bool(timers)
     new_subscriptions = _sync_subscriptions(instance, workflow, messages, rows.subscriptions)
     instance.has_subscription_rows = bool(messages)
     return new_subscriptions
 
 
-def _sync_timers(instance, workflow, waiting, known):
+def _sync_timers(instance, workflow, waiting, rows):
+    known = rows.timers
     for task_id in [task_id for task_id in known if task_id not in waiting]:
         row = known.pop(task_id)
         batch.delete(row)
         # The task also completes when another event of its gateway won: only a due timer fired.
-        fired = _task_state(workflow, task_id) == TaskState.COMPLETED and row.due_at <= clock.now()
+        fired = _task_state(workflow, task_id, rows) == TaskState.COMPLETED and row.due_at <= clock.now()
         audit.record("timer.fired" if fired else "timer.cancelled", instance=instance, task_id=task_id,
                      data={"element": row.bpmn_id, "due_at": row.due_at.isoformat()})
     for task_id, (task, due) in waiting.items():
@@ -247,6 +257,7 @@ def _sync_subscriptions(instance, workflow, waiting, known):
     return new
 
 
-def _task_state(workflow, task_id):
+def _task_state(workflow, task_id, rows):
+    """The task's state, also when the step already cut it off the tree."""
     task = task_by_id(workflow, task_id)
-    return task.state if task is not None else None
+    return task.state if task is not None else rows.dropped_states.get(task_id)

@@ -15,25 +15,30 @@ from .. import batch, clock
 from ..bpmn.serializer import to_json_data
 from ..models import AuditEvent
 from ..models.instances import InstanceState
-from . import messaging, mirror
+from . import messaging, mirror, pruning, workflow_ops
 from .loading import store_workflow
 from .results import StepResult
 
 log = logging.getLogger(__name__)
 
 # What a step may change on the instance row.
-STEP_FIELDS = ("state", "serialized", "serializer_version", "data", "current_elements", "updated_at", "ended_at",
-               "error", "error_element", "has_timer_rows", "has_subscription_rows")
+STEP_FIELDS = ("state", "serialized", "serializer_version", "data", "current_elements", "completed_elements",
+               "updated_at", "ended_at", "error", "error_element", "has_timer_rows", "has_subscription_rows")
 
 # A guard against a diagram that messages itself forever within one step.
 _MAX_DELIVERIES_PER_STEP = 1000
 
 
-def _run_engine(workflow):
-    workflow.do_engine_steps()
-    # A timer that came due during the run is only marked ready by the first pass.
-    while workflow.get_next_task(state=TaskState.READY, manual=False) is not None:
+def _run_engine(workflow, rows):
+    """Run what needs no person, cutting the history off as it goes (rows.forget keeps what went)."""
+    while True:
         workflow.do_engine_steps()
+        # Cut back after every pass: a loop run within one step must not reach SpiffWorkflow's depth
+        # limit, where its iterator stops seeing tasks. A timer that came due during the run is only
+        # marked ready by the first pass.
+        rows.forget(pruning.prune(workflow))
+        if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+            return
 
 
 def _failure_element(err):
@@ -65,7 +70,7 @@ def advance(instance, workflow, rows=None, new=False):
         try:
             deliveries = 0
             while True:
-                _run_engine(workflow)
+                _run_engine(workflow, rows)
                 ready, waiting = mirror.open_and_waiting(workflow)
                 open_tasks = mirror.mirror_tasks(instance, workflow, ready, rows)
                 new_subscriptions = mirror.mirror_waits(instance, workflow, waiting, rows)
@@ -84,6 +89,10 @@ def advance(instance, workflow, rows=None, new=False):
             instance.fail(_describe(err), _failure_element(err))
             ready, waiting = mirror.open_and_waiting(workflow)
     _settle_state(instance, workflow, open_tasks)
+    rows.forget(pruning.prune(workflow))  # what a failure or a delivery left
+    history = rows.completed_elements | workflow_ops.completed_elements(workflow)
+    if not history.issubset(instance.completed_elements):
+        instance.completed_elements = sorted(history.union(instance.completed_elements))
     store_workflow(instance, workflow)
     last = workflow.last_task
     instance.data = to_json_data(last.data if last is not None else workflow.data)
@@ -110,7 +119,13 @@ def _settle_state(instance, workflow, open_tasks):
     if instance.state not in InstanceState.ACTIVE:
         return
     if workflow.is_completed():
-        instance.complete()
+        stranded = workflow_ops.unreachable_unfinished(workflow)
+        if stranded:
+            # SpiffWorkflow's iterator stops at a depth limit and then reports the workflow completed.
+            instance.fail(f"the workflow cannot go on: {len(stranded)} unfinished tasks lie beyond "
+                          "SpiffWorkflow's task tree depth limit", stranded[0])
+        else:
+            instance.complete()
     elif open_tasks:
         if instance.state != InstanceState.RUNNING:
             instance.mark_running()

@@ -57,3 +57,9 @@ def run_user_task(task, data):
 def completed_elements(workflow):
     """The BPMN ids of the elements the workflow has completed."""
     return {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id}
+
+
+def unreachable_unfinished(workflow):
+    """BPMN ids of unfinished tasks that a workflow reporting itself completed still holds (none when it is)."""
+    return [t.task_spec.bpmn_id or t.task_spec.name for t in workflow.tasks.values()
+            if t.has_state(TaskState.NOT_FINISHED_MASK)]
