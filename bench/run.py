@@ -11,6 +11,9 @@ and the median round is reported, so a busy spell does not decide the figure.
 (b) Start-to-end instances per second of a one-step process (one script task)
     through the engine, versus bare single-row INSERT+COMMIT transactions on the
     same database. Target: at least a quarter of the commit rate.
+(f) Two steps of a review instance that has taken 800 steps (the plan returned 400 times)
+    against two steps of fresh instances after 10, taking turns; and the stored state of the
+    first against a fresh instance's. Targets: at most 1.2x and 1.5x.
 """
 import itertools
 import os
@@ -52,12 +55,13 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 from engine import api  # noqa: E402
-from engine.deployment import deploy, read_files  # noqa: E402
+from engine.models import ProcessInstance  # noqa: E402
 from engine.scripting.engine import EngineScriptEngine  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "bpmn"
 PLAN = {"background": "新设街道社工站", "budget": "300000.00"}
 APPROVE = {"decision": "approve", "comment": "同意"}
+RETURN = {"decision": "return", "comment": "请补充"}
 ONE_STEP = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
   <bpmn:process id="one_step" isExecutable="true">
@@ -79,9 +83,9 @@ def setup():
     province = Office.objects.create(code="gz", name="贵州省民政厅", kind="province_civil_affairs")
     pref = Office.objects.create(code="5201", name="贵阳市民政局", kind="prefecture_bureau", parent=province)
     Office.objects.create(code="520102", name="南明区民政局", kind="county_bureau", parent=pref)
-    bpmn, forms = read_files([FIXTURES / "review.bpmn"])
-    deploy(bpmn, forms, actor="bench")
-    deploy({"one_step.bpmn": ONE_STEP}, actor="bench")
+    bpmn, forms = api.read_files([FIXTURES / "review.bpmn"])
+    api.deploy(bpmn, forms, actor="bench")
+    api.deploy({"one_step.bpmn": ONE_STEP}, actor="bench")
 
 
 class BareSpiff:
@@ -149,6 +153,39 @@ def bare_commit():
         cursor.execute("COMMIT")
 
 
+def review_round(step, returned=True):
+    """Two steps of a review instance: the plan written, then returned (or approved)."""
+    (task,) = step.open_tasks
+    step = api.complete_task(task.id, PLAN, actor="bench")
+    (task,) = step.open_tasks
+    return api.complete_task(task.id, RETURN if returned else APPROVE, actor="bench")
+
+
+def late_against_early(rounds, late_steps=800, early_steps=10, measured=20):
+    """(f) per-step time of steps late in a looping instance against steps early in fresh ones, and stored size."""
+    late = api.start("review", f"f-{next(_keys)}", {"county": "520102", "revisions": 0}, actor="bench")
+    for _ in range(late_steps // 2):
+        late = review_round(late)
+    fresh = api.start("review", f"f-{next(_keys)}", {"county": "520102", "revisions": 0}, actor="bench").instance
+    ratios = []
+    for _ in range(rounds):
+        early_seconds = late_seconds = 0.0
+        for _ in range(measured // 2):
+            early = api.start("review", f"f-{next(_keys)}", {"county": "520102", "revisions": 0}, actor="bench")
+            for _ in range(early_steps // 2):
+                early = review_round(early)
+            started = time.perf_counter()
+            review_round(early)
+            early_seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            late = review_round(late)
+            late_seconds += time.perf_counter() - started
+        ratios.append(late_seconds / early_seconds)
+    sizes = (len(ProcessInstance.objects.get(pk=late.instance.pk).serialized), len(
+        ProcessInstance.objects.get(pk=fresh.pk).serialized))
+    return ratios, sizes
+
+
 def one_step():
     assert api.start("one_step", f"b-{next(_keys)}", {}, actor="bench").instance.state == "completed"
 
@@ -199,6 +236,10 @@ def main():
     print(f"(b) one-step instances {median(figures['one_step']):.0f}/s, bare INSERT+COMMIT "
           f"{median(figures['commits']):.0f}/s, ratio {median(b):.2f} (target >= 0.25; rounds: "
           f"{', '.join(f'{x:.2f}' for x in b)})")
+    f, (late_size, fresh_size) = late_against_early(rounds)
+    print(f"(f) a step after 800 steps against one after 10: {median(f):.2f}x (target <= 1.2x; rounds: "
+          f"{', '.join(f'{x:.2f}' for x in f)}); stored state after 800 steps {late_size} bytes against "
+          f"{fresh_size} fresh, {late_size / fresh_size:.2f}x (target <= 1.5x)")
 
 
 if __name__ == "__main__":
