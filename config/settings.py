@@ -1,13 +1,14 @@
 """Settings, read from the environment.
 
 Nothing set: SQLite in var/, Celery tasks run in-process (the embedded default).
-DATABASE_URL: any database dj-database-url understands (PostgreSQL in production).
+DATABASE_URL: a PostgreSQL (production) or SQLite database, as a URL dj-database-url reads.
 REDIS_URL: Celery broker; tasks then run on a worker and beat dispatches timers.
 """
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -72,30 +73,31 @@ TEMPLATES = [
 
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+else:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}}
+_database = DATABASES["default"]
+if _database["ENGINE"] == "django.db.backends.postgresql":
     # Parameters bound on the server, and statements prepared once they have run twice: every step
     # repeats the same few. Django turns preparing off by default for poolers that cannot keep
     # prepared statements (PgBouncer before 1.21 in transaction mode); DATABASE_PREPARE_THRESHOLD=off
     # does the same here.
     _prepare = os.environ.get("DATABASE_PREPARE_THRESHOLD", "2")
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
+    _database.setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=None if _prepare == "off" else int(_prepare))
+elif _database["ENGINE"] == "django.db.backends.sqlite3":
+    _database.setdefault("OPTIONS", {}).update({
+        # IMMEDIATE takes the write lock at BEGIN, so engine steps serialise
+        # the way SELECT ... FOR UPDATE makes them on PostgreSQL.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    })
+    # A file, not shared-cache memory: concurrent steps then wait for the lock as in production.
+    _database["TEST"] = {"NAME": Path(_database["NAME"]).with_name("test-" + Path(_database["NAME"]).name)}
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock at BEGIN, so engine steps serialise
-                # the way SELECT ... FOR UPDATE makes them on PostgreSQL.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-            # A file, not shared-cache memory: concurrent steps then wait for the lock as in production.
-            "TEST": {"NAME": VAR_DIR / "test-db.sqlite3"},
-        }
-    }
+    # The engine locks instances with PostgreSQL's row locks or SQLite's write lock; other databases get neither.
+    raise ImproperlyConfigured(f"DATABASE_URL names a {_database['ENGINE']} database; use PostgreSQL or SQLite")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
