@@ -124,6 +124,17 @@ def test_task_page_shows_form_instructions_and_history(client, review, offices):
     assert "启动流程" in page  # the audit trail
 
 
+def test_a_submission_nested_past_reason_or_unstorable_is_answered_400(client, review, offices):
+    task = open_task(review, "write_plan")
+    login(client, offices, "520102")
+    deep = client.post(f"/tasks/{task.pk}/submit/", "[" * 100_000 + "]" * 100_000, content_type="application/json")
+    assert deep.status_code == 400 and deep.json() == {"error": "提交的内容不是有效的 JSON。"}
+    nul = submit(client, task, {"background": "a\u0000b", "budget": "1"})
+    assert nul.status_code == 400 and "NUL" in nul.json()["errors"]["background"]
+    task.refresh_from_db()
+    assert task.state == "open"
+
+
 def test_form_errors_come_back_per_field_and_a_valid_submit_moves_on(client, review, offices):
     task = open_task(review, "write_plan")
     login(client, offices, "520102")

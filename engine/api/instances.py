@@ -15,7 +15,7 @@ from ..runtime import workflow_ops
 from ..runtime.loading import StaleVersion, current_version, expect_current, load_workflow, new_workflow
 from ..runtime.locking import locked_instance
 from ..runtime.step import advance, step_result
-from .inputs import check_data
+from .inputs import check_data, check_text
 
 # What each control of an instance is called (in messages and on the buttons of its page).
 CONTROL_LABELS = {"suspend": _lazy("挂起"), "resume": _lazy("恢复"), "cancel": _lazy("取消"), "retry": _lazy("重试")}
@@ -30,6 +30,7 @@ def start(key, business_key="", data=None, actor=None, version=None, parent=None
     instance's rows are then written with that step's rows, so both commit or neither does.
     """
     data = check_data(data)
+    check_text(business_key or "", "business_key", ProcessInstance._meta.get_field("business_key").max_length)
     if parent is not None:
         # The parent's step commits later, so a stale remembered version could not be retried here.
         return _start(version or _current_version(key, fresh=True), business_key, data, actor, parent=parent)
@@ -105,6 +106,7 @@ def cancel(instance_id, actor=None, reason=""):
 
 
 def _transition(instance, name, reason):
+    check_text(reason, "reason")
     method = getattr(instance, name)
     if not can_proceed(method):
         raise Conflict(_("流程实例%(state)s，不能%(action)s") % {

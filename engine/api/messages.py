@@ -7,16 +7,18 @@ from ..runtime import messaging
 from ..runtime.loading import load_workflow
 from ..runtime.locking import locked_instance
 from ..runtime.step import advance
-from .inputs import check_data
+from .inputs import check_data, check_text
 
 
 def send_message(name, correlation=None, payload=None, actor=None):
     """Send a message to whichever instance waits (or will wait) for it with this correlation; returns it."""
     if not name:
         raise InvalidInput({"name": "a message needs a name"})
+    check_text(name, "name", Message._meta.get_field("name").max_length)
     correlation = correlation or {}
     if not isinstance(correlation, dict):
         raise InvalidInput({"correlation": "must be a JSON object"})
+    check_data(correlation, "correlation")
     # The correlation travels in the payload too: diagrams read correlation properties from it.
     payload = {**correlation, **check_data(payload, "payload")}
     with batch.step_transaction(), audit.acting_as(actor):

@@ -69,7 +69,7 @@ def json_body(request):
     """The request's body, which must be a JSON object (BadRequest otherwise)."""
     try:
         body = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # JSON nested past the parser's recursion
         body = None
     if not isinstance(body, dict):
         raise BadRequest(_("请求内容不是 JSON 对象。"))

@@ -75,7 +75,7 @@ def submit(request, task_id):
     task = visible_task(request.user, task_id)
     try:
         data = json.loads(request.body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):  # JSON nested past the parser's recursion
         return JsonResponse({"error": _("提交的内容不是有效的 JSON。")}, status=400)
     try:
         api.complete_task(task.pk, data, actor=request.user)
