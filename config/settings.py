@@ -126,6 +126,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A job past the soft limit is interrupted in the worker (its step rolls back); past the hard one the worker
+# process is replaced, so no job holds a worker slot, or an instance's lock, for good.
+CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("JOB_SOFT_TIME_LIMIT", "300"))
+CELERY_TASK_TIME_LIMIT = int(os.environ.get("JOB_TIME_LIMIT", "360"))
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-timers": {
@@ -148,6 +152,10 @@ ENGINE = {
     "MAX_ATTACHMENT_BYTES": int(os.environ.get("MAX_ATTACHMENT_BYTES", str(50 * 1024 * 1024))),
     # A claimed timer whose advance has not finished within this many seconds is claimed again.
     "TIMER_LEASE_SECONDS": int(os.environ.get("TIMER_LEASE_SECONDS", "60")),
+    # How often a step whose failure may pass (a lost connection, a deadlock, a handler's TryAgain) is
+    # tried, waiting STEP_RETRY_SECONDS, then four times that, ... in between, before it is an incident.
+    "STEP_ATTEMPTS": int(os.environ.get("STEP_ATTEMPTS", "3")),
+    "STEP_RETRY_SECONDS": float(os.environ.get("STEP_RETRY_SECONDS", "0.05")),
 }
 
 LOGGING = {

@@ -42,6 +42,16 @@ class PermissionDenied(EngineError):
     pass
 
 
+class StepFailed(EngineError):
+    """A step failed outside the workflow (the database refused its writes, a handler kept asking to try
+    again): it was rolled back, and the instance is `failed` with the error, an incident to look into."""
+
+
+class TryAgain(EngineError):
+    """Raised by a service handler whose failure may pass (a system it calls is down): the step is
+    rolled back and tried again a few times, then recorded as an incident."""
+
+
 class InvalidInput(EngineError):
     """Submitted data failed validation; `errors` maps field keys to messages."""
 

@@ -1,5 +1,6 @@
 """What the domain plugs into the engine: service-task handlers, form checks, script functions and the
-office directory. Modules listed in settings.ENGINE["EXTENSIONS"] register theirs when the app starts.
+office directory. Modules listed in settings.ENGINE["EXTENSIONS"] register theirs when the app starts. A
+handler whose failure may pass (a system it calls is down) raises TryAgain.
 
     from engine.extensions import service
 
@@ -8,8 +9,9 @@ office directory. Modules listed in settings.ENGINE["EXTENSIONS"] register their
         ...
 """
 from .directory import Directory, get_directory
+from .errors import TryAgain
 from .formchecks import form_check
 from .scripting.functions import script_function
 from .services import ServiceCall, service
 
-__all__ = ["Directory", "ServiceCall", "form_check", "get_directory", "script_function", "service"]
+__all__ = ["Directory", "ServiceCall", "TryAgain", "form_check", "get_directory", "script_function", "service"]

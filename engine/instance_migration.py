@@ -45,6 +45,8 @@ from .versions import get_version, require_process_owner
 _HISTORY = SpiffState.COMPLETED | SpiffState.STARTED
 # Tasks that are the instance's present: open work and what it waits for.
 _PRESENT = SpiffState.READY | SpiffState.WAITING | SpiffState.STARTED
+# A failed instance may move to a version that fixes what failed, then be retried.
+_MIGRATABLE = (*InstanceState.ACTIVE, InstanceState.FAILED)
 # Changes of a finished element that do not touch what the instance did.
 _COSMETIC = {"bpmn_name", "description", "documentation"}
 
@@ -189,8 +191,8 @@ def plan(instance, target, rows=None) -> Plan:
         result.reasons.append(_reason("already_on_target", _("实例已在第 %(n)s 版上") % {"n": target.number}))
     elif instance.version.definition_id != target.definition_id:
         result.reasons.append(_reason("other_definition", _("实例属于另一个流程定义")))
-    elif instance.state not in InstanceState.ACTIVE:
-        result.reasons.append(_reason("not_running", _("实例状态为“%(state)s”，只能迁移运行中或等待中的实例") % {
+    elif instance.state not in _MIGRATABLE:
+        result.reasons.append(_reason("not_running", _("实例状态为“%(state)s”，只能迁移运行中、等待中或出错的实例") % {
             "state": InstanceState.LABELS.get(instance.state, instance.state)}))
     if result.reasons:
         return result
@@ -328,8 +330,9 @@ def _apply(instance, rows, target, job=None) -> Plan:
         "key": target.definition.key, "from_version": source.number, "to_version": target.number,
         "job": job.pk if job is not None else None,
         "timers": result.timers, "tasks": result.tasks, "removed": result.removed})
+    failed_before = instance.state == InstanceState.FAILED
     advance(instance, result.workflow, rows)
-    if instance.state == InstanceState.FAILED:
+    if instance.state == InstanceState.FAILED and not failed_before:
         # The new version fails where the old one ran: keep the old one (the caller rolls back).
         raise MigrationFailed(_("迁移后实例在“%(element)s”出错：%(error)s") % {
             "element": instance.error_element, "error": instance.error})

@@ -2,6 +2,7 @@
 from celery import shared_task
 
 from . import api, queue
+from .errors import StepFailed
 
 
 @shared_task(name=queue.DISPATCH_DUE_TIMERS)
@@ -12,13 +13,19 @@ def dispatch_due_timers():
 
 @shared_task(name=queue.ADVANCE_INSTANCE, acks_late=True)
 def advance_instance(instance_id):
-    api.advance_instance(instance_id)
+    try:
+        api.advance_instance(instance_id)
+    except StepFailed:
+        pass  # recorded on the instance as an incident: running the job again would fail the same way
 
 
 @shared_task(name=queue.DELIVER_MESSAGE, acks_late=True)
 def deliver_message(message_id):
     """True when an instance took the message."""
-    return api.deliver_message(message_id) is not None
+    try:
+        return api.deliver_message(message_id) is not None
+    except StepFailed:
+        return False  # recorded as an incident; the message waits for the instance's retry
 
 
 @shared_task(name=queue.RECOMPUTE_DUE_TIMES)

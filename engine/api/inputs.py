@@ -1,7 +1,6 @@
 """What every command checks of its caller's input before it changes anything.
 
-Whatever one database cannot store is refused on both: PostgreSQL refuses NUL characters in text
-and JSON, neither encodes a lone surrogate as UTF-8, and JSON has no NaN or Infinity.
+Whatever one database cannot store is refused on both (engine/storable.py), and JSON has no NaN.
 """
 import math
 from datetime import date, datetime
@@ -10,6 +9,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 
 from ..errors import InvalidInput
+from ..storable import text_problem
 
 # SpiffWorkflow reads a dict holding this key as one of its serialized objects.
 RESERVED_KEYS = {"typename"}
@@ -43,7 +43,7 @@ def check_text(text, what, max_length=None):
     """A text field from a caller: storable, and no longer than its column."""
     if not isinstance(text, str):
         raise InvalidInput({what: f"must be text, not {type(text).__name__}"})
-    problem = _text_problem(text) or (
+    problem = text_problem(text) or (
         f"is {len(text)} characters long; at most {max_length} fit" if max_length and len(text) > max_length else None)
     if problem:
         raise InvalidInput({what: problem})
@@ -56,7 +56,7 @@ def _check_value(value, path, depth, problems):
         problems[path] = f"is nested more than {MAX_DEPTH} levels deep"
     elif isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str) or _text_problem(key):
+            if not isinstance(key, str) or text_problem(key):
                 problems[path] = f"has a key that cannot be stored ({key!r})"
             else:
                 _check_value(item, f"{path}.{key}", depth + 1, problems)
@@ -67,21 +67,11 @@ def _check_value(value, path, depth, problems):
         if not math.isfinite(value):
             problems[path] = f"is {value}, which JSON cannot hold"
     elif isinstance(value, str):
-        problem = _text_problem(value)
+        problem = text_problem(value)
         if problem:
             problems[path] = problem
     elif not isinstance(value, _PLAIN):
         problems[path] = f"is a {type(value).__name__}, not a JSON value"
-
-
-def _text_problem(text):
-    if "\x00" in text:
-        return "contains a NUL character (\\x00), which cannot be stored"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        return f"contains an unpaired surrogate ({text[err.start]!r} at {err.start}), which cannot be stored"
-    return None
 
 
 def user_of(actor):

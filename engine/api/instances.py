@@ -11,7 +11,7 @@ from .. import audit, batch, clock
 from ..errors import Conflict, NotFound
 from ..models import MessageSubscription, ProcessDefinition, ProcessInstance, Timer
 from ..models.instances import InstanceState
-from ..runtime import workflow_ops
+from ..runtime import incidents, workflow_ops
 from ..runtime.loading import StaleVersion, current_version, expect_current, load_workflow, new_workflow
 from ..runtime.locking import locked_instance
 from ..runtime.step import advance, step_result
@@ -35,7 +35,11 @@ def start(key, business_key="", data=None, actor=None, version=None, parent=None
         # The parent's step commits later, so a stale remembered version could not be retried here.
         return _start(version or _current_version(key, fresh=True), business_key, data, actor, parent=parent)
     if version is not None:
-        return _start(version, business_key, data, actor)
+        return incidents.run_step(lambda: _start(version, business_key, data, actor))
+    return incidents.run_step(lambda: _start_current(key, business_key, data, actor))
+
+
+def _start_current(key, business_key, data, actor):
     try:
         return _start(_current_version(key), business_key, data, actor, confirm_current=key)
     except StaleVersion:  # a deployment since this process last looked
@@ -77,18 +81,22 @@ def suspend(instance_id, actor=None, reason=""):
 
 
 def resume(instance_id, actor=None, reason=""):
-    with locked_instance(instance_id) as (instance, rows), audit.acting_as(actor):
-        _transition(instance, "resume", reason)
-        return advance(instance, load_workflow(instance), rows)
+    def step():
+        with locked_instance(instance_id) as (instance, rows), audit.acting_as(actor):
+            _transition(instance, "resume", reason)
+            return advance(instance, load_workflow(instance), rows)
+    return incidents.run_step(step, instance_id=instance_id)
 
 
 def retry(instance_id, actor=None, reason=""):
-    """Run a failed instance again from the element that failed."""
-    with locked_instance(instance_id) as (instance, rows), audit.acting_as(actor):
-        _transition(instance, "retry", reason)
-        workflow = load_workflow(instance)
-        workflow_ops.reset_failed_tasks(workflow)
-        return advance(instance, workflow, rows)
+    """Run a failed instance again from the element that failed (an incident: from where it stood)."""
+    def step():
+        with locked_instance(instance_id) as (instance, rows), audit.acting_as(actor):
+            _transition(instance, "retry", reason)
+            workflow = load_workflow(instance)
+            workflow_ops.reset_failed_tasks(workflow)
+            return advance(instance, workflow, rows)
+    return incidents.run_step(step, instance_id=instance_id)
 
 
 def cancel(instance_id, actor=None, reason=""):
@@ -116,11 +124,16 @@ def _transition(instance, name, reason):
 
 
 def advance_instance(instance_id):
-    """Fire what is due (timers) and deliver what waits; idempotent, so safe to run twice (the system's job)."""
-    with locked_instance(instance_id) as (instance, rows):
-        if instance.state in InstanceState.ACTIVE:
-            result = advance(instance, load_workflow(instance), rows)
-        else:
-            result = step_result(instance, rows)
-        Timer.objects.filter(instance=instance, state=Timer.CLAIMED).update(state=Timer.WAITING, claimed_at=None)
-    return result
+    """Fire what is due (timers) and deliver what waits; idempotent, so safe to run twice (the system's job).
+
+    A step that fails outside the workflow is tried again or recorded as an incident (StepFailed).
+    """
+    def step():
+        with locked_instance(instance_id) as (instance, rows):
+            if instance.state in InstanceState.ACTIVE:
+                result = advance(instance, load_workflow(instance), rows)
+            else:
+                result = step_result(instance, rows)
+            Timer.objects.filter(instance=instance, state=Timer.CLAIMED).update(state=Timer.WAITING, claimed_at=None)
+        return result
+    return incidents.run_step(step, instance_id=instance_id)

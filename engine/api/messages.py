@@ -3,7 +3,7 @@ from .. import audit, batch, clock, queue
 from ..errors import InvalidInput
 from ..models import Message, MessageSubscription
 from ..models.instances import InstanceState
-from ..runtime import messaging
+from ..runtime import incidents, messaging
 from ..runtime.loading import load_workflow
 from ..runtime.locking import locked_instance
 from ..runtime.step import advance
@@ -29,6 +29,9 @@ def send_message(name, correlation=None, payload=None, actor=None):
     return message
 
 
+_MOVED_ON = object()  # the subscription a delivery found was gone once its instance was locked
+
+
 def deliver_message(message_id):
     """Deliver a pending message to a matching waiting instance, if one waits (the system's job).
 
@@ -41,16 +44,22 @@ def deliver_message(message_id):
         subscription = messaging.matching_subscription(message)
         if subscription is None:
             return None
-        with locked_instance(subscription.instance_id) as (instance, rows):
-            if instance.state not in InstanceState.ACTIVE:
-                return None
-            message = Message.objects.select_for_update().filter(pk=message_id, state=Message.PENDING).first()
-            current = MessageSubscription.objects.filter(pk=subscription.pk).first()
-            if message is None:
-                return None
-            if current is None:
-                continue  # the instance moved on meanwhile; look again
-            workflow = load_workflow(instance)
-            messaging.deliver_into(instance, workflow, rows, current, message)
-            return advance(instance, workflow, rows)
+
+        def step():
+            with locked_instance(subscription.instance_id) as (instance, rows):
+                if instance.state not in InstanceState.ACTIVE:
+                    return None
+                pending = Message.objects.select_for_update().filter(pk=message_id, state=Message.PENDING).first()
+                current = MessageSubscription.objects.filter(pk=subscription.pk).first()
+                if pending is None:
+                    return None
+                if current is None:
+                    return _MOVED_ON
+                workflow = load_workflow(instance)
+                messaging.deliver_into(instance, workflow, rows, current, pending)
+                return advance(instance, workflow, rows)
+
+        result = incidents.run_step(step, instance_id=subscription.instance_id, element=subscription.bpmn_id)
+        if result is not _MOVED_ON:  # else the instance moved on meanwhile: look again
+            return result
     return None

@@ -16,7 +16,7 @@ from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..models import Attachment, HumanTask
 from ..models.instances import InstanceState
 from ..models.tasks import TaskState
-from ..runtime import workflow_ops
+from ..runtime import incidents, workflow_ops
 from ..runtime.earliest import check_not_before
 from ..runtime.loading import form_schema, load_workflow
 from ..runtime.locking import locked_instance
@@ -113,6 +113,10 @@ def complete_task(task_id, data=None, actor=None):
     active language. Returns the StepResult, whose `task` is the completed row.
     """
     data = check_data(data)
+    return incidents.run_step(lambda: _complete_task(task_id, data, actor), task_id=task_id)
+
+
+def _complete_task(task_id, data, actor):
     with locked_instance(task_id=task_id) as (instance, rows), audit.acting_as(actor):
         # One query (or none, the lock read them) for all open rows: the step's mirror needs them too.
         row = _task_row(instance, task_id, rows)

@@ -53,6 +53,8 @@ class ProcessInstance(models.Model):
     has_subscription_rows = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     error_element = models.CharField(max_length=200, blank=True)
+    # How many times the failing step was tried before the instance failed (automatic retries included).
+    error_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at"]
@@ -77,12 +79,12 @@ class ProcessInstance(models.Model):
         self.ended_at = clock.now()
 
     @transition(field=state, source=[S.RUNNING, S.WAITING], target=S.FAILED)
-    def fail(self, error, element):
-        self.error, self.error_element = error, element
+    def fail(self, error, element, attempts=1, audit=None):
+        self.error, self.error_element, self.error_attempts = error, element, attempts
 
     @transition(field=state, source=S.FAILED, target=S.WAITING)
     def retry(self, audit=None):
-        self.error, self.error_element = "", ""
+        self.error, self.error_element, self.error_attempts = "", "", 0
 
     @transition(field=state, source=[S.RUNNING, S.WAITING], target=S.SUSPENDED)
     def suspend(self, audit=None):

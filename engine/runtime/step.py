@@ -14,6 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 from .. import batch, clock
 from ..bpmn.serializer import to_json_data
 from ..models import AuditEvent
+from ..storable import json_problem
 from ..models.instances import InstanceState
 from . import messaging, mirror, pruning, workflow_ops
 from .loading import store_workflow
@@ -23,10 +24,15 @@ log = logging.getLogger(__name__)
 
 # What a step may change on the instance row.
 STEP_FIELDS = ("state", "serialized", "serializer_version", "data", "current_elements", "completed_elements",
-               "updated_at", "ended_at", "error", "error_element", "has_timer_rows", "has_subscription_rows")
+               "updated_at", "ended_at", "error", "error_element", "error_attempts", "has_timer_rows",
+               "has_subscription_rows")
 
 # A guard against a diagram that messages itself forever within one step.
 _MAX_DELIVERIES_PER_STEP = 1000
+
+
+class UnstorableState(ValueError):
+    """What a step would store holds a value no database here stores (a script set it)."""
 
 
 def _run_engine(workflow, rows):
@@ -94,6 +100,10 @@ def advance(instance, workflow, rows=None, new=False):
     if not history.issubset(instance.completed_elements):
         instance.completed_elements = sorted(history.union(instance.completed_elements))
     store_workflow(instance, workflow)
+    problem = json_problem(instance.serialized)
+    if problem:
+        # PostgreSQL would refuse it at commit and SQLite keep it: refused alike, as the step's failure.
+        raise UnstorableState(f"the step's data {problem}")
     last = workflow.last_task
     instance.data = to_json_data(last.data if last is not None else workflow.data)
     elements = {t.task_spec.bpmn_id for t in (*ready, *waiting)} | {instance.error_element}

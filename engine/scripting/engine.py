@@ -7,6 +7,7 @@ from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
 from .. import services
+from ..errors import TryAgain
 from ..audit import current_actor
 from .functions import available
 from .sandbox import SandboxEnvironment
@@ -25,5 +26,7 @@ class EngineScriptEngine(PythonScriptEngine):
             call = services.ServiceCall(self.instance, task.task_spec.bpmn_id, params, copy.deepcopy(task.data),
                                         current_actor())
             return json.dumps(handler(call), cls=DjangoJSONEncoder)
+        except TryAgain:
+            raise  # not the workflow's failure: the step is rolled back and tried again (runtime/incidents.py)
         except Exception as err:
             raise WorkflowTaskException(f"service '{operation_name}' failed: {err}", task=task, exception=err) from err

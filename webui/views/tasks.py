@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from engine import api
 from engine.extensions import get_directory
-from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied, StepFailed
 from engine.models import Attachment, AuditEvent, HumanTask
 from engine.models import TaskState
 from workflows.visibility import can_work_on
@@ -83,7 +83,7 @@ def submit(request, task_id):
         return JsonResponse({"error": _("表单有错误，请修改后再提交。"), "errors": err.errors}, status=400)
     except PermissionDenied:
         return JsonResponse({"error": _("这项任务不属于您所在的单位。")}, status=403)
-    except (Conflict, NotFound) as err:
+    except (Conflict, NotFound, StepFailed) as err:
         return JsonResponse({"error": _("任务无法办结：%(error)s") % {"error": err}}, status=409)
     messages.success(request, _("“%(name)s”已办结。") % {"name": task.name})
     return JsonResponse({"next": next_task_url(request.user, task)})
