@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from .views import (attachments, challenges, dashboard, emergencies, inbox, instances, modeler, modeler_history,
-                    modeler_migration, tasks)
+from .views import (attachments, challenges, dashboard, emergencies, inbox, incidents, instances, modeler,
+                    modeler_history, modeler_migration, tasks)
 
 app_name = "webui"
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/attachments/", attachments.upload, name="attachment-upload"),
     path("attachments/<uuid:attachment_id>/", attachments.download, name="attachment"),
     path("instances/", instances.instance_list, name="instances"),
+    path("incidents/", incidents.incident_list, name="incidents"),
     path("instances/<uuid:instance_id>/", instances.instance_page, name="instance"),
     path("instances/<uuid:instance_id>/diagram.bpmn", instances.diagram, name="instance-diagram"),
     path("instances/<uuid:instance_id>/<str:action>/", instances.control, name="instance-control"),

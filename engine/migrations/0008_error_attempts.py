@@ -3,6 +3,11 @@
 from django.db import migrations, models
 
 
+def failed_once(apps, schema_editor):
+    """Instances that failed before attempts were counted failed on their first."""
+    apps.get_model("engine", "ProcessInstance").objects.filter(state="failed").update(error_attempts=1)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -15,4 +20,5 @@ class Migration(migrations.Migration):
             name='error_attempts',
             field=models.PositiveSmallIntegerField(default=0),
         ),
+        migrations.RunPython(failed_once, migrations.RunPython.noop),
     ]

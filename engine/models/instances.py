@@ -26,6 +26,22 @@ class InstanceState:
 S = InstanceState
 
 
+class ProcessInstanceQuerySet(models.QuerySet):
+    def incidents(self, process=None, version=None, element=None, error=None):
+        """Failed instances (runtime/incidents.py), most recent first, by definition key, version number,
+        the BPMN id of the element that failed, and a piece of the error's text."""
+        found = self.filter(state=S.FAILED)
+        if process:
+            found = found.filter(version__definition__key=process)
+        if version:
+            found = found.filter(version__number=version)
+        if element:
+            found = found.filter(error_element=element)
+        if error:
+            found = found.filter(error__icontains=error)
+        return found.order_by("-updated_at", "pk")
+
+
 class ProcessInstance(models.Model):
     """A running (or ended) process. The row is the lock every engine step takes."""
 
@@ -55,6 +71,8 @@ class ProcessInstance(models.Model):
     error_element = models.CharField(max_length=200, blank=True)
     # How many times the failing step was tried before the instance failed (automatic retries included).
     error_attempts = models.PositiveSmallIntegerField(default=0)
+
+    objects = ProcessInstanceQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]

@@ -17,7 +17,7 @@ from workflows.models import Office
 
 from ..data_view import render_data
 from ..event_labels import EVENT_LABELS
-from ..permissions import dashboard_prefectures, social_orgs_of
+from ..permissions import can_control_instances, dashboard_prefectures, social_orgs_of
 from ..views.emergencies import held_deployments
 from ..views.modeler_access import is_process_owner
 
@@ -32,6 +32,8 @@ def nav_links(request):
         links.append((reverse("webui:dashboard"), _("看板")))
     if is_process_owner(request.user):
         links.append((reverse("webui:modeler_definitions"), _("流程设计")))
+    if can_control_instances(request.user):
+        links.append((reverse("webui:incidents"), _("故障")))
     if social_orgs_of(request.user).exists():
         links.append((reverse("webui:challenges"), _("质疑")))
         if held_deployments(request.user).exists():
