@@ -156,6 +156,11 @@ ENGINE = {
     # tried, waiting STEP_RETRY_SECONDS, then four times that, ... in between, before it is an incident.
     "STEP_ATTEMPTS": int(os.environ.get("STEP_ATTEMPTS", "3")),
     "STEP_RETRY_SECONDS": float(os.environ.get("STEP_RETRY_SECONDS", "0.05")),
+    # Limits on each evaluation of a script or expression from a diagram (engine/scripting/limits.py).
+    "SCRIPT_SECONDS": float(os.environ.get("SCRIPT_SECONDS", "2")),
+    "SCRIPT_STEPS": int(os.environ.get("SCRIPT_STEPS", "1000000")),
+    "SCRIPT_MAX_ITEMS": int(os.environ.get("SCRIPT_MAX_ITEMS", "1000000")),
+    "SCRIPT_MEMORY_MB": int(os.environ.get("SCRIPT_MEMORY_MB", "256")),
 }
 
 LOGGING = {

@@ -10,6 +10,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from engine import clock
+from engine.scripting.limits import ScriptLimitExceeded
 from engine.scripting.sandbox import SAFE_BUILTINS, SandboxEnvironment, SandboxViolation, check
 
 
@@ -320,3 +321,45 @@ def test_spiff_reports_the_line_of_a_runtime_error_and_keeps_data():
     assert err.value.line_number == 2
     assert "ZeroDivisionError" in str(err.value)
     assert workflow.get_next_task(spec_name="calc").data == {"items": []}
+
+
+# --- limits on time, memory and size (engine/scripting/limits.py) -----------------------------
+
+@pytest.mark.parametrize("script, limit", [
+    ("while True:\n    pass", "went round its loops or calls more than 1,000,000 times"),
+    ("x = [i for i in iter_forever()]", "went round its loops"),
+    ("x = 10 ** (10 ** 8)", "would build a number of 133,333,333 digits"),
+    ("x = 'x' * 10 ** 10", "would build a sequence of 10,000,000,000 items"),
+    ("x = [0] * 10 ** 9", "would build a sequence of 1,000,000,000 items"),
+    ("x = 1 << 10 ** 9", "would build a number of"),
+    ("x = 'a'.ljust(10 ** 9)", "would build a text of 1,000,000,000 characters"),
+    ("pad = 'a'.rjust\nx = pad(10 ** 9)", "would build a text of 1,000,000,000 characters"),
+    ("x = ('a' * 1000).replace('a', 'a' * 10 ** 6)", "would build a text of 1,000,000,000 characters"),
+    ("x = sum(range(10 ** 12))", "would build a range of 1,000,000,000,000 items"),
+    ("x = f'{1:>{10 ** 9}}'", "would build a formatted text of 1,000,000,000 characters"),
+    ("x = '%1000000000d' % 1", "would build a formatted text of 1,000,000,000 characters"),
+    ("n = 2\nn **= 10 ** 8", "would build a number of"),
+    ("x = [[0] * 1000 for _ in range(10 ** 6)]", "used more than its memory limit of 256 MB"),
+])
+def test_code_past_a_limit_stops_with_the_limit_it_passed(env, script, limit):
+    def iter_forever():
+        while True:
+            yield 1
+
+    with pytest.raises(ScriptLimitExceeded, match=limit):
+        env.execute(script, {}, {"iter_forever": iter_forever})
+
+
+def test_a_slow_loop_stops_at_the_time_limit(env, settings):
+    settings.ENGINE = {**settings.ENGINE, "SCRIPT_SECONDS": 0.05}
+    with pytest.raises(ScriptLimitExceeded, match="ran longer than its time limit of 0.05 s"):
+        env.execute("total = 0\nwhile True:\n    total = sorted([total, 1, 2] * 100)[0]", {})
+
+
+def test_ordinary_code_runs_within_the_limits(env):
+    data = {"items": list(range(1000))}
+    env.execute("n = 2\nn *= 3\ntotal = sum(x * x for x in items)\nlabel = ', '.join(str(i) for i in range(3))\n"
+                "padded = str(7).zfill(3)\ntext = f'{total:>12}'\nfib = lambda k: k if k < 2 else fib(k - 1) + fib(k - 2)\n"
+                "f10 = fib(10)", data)
+    assert (data["n"], data["total"], data["label"], data["padded"], data["text"].strip(), data["f10"]) == (
+        6, 332833500, "0, 1, 2", "007", "332833500", 55)

@@ -56,7 +56,10 @@ def _failure_element(err):
 
 
 def _describe(err):
-    message = str(err)
+    message = str(err).strip()
+    line = getattr(err, "line_number", None)
+    if line and f"line {line}" not in message:
+        message = f"{message} (line {line})"
     notes = getattr(err, "__notes__", None)
     return f"{message} ({'; '.join(notes)})" if notes else message
 

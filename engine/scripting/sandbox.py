@@ -1,7 +1,7 @@
 """A sandboxed Python for script tasks, conditions, timer and other expressions in diagrams.
 
 Source is checked with `ast` before it runs and then runs with a whitelist of
-builtins. The static check is the real barrier: every known way out of a Python
+builtins, within time, memory and size limits (limits.py). The static check is the real barrier: every known way out of a Python
 sandbox goes through an attribute starting with '_' (`__class__`, `__globals__`,
 `__subclasses__`), a frame or traceback attribute, or an attribute lookup hidden in
 str.format ("{0.__class__}") or a match class pattern (`case str(format=f)`), and
@@ -19,6 +19,8 @@ from typing import NamedTuple
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from engine import clock
+
+from . import limits
 
 # Spiff finds the line of a runtime error by looking for this file name in the traceback.
 _FILENAME = "<string>"
@@ -82,6 +84,7 @@ SAFE_BUILTINS = {
         "LookupError", "NameError", "TypeError", "ValueError", "ZeroDivisionError",
     )},
     "__import__": _guarded_import,
+    "range": limits.limited_range,
 }
 
 
@@ -226,10 +229,11 @@ def _compile(source: str, mode: str) -> _Compiled:
     violation = _first(list(_violations(tree)), source)
     if violation:
         raise violation
-    # dont_inherit: this module's __future__ flags must not change how scripts compile.
-    code = compile(tree, _FILENAME, mode, dont_inherit=True)
     names = frozenset(node.id for node in ast.walk(tree) if isinstance(node, ast.Name))
-    return _Compiled(code, names, list(_module_bindings(tree)))
+    bindings = list(_module_bindings(tree))
+    # dont_inherit: this module's __future__ flags must not change how scripts compile.
+    code = compile(limits.rewrite(tree), _FILENAME, mode, dont_inherit=True)
+    return _Compiled(code, names, bindings)
 
 
 def _check_bindings(compiled: _Compiled, reserved, source: str) -> None:
@@ -271,7 +275,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         ambiguous = compiled.names & self.globals.keys() & (context.keys() | external_context.keys())
         if ambiguous:
             raise ValueError(self._shadowing_message(ambiguous))
-        scope = {"__builtins__": SAFE_BUILTINS, **self.globals, **external_context, **context}
+        scope = {"__builtins__": SAFE_BUILTINS, **limits.Budget().names(), **self.globals, **external_context,
+                 **context}
         return eval(compiled.code, scope)
 
     def execute(self, script, context, external_context=None):
@@ -284,7 +289,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             # Spiff would silently drop these from task data after the script.
             raise ValueError(self._shadowing_message(shadowed))
         # A deep copy, so a failing script leaves task data untouched, lists and dicts included.
-        scope = {"__builtins__": SAFE_BUILTINS, **self.globals, **external_context, **copy.deepcopy(context)}
+        scope = {"__builtins__": SAFE_BUILTINS, **limits.Budget().names(), **self.globals, **external_context,
+                 **copy.deepcopy(context)}
         exec(compiled.code, scope)
         # Scripts cannot name anything starting with '__', so such names in the scope are the
         # interpreter's (__builtins__, __doc__, __annotations__) and task data keeps its own.
