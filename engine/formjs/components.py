@@ -5,6 +5,8 @@ browser's regular expressions and numbers as Python runs and reads them.
 """
 import math
 import re
+
+import re2
 from decimal import Decimal
 from functools import lru_cache
 
@@ -57,27 +59,111 @@ def delete_path(data, path):
         parent.pop(path[-1], None)
 
 
+class PatternError(ValueError):
+    """A form's pattern that the server cannot match as the browser does, or that the browser would
+    match in exponential time."""
+
+
+_RE2 = re2.Options()
+_RE2.log_errors = False  # refused patterns are reported to whoever deploys them, not to the log
+
+
 @lru_cache(maxsize=256)
 def js_regex(pattern):
-    """A form-js (JavaScript) pattern as Python runs it with the browser's meaning.
+    """A form-js (JavaScript) pattern as the server matches it: with RE2, in time linear in the input.
 
-    JavaScript's \\d and \\w are ASCII, and its `$` matches only at the very end
-    (Python's also before a final newline, which would let "123\\n" pass ^\\d+$).
+    RE2's \\d and \\w are ASCII and its `$` matches only at the very end, as JavaScript's are; the
+    browser's \\uXXXX is RE2's \\x{XXXX}. Lookarounds and backreferences, which RE2 cannot match in
+    linear time, and groups the browser could take exponential time over (nested_quantifier) raise
+    PatternError.
     """
-    out, in_class, i = [], False, 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            out.append(pattern[i:i + 2])
-            i += 2
+    nested = nested_quantifier(pattern)
+    if nested:
+        raise PatternError(f"{nested!r} repeats a group of nothing but repetitions: the browser could take "
+                           "exponential time to check some inputs")
+    try:
+        return re2.compile(_UNICODE_ESCAPE.sub(lambda m: f"{m.group(1)}\\x{{{m.group(2)}}}", pattern), _RE2)
+    except re2.error as err:
+        message = err.args[0].decode() if err.args and isinstance(err.args[0], bytes) else str(err)
+        raise PatternError(message) from None
+
+
+_UNICODE_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\u([0-9A-Fa-f]{4})")
+
+
+def nested_quantifier(pattern):
+    """A repeated group, as written, that the browser's backtracking could take exponential time over, or None.
+
+    That is a group repeated by a quantifier whose every atom is itself repeated, as in `(a+)+`,
+    `(\\d*)*` or `(x+x+)+`: the text it matches can be split among the repetitions in exponentially
+    many ways. A group with an atom matched once (`(\\.\\w+)+`, `([a-z]+\\d)*`) cannot be split so.
+    """
+    found = []
+    _sequence(pattern, 0, found)
+    return found[0] if found else None
+
+
+def _sequence(pattern, i, found):
+    """Read atoms from i to the closing parenthesis or the end: (index after them, whether an atom repeats,
+    whether one is matched once)."""
+    repeats = once = False
+    while i < len(pattern) and pattern[i] != ")":
+        start, char = i, pattern[i]
+        if char in "|^$":
+            i += 1
             continue
-        if char == "[":
-            in_class = True
-        elif char == "]":
-            in_class = False
-        out.append(r"\Z" if char == "$" and not in_class else char)
+        inner_repeats = False
+        if char == "\\":
+            i += 2
+        elif char == "[":
+            i = _class_end(pattern, i)
+        elif char == "(":
+            i = i + 1 + (2 if pattern.startswith(("?:", "?=", "?!"), i + 1) else 0)
+            i, inner_repeats, inner_once = _sequence(pattern, i, found)
+            inner_repeats = inner_repeats and not inner_once
+            i += 1  # the closing parenthesis
+        else:
+            i += 1
+        quantifier_end, repeating = _quantifier(pattern, i)
+        if repeating and inner_repeats:
+            found.append(pattern[start:i])
+        repeats = repeats or repeating or inner_repeats
+        once = once or not (repeating or inner_repeats)
+        i = quantifier_end
+    return i, repeats, once
+
+
+def _class_end(pattern, i):
+    """The index after the character class that starts at i."""
+    i += 1
+    if i < len(pattern) and pattern[i] == "^":
         i += 1
-    return re.compile("".join(out), re.ASCII)
+    if i < len(pattern) and pattern[i] == "]":
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return i + 1
+
+
+_BRACES = re.compile(r"\{(\d+)(,(\d*))?\}")
+
+
+def _quantifier(pattern, i):
+    """(index after the quantifier at i, whether it repeats its atom a varying number of times)."""
+    if i >= len(pattern):
+        return i, False
+    char = pattern[i]
+    if char in "*+?":
+        end, varying = i + 1, char != "?"
+    else:
+        braces = _BRACES.match(pattern, i)
+        if braces is None:
+            return i, False
+        low, comma, high = braces.group(1), braces.group(2), braces.group(3)
+        end, varying = braces.end(), bool(comma) and (not high or int(high) > int(low))
+    if end < len(pattern) and pattern[end] == "?":
+        end += 1  # lazy
+    return end, varying
 
 
 def to_decimal(value):

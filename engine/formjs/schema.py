@@ -10,7 +10,7 @@ import re
 from ..errors import Problem
 from . import feel
 from .components import (
-    CONTAINERS, INPUTS, KEYED, OPTION_TYPES, TYPES, js_regex, same_value, split_path, to_decimal,
+    CONTAINERS, INPUTS, KEYED, OPTION_TYPES, TYPES, PatternError, js_regex, same_value, split_path, to_decimal,
 )
 
 __all__ = ["check_schema"]
@@ -188,8 +188,8 @@ class _SchemaChecker:
         if pattern is not None:
             try:
                 js_regex(pattern)
-            except (re.error, TypeError) as err:
-                say(f"validate.pattern is not a regular expression the server can run: {err}")
+            except (PatternError, TypeError) as err:
+                say(f"validate.pattern cannot be checked alike in the browser and on the server: {err}")
         if rules.get("validationType") not in ("email", "phone", "custom", "", None):
             say("validate.validationType must be email, phone or custom")
 

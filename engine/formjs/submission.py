@@ -46,7 +46,7 @@ from decimal import Decimal
 from .. import clock
 from . import feel, messages
 from .components import (
-    CONTAINERS, DISPLAY, INPUTS, KEYED, delete_path, get_path, has_editable_input, js_regex, same_value,
+    CONTAINERS, DISPLAY, INPUTS, KEYED, delete_path, get_path, has_editable_input, js_regex, PatternError, same_value,
     set_path, split_path, to_decimal,
 )
 
@@ -364,8 +364,13 @@ class _Submission:
 
     def check_text(self, rules, value, scope):
         pattern = rules.get("pattern")
-        if pattern and not js_regex(pattern).search(value):
-            raise _Invalid("pattern", message=rules.get("patternErrorMessage") or None)
+        if pattern:
+            try:
+                regex = js_regex(pattern)
+            except PatternError:  # deployed before such patterns were refused
+                raise _Invalid("bad_rule") from None
+            if not regex.search(value):
+                raise _Invalid("pattern", message=rules.get("patternErrorMessage") or None)
         # The browser counts UTF-16 units of the trimmed text.
         length = len(value.strip().encode("utf-16-le")) // 2
         min_length = self.bound(rules, "minLength", scope)
