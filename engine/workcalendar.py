@@ -151,11 +151,17 @@ def day_of(value) -> date:
     raise TypeError(f"expected a date, a datetime or an ISO string, got {type(value).__name__}")
 
 
+# No statutory period comes near this; a count beyond it is a mistake, and counting it would take long.
+MAX_DAYS = 36600
+
+
 def _count(n) -> int:
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"the number of days must be an int, got {n!r}")
     if n < 0:
         raise ValueError(f"the number of days must not be negative, got {n}")
+    if n > MAX_DAYS:
+        raise ValueError(f"the number of days must be at most {MAX_DAYS} (about a century), got {n}")
     return n
 
 

@@ -558,9 +558,11 @@ def test_command_exit_codes(tmp_path):
 
     ok = manage("workcalendar", "check", "2024-10-12")
     assert (ok.returncode, ok.stdout) == (0, "2024-10-12 周六：工作日（调休上班：国庆节调休）\n")
-    for args in (("load", "2027"), ("check", "someday"), ("add-workdays", "2024-09-30", "x")):
+    for args in (("load", "2027"), ("check", "someday"), ("add-workdays", "2024-09-30", "x"),
+                 ("add-workdays", "2026-01-01", "100000000")):
         failed = manage("workcalendar", *args)
         assert failed.returncode == 1, args
         assert failed.stderr.startswith("CommandError: ") and "Traceback" not in failed.stderr
+    assert "at most 36600" in manage("workcalendar", "add-workdays", "2026-01-01", "100000000").stderr
     loaded = manage("workcalendar", "load", "2027", "--file", str(EXAMPLE))
     assert loaded.returncode == 0 and "已载入 2027 年" in loaded.stdout

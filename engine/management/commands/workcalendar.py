@@ -264,9 +264,9 @@ class Command(BaseCommand):
         n, region = int(options["n"]), options["region"]
         try:
             start = workcalendar.day_of(options["date"])
+            due = workcalendar.add_workdays(options["date"], n, region)
         except ValueError as error:
             raise CommandError(str(error)) from None
-        due = workcalendar.add_workdays(options["date"], n, region)
         data = {"start": start.isoformat(), "n": n, "region": region, "due": str(due),
                 "last_day": due.last_day.isoformat(), "provisional": due.provisional}
         lines = [
