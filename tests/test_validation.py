@@ -6,6 +6,7 @@ import sys
 import pytest
 from django.conf import settings
 
+from engine import api
 from engine.api import deploy
 from engine.errors import InvalidDefinition
 from engine.models import DefinitionVersion, ProcessDefinition
@@ -56,6 +57,20 @@ def test_not_well_formed_xml():
 def test_entities_and_doctypes_are_refused(payload):
     [problem] = problems_of(payload)
     assert "DOCTYPE and ENTITY declarations are not allowed" in problem
+
+
+@pytest.mark.parametrize("encoding, problem", [
+    ("GBK", "review.bpmn:6: not UTF-8 (byte 484 cannot be read)"),  # the first Chinese name
+    ("ISO-8859-1", "review.bpmn:1: declares the encoding ISO-8859-1; save the file as UTF-8"),
+])
+def test_validating_and_deploying_read_a_file_alike(encoding, problem):
+    text = REVIEW.replace('encoding="UTF-8"', f'encoding="{encoding}"')
+    content = text.encode("gbk") if encoding == "GBK" else text.encode("ascii", "xmlcharrefreplace")
+    for check in (api.validate, api.deploy):
+        with pytest.raises(InvalidDefinition) as refused:
+            check({"review.bpmn": content}, FORMS)
+        assert problem in str(refused.value), check
+    assert not DefinitionVersion.objects.exists()
 
 
 def test_size_limit(settings):

@@ -28,8 +28,19 @@ def parse(content: bytes, file_name: str):
     if b"<!DOCTYPE" in content.upper() or b"<!ENTITY" in content.upper():
         line = content[: content.upper().find(b"<!")].count(b"\n") + 1
         raise UnsafeXml(Problem(file_name, line, "DOCTYPE and ENTITY declarations are not allowed in BPMN files"))
+    # Deployed files are kept as text: one encoding, so validating and deploying read them alike.
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = content[:err.start].count(b"\n") + 1
+        raise UnsafeXml(Problem(file_name, line, f"not UTF-8 (byte {err.start} cannot be read); save the file as "
+                                                 "UTF-8")) from None
     try:
         root = etree.fromstring(content, etree.XMLParser(**_PARSER_OPTIONS))
     except etree.XMLSyntaxError as err:
         raise UnsafeXml(Problem(file_name, err.lineno, f"not well-formed XML: {err.msg}")) from None
+    declared = (root.getroottree().docinfo.encoding or "UTF-8").upper()
+    if declared not in ("UTF-8", "UTF8", "US-ASCII", "ASCII"):
+        raise UnsafeXml(Problem(file_name, 1, f"declares the encoding {declared}; save the file as UTF-8 and "
+                                              "declare that"))
     return root
