@@ -163,6 +163,14 @@ ENGINE = {
     "SCRIPT_MEMORY_MB": int(os.environ.get("SCRIPT_MEMORY_MB", "256")),
 }
 
+# A request may carry a diagram of MAX_BPMN_BYTES as JSON (quotes escaped) with its forms: larger bodies are
+# refused before they are read (the JSON views answer 413 in JSON); a diagram just past the limit reaches the
+# engine, which names the limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * ENGINE["MAX_BPMN_BYTES"] + 2 ** 20
+# The modeler validates (and deploys) this many diagrams at a time per web process, and this many a minute per owner.
+MODELER_PARALLEL_VALIDATIONS = int(os.environ.get("MODELER_PARALLEL_VALIDATIONS", "2"))
+MODELER_VALIDATIONS_PER_MINUTE = int(os.environ.get("MODELER_VALIDATIONS_PER_MINUTE", "30"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

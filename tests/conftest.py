@@ -1,6 +1,7 @@
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.utils import translation
 
 from engine import clock, workcalendar
@@ -16,6 +17,7 @@ def _release_clock_and_calendar():
     # Calendar, versions and specs are cached per process; a test's rolled-back rows must not outlive it.
     workcalendar.invalidate()
     loading.forget()
+    cache.clear()  # counters kept in the cache, such as the modeler's validations per minute
 
 
 @pytest.fixture(autouse=True)

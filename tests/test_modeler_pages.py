@@ -67,9 +67,11 @@ def test_a_note_is_required(client, owner, deployed):
     assert "变更说明" in response.json()["error"]
 
 
-def test_validation_puts_a_broken_timer_on_its_event(client, offices, deployed):
-    client_for(client, offices["520102"])  # validating needs no ownership
+def test_validation_puts_a_broken_timer_on_its_event(client, owner, offices, deployed):
+    client_for(client, offices["520102"])
     broken = DIAGRAM.replace('"P2D"', "add_workdays(now(), ")
+    assert post_json(client, "modeler_validate", {"bpmn": broken}).status_code == 403, "validating is the owners'"
+    client_for(client, owner)
     response = post_json(client, "modeler_validate", {"bpmn": broken})
     assert response.status_code == 200
     body = response.json()

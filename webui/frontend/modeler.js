@@ -168,7 +168,6 @@ async function open() {
   document.body.dataset.modelerReady = 'true';
 }
 
-$('#btn-validate').addEventListener('click', validate);
 $('#btn-download').addEventListener('click', async () => {
   const link = document.createElement('a');
   link.href = URL.createObjectURL(new Blob([await currentXml()], { type: 'application/xml' }));
@@ -176,6 +175,7 @@ $('#btn-download').addEventListener('click', async () => {
   link.click();
 });
 if (page.canDeploy) {
+  $('#btn-validate').addEventListener('click', validate);
   $('#btn-draft').addEventListener('click', saveDraft);
   $('#btn-discard').addEventListener('click', discard);
   $('#btn-deploy').addEventListener('click', () => $('#deploy-dialog').showModal());

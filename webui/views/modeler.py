@@ -1,6 +1,11 @@
 """The modeler: edit a version's diagram and forms in the browser, validate them, deploy a new version."""
 import json
+import threading
+import time
+from functools import wraps
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -13,8 +18,8 @@ from engine import api
 from engine.errors import InvalidDefinition
 from engine.models import DefinitionVersion, ProcessDefinition
 
-from .modeler_access import (BadRequest, is_process_owner, json_answers, json_body, or_404, owner_required,
-                             viewer_required)
+from .json_views import BadRequest, json_answers, json_body
+from .modeler_access import is_process_owner, or_404, owner_required, viewer_required
 from .modeler_drafts import discard_draft, save_draft, working_copy
 
 
@@ -27,8 +32,33 @@ def _json_view(view):
     return viewer_required(require_POST(json_answers(view)))
 
 
-# Changing a definition is the owners' (others are refused with JSON: _json_view wraps the check).
+# Changing a definition, and validating one, is the owners' (others are refused with JSON: _json_view wraps the
+# check).
 _owner_only = owner_required(gettext_lazy("只有省民政厅的流程负责人可以修改和部署流程定义。"))
+
+
+# Validating parses the whole diagram and its specs: a few at a time per process, and a few a minute per owner,
+# keep a web process's memory bounded whoever sends them.
+_validating = threading.BoundedSemaphore(settings.MODELER_PARALLEL_VALIDATIONS)
+
+
+def _bounded(view):
+    """Refuse (429) a validation past the owner's rate or while the process runs as many as it may."""
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        minute = int(time.time() // 60)
+        key = f"modeler-validations:{request.user.pk}:{minute}"
+        cache.add(key, 0, timeout=120)
+        if cache.incr(key) > settings.MODELER_VALIDATIONS_PER_MINUTE:
+            raise BadRequest(_("验证过于频繁，请一分钟后再试。"), status=429)
+        if not _validating.acquire(blocking=False):
+            raise BadRequest(_("正在验证的流程图较多，请稍后再试。"), status=429)
+        try:
+            return view(request, *args, **kwargs)
+        finally:
+            _validating.release()
+
+    return checked
 
 
 def _submitted_bpmn(body):
@@ -117,6 +147,8 @@ def discard(request, key, number):
 
 
 @_json_view
+@_owner_only
+@_bounded
 def validate(request, key, number):
     """Run the deployment's validation on the submitted diagram with the version's (edited) forms."""
     version = _version(key, number)
@@ -131,6 +163,7 @@ def validate(request, key, number):
 
 @_json_view
 @_owner_only
+@_bounded
 def deploy(request, key, number):
     """Deploy the submitted diagram with the version's (edited) forms as a new version."""
     version = _version(key, number)

@@ -13,7 +13,8 @@ from engine.errors import InvalidInput, NotFound
 from engine.models import MigrationJob, ProcessInstance
 from engine.models import InstanceState
 
-from .modeler_access import json_answers, json_body, or_404, owner_required, viewer_required
+from .json_views import json_answers, json_body
+from .modeler_access import or_404, owner_required, viewer_required
 
 # The instance states a page may filter on.
 STATES = InstanceState.OPEN

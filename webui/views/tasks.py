@@ -21,6 +21,7 @@ from .. import deadlines
 from ..offices import area_name, office_names
 from .access import visible_task
 from .inbox import tab_queryset
+from .json_views import BadRequest, request_body
 
 
 def colleagues(task):
@@ -74,7 +75,9 @@ def next_task_url(user, done):
 def submit(request, task_id):
     task = visible_task(request.user, task_id)
     try:
-        data = json.loads(request.body or b"{}")
+        data = json.loads(request_body(request) or b"{}")
+    except BadRequest as err:
+        return JsonResponse({"error": str(err)}, status=err.status)
     except (ValueError, RecursionError):  # JSON nested past the parser's recursion
         return JsonResponse({"error": _("提交的内容不是有效的 JSON。")}, status=400)
     try:
