@@ -221,8 +221,12 @@ def _migrate(result, workflow, diffs, subprocess_specs, rows):
     # time of an unchanged timer stays exactly as it was.
     kept_state = {task_id: spiff_private.task_state(task) for task_id, task in before.items()
                   if task_id not in changed and task.state == SpiffState.READY}
+    last = workflow.last_task
     for sub, _spec_diff, wf_diff, new in diffs:
         migrate_workflow(wf_diff, sub, new, reset_mask=SpiffState.READY)
+    # SpiffWorkflow forgets the last task it ran, whose data the instance's row shows (lists, visibility).
+    if last is not None and workflow.last_task is None:
+        workflow.last_task = workflow.tasks.get(last.id)
     workflow.subprocess_specs = subprocess_specs
     for task_id, state in kept_state.items():
         if task_id in workflow.tasks:

@@ -12,7 +12,8 @@ from engine import api
 from engine.api import clock
 from engine.api import deploy, read_files
 from engine.errors import PermissionDenied
-from engine.models import AuditEvent, HumanTask, MigrationItem, MigrationJob, Timer
+from engine.models import AuditEvent, HumanTask, MigrationItem, MigrationJob, ProcessInstance, Timer
+from workflows.visibility import instances_visible_to
 from engine.api import dispatch_due_timers
 from tests.conftest import BPMN_DIR
 from tests.steps import command_output, reload
@@ -61,6 +62,20 @@ def test_old_instances_keep_15_days_and_new_ones_get_10(policy_change):
     new = api.start("placement", data=AGREEMENT).instance
     assert reload(new).version.number == 2
     assert placement_row(new).due_at == late_timer(new).due_at == END_OF_16_MARCH
+
+
+def test_migrated_instances_keep_their_data_and_so_who_sees_them(policy_change, owner, offices):
+    waiting, _placed = policy_change
+
+    def seen():
+        return {code: set(instances_visible_to(user, ProcessInstance.objects.all()).values_list("pk", flat=True))
+                for code, user in offices.items()}
+
+    before, data = seen(), reload(waiting[0]).data
+    assert waiting[0].pk in before["520102"] and waiting[0].pk not in before["520302"]
+    api.migrate_instance(waiting[0].id, 2, actor=owner)
+    assert reload(waiting[0]).data == data
+    assert seen() == before, "every office sees what it saw before the migration"
 
 
 def test_preview_shows_what_moves_and_refuses_what_is_unsafe(policy_change):

@@ -108,7 +108,8 @@ def advance(instance, workflow, rows=None, new=False):
         # PostgreSQL would refuse it at commit and SQLite keep it: refused alike, as the step's failure.
         raise UnstorableState(f"the step's data {problem}")
     last = workflow.last_task
-    instance.data = to_json_data(last.data if last is not None else workflow.data)
+    if last is not None or not instance.data:  # without a last task, the data shown so far stays
+        instance.data = to_json_data(last.data if last is not None else workflow.data)
     elements = {t.task_spec.bpmn_id for t in (*ready, *waiting)} | {instance.error_element}
     instance.current_elements = sorted(e for e in elements if e)
     instance.updated_at = clock.now()
