@@ -7,6 +7,7 @@ from pathlib import Path
 from django.db import transaction
 
 from . import audit, clock
+from .bpmn import compare
 from .bpmn.parser import FORM_PROPERTY, NSMAP
 from .bpmn.safe_xml import UnsafeXml, parse
 from .bpmn.serializer import dump_specs
@@ -98,11 +99,22 @@ def _content_hash(files, forms):
     return digest.hexdigest()
 
 
+def _means_the_same(version, files, forms):
+    """Whether BPMN files ({name: bytes}) and forms ({name: JSON text}) say what the version says: the same
+    elements (engine/bpmn/compare.py), and forms equal as JSON, whatever the layout or formatting."""
+    deployed_bpmn, deployed_forms = version_files(version)
+    if {f.name: json.loads(f.content) for f in deployed_forms} != {n: json.loads(t) for n, t in forms.items()}:
+        return False
+    difference = compare.compare({f.name: f.content.encode("utf-8") for f in deployed_bpmn}, files)
+    return not (difference["added"] or difference["removed"] or difference["changed"])
+
+
 def deploy(bpmn_files: dict, forms: dict = None, note="", actor=None) -> DeployResult:
     """Validate, then store a new version of each executable process whose content changed.
 
     bpmn_files: {file name: bytes or str}; forms: {file name: JSON text}.
-    Raises InvalidDefinition with every problem; nothing is stored then.
+    A process whose elements and forms say what its latest version says (only the layout or the formatting
+    differ) is left unchanged. Raises InvalidDefinition with every problem; nothing is stored then.
     """
     bpmn_files = {name: c.encode("utf-8") if isinstance(c, str) else c for name, c in bpmn_files.items()}
     forms = dict(forms or {})
@@ -128,7 +140,8 @@ def deploy(bpmn_files: dict, forms: dict = None, note="", actor=None) -> DeployR
             definition, _ = ProcessDefinition.objects.select_for_update().get_or_create(
                 key=pid, defaults={"name": bundle.process_names.get(pid, pid)})
             latest = definition.latest
-            if latest is not None and latest.content_hash == content_hash:
+            if latest is not None and (latest.content_hash == content_hash
+                                       or _means_the_same(latest, files, version_forms)):
                 result.unchanged.append(latest)
                 continue
             version = DefinitionVersion.objects.create(

@@ -44,6 +44,20 @@ def test_valid_files_deploy_and_identical_content_creates_nothing():
     assert ProcessDefinition.objects.get(key="review").latest.number == 2
 
 
+def test_a_diagram_saved_again_with_another_layout_or_formatting_is_no_change():
+    deploy({"review.bpmn": REVIEW}, FORMS, note="v1")
+    reformatted = REVIEW.replace("><", ">\n    <").replace('isExecutable="true"', 'isExecutable="true" ')
+    forms = {name: json.dumps(json.loads(text), indent=4, ensure_ascii=True) for name, text in FORMS.items()}
+    again = deploy({"review.bpmn": reformatted}, forms, note="saved by another tool")
+    assert again.created == [] and [v.number for v in again.unchanged] == [1]
+    drawn = (BPMN_DIR / "county_review.bpmn").read_text(encoding="utf-8")
+    deploy({"county_review.bpmn": drawn}, FORMS, note="v1")
+    moved = drawn.replace('<dc:Bounds x="', '<dc:Bounds x="1', 1)
+    assert moved != drawn and deploy({"county_review.bpmn": moved}, FORMS).created == []
+    retitled = deploy({"review.bpmn": reformatted.replace("编写年度计划", "编制年度计划")}, forms, note="rename")
+    assert [v.number for v in retitled.created] == [2], "a change of meaning still makes a version"
+
+
 def test_not_well_formed_xml():
     broken = REVIEW.replace("</bpmn:userTask>", "</bpmn:usertask>", 1)
     [problem] = problems_of(broken)

@@ -179,7 +179,8 @@ def deploy(request, key, number):
         problems = api.located_on_diagram(err.problems, copy.file_name, bpmn)
         return JsonResponse({"valid": False, "problems": problems}, status=400)
     if not result.created:
-        return JsonResponse({"error": _("没有变化：内容与已部署的最新版本相同，未创建新版本。")}, status=409)
+        return JsonResponse({"error": _("没有变化：流程元素和表单与已部署的最新版本相同（至多布局或格式不同），"
+                                        "未创建新版本。")}, status=409)
     discard_draft(request, version)
     return JsonResponse({"created": [{
         "key": v.definition.key, "number": v.number,
