@@ -282,6 +282,20 @@ def test_exports_are_excel_workbooks_of_the_lists(client, review, offices):
     assert sheet[2][0].value == "编写年度计划"
 
 
+def test_exports_write_due_times_as_the_pages_do_and_mark_late_instances(client, review, offices):
+    clock.set_time(START + timedelta(days=8))  # past the plan's due time, 2026-03-09 24:00
+    login(client, offices, "520102")
+    page = client.get("/").content.decode()
+    assert "2026-03-09 24:00" in page
+    inbox = load_workbook(BytesIO(client.get("/export/inbox.xlsx").content)).active
+    headers = [c.value for c in inbox[1]]
+    assert inbox[2][headers.index("截止时间")].value == "2026-03-09 24:00", "one instant, written one way"
+    assert inbox.column_dimensions["A"].width >= 2 * len("编写年度计划"), "Chinese text takes two widths"
+    instances = load_workbook(BytesIO(client.get("/export/instances.xlsx").content)).active
+    headers = [c.value for c in instances[1]]
+    assert instances[2][headers.index("逾期")].value == "是"
+
+
 def test_people_show_by_their_names_not_their_account_codes(client, review, offices):
     for username, name in (("520102", "南明区民政局管理员"), ("520102-b", "南明区民政局科员")):
         offices[username].first_name = name

@@ -1,11 +1,20 @@
 """How a due date stands today: working days left on the working-day calendar, and a state for colour."""
-from datetime import timedelta
+from datetime import time, timedelta
 
 from engine import api
 from engine.api import calendar, clock
 from engine.models import TaskState, is_overdue
 
 LATE, SOON, ON_TIME = "late", "soon", "ok"
+
+
+def shown(moment):
+    """A due time as deadlines are written, on pages and in exports alike: a period that ends at midnight
+    ends at 24:00 of its last day (2026-03-09 24:00, not 2026-03-10 00:00, which reads as a day later)."""
+    local = moment.astimezone(clock.CHINA)
+    if local.time() == time.min:
+        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
 
 
 def workdays_left(due_at, today=None):

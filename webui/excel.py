@@ -1,4 +1,5 @@
 """Lists exported as Excel workbooks."""
+import unicodedata
 from datetime import datetime
 from io import BytesIO
 
@@ -20,6 +21,11 @@ def _cell(value):
     return value
 
 
+def _width(text):
+    """How many character widths Excel gives the text: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
 def workbook_response(filename, title, headers, rows):
     book = Workbook()
     sheet = book.active
@@ -30,7 +36,7 @@ def workbook_response(filename, title, headers, rows):
     for row in rows:
         sheet.append([_cell(v) for v in row])
     for column in sheet.columns:
-        width = max(len(str(c.value or "")) for c in column)
+        width = max(_width(str(c.value if c.value is not None else "")) for c in column)
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 8), 60)
     sheet.freeze_panes = "A2"
     out = BytesIO()

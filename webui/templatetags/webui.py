@@ -1,12 +1,10 @@
 """Template helpers shared by the pages."""
 import threading
-from datetime import time, timedelta
 
 from django import template
 from django.contrib.auth import get_user_model
 from django.core.signals import request_started
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import conditional_escape, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -15,6 +13,7 @@ from engine.api import SYSTEM
 from engine.models import TaskState
 from workflows.models import Office
 
+from .. import deadlines
 from ..data_view import render_data
 from ..event_labels import EVENT_LABELS
 from ..permissions import can_control_instances, dashboard_prefectures, social_orgs_of
@@ -111,12 +110,8 @@ def _user_name(user):
 
 @register.filter
 def deadline(moment):
-    """A due time as deadlines are written: a period that ends at midnight ends at 24:00 of its last day
-    (2026-03-09 24:00, not 2026-03-10 00:00, which reads as a day later)."""
-    local = timezone.localtime(moment)
-    if local.time() == time.min:
-        return f"{local - timedelta(days=1):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
+    """A due time as deadlines are written (webui/deadlines.py)."""
+    return deadlines.shown(moment)
 
 @register.filter
 def process_data(data):

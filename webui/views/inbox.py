@@ -129,8 +129,8 @@ def inbox(request):
 def task_workbook(filename, title, tasks):
     """The tasks as an Excel workbook, with the inbox table's columns (the inbox and the overdue export)."""
     rows = [(t.name, t.instance.version.definition.name or t.instance.version.definition.key,
-             t.instance.business_key, t.county_name, t.station_name, t.office_name, t.assignee, t.due_at,
-             t.workdays_left) for t in task_rows(tasks)]
+             t.instance.business_key, t.county_name, t.station_name, t.office_name, t.assignee,
+             deadlines.shown(t.due_at) if t.due_at else "", t.workdays_left) for t in task_rows(tasks)]
     return workbook_response(filename, title, [
         _("任务"), _("流程"), _("业务编号"), _("县(市、区)"), _("社工站"), _("办理单位"), _("认领人"),
         _("截止时间"), _("剩余工作日")], rows)
