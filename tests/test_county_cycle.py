@@ -58,6 +58,8 @@ def test_plan_is_written_returned_revised_and_filed(lifecycle, county_offices):
     complete(instance, "review_plan", users["5201"], {"decision": "return", "comment": "预算明细需细化到每站"})
     plan.refresh_from_db()
     assert plan.state == "returned" and plan.returns == 1 and plan.review_comment == "预算明细需细化到每站"
+    returned = AuditEvent.objects.get(action="annualplan.return_for_revision", record_id=str(plan.pk))
+    assert returned.data == {"comment": "预算明细需细化到每站"}, "the history says why"
     rewrite = open_tasks(instance)["write_plan"]
     assert rewrite.id != write.id
     assert rewrite.due_at == calendar.add_workdays(MONDAY + timedelta(days=1), 10).at, "10 working days to revise"

@@ -50,6 +50,7 @@ def test_the_history_names_domain_actions_in_words(client, lifecycle, county_off
     timeline = page[page.index('<ol class="timeline">'):]
     for words in ("报送年度计划", "年度计划退回修改", "设置定时", "生成任务：编制年度实施计划"):
         assert words in timeline
+    assert "年度计划退回修改 <span class=\"muted\">（预算明细不全）</span>" in timeline, "with the reason"
     for raw in ("annualplan.submit", "annualplan.return_for_revision", "timer.armed"):
         assert raw not in timeline
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})

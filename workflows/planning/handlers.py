@@ -173,7 +173,8 @@ def submit_plan(call):
 def return_plan(call):
     """Back to the county with the reviewer's comment; returns how often the plan was returned."""
     plan = _plan(call)
-    plan.return_for_revision(call.data.get("comment") or "")
+    comment = call.data.get("comment") or ""
+    plan.return_for_revision(comment, audit={"comment": comment} if comment else None)  # the history says why
     save_transition(plan, whole_row=True)
     return plan.returns
 

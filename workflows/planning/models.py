@@ -55,7 +55,7 @@ class AnnualPlan(models.Model):
         self.submitted_on = on
 
     @transition(field=state, source=PlanState.SUBMITTED, target=PlanState.RETURNED)
-    def return_for_revision(self, comment):
+    def return_for_revision(self, comment, audit=None):
         self.returns += 1
         self.review_comment = comment
 

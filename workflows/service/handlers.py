@@ -109,7 +109,8 @@ def review_report(call):
     """The county's decision on a report; an accepted survey or plan moves the deployment on."""
     record = _report(call)
     if call.data.get("decision") == "return":
-        record.send_back(call.data.get("comment", ""))
+        comment = call.data.get("comment", "")
+        record.send_back(comment, audit={"comment": comment} if comment else None)  # the history says why
     else:
         record.accept("")
     save_transition(record, "review_comment")

@@ -121,7 +121,7 @@ class ServiceReport(models.Model):
         self.content, self.submitted_at = content, at
 
     @transition(field=state, source=ReportState.SUBMITTED, target=ReportState.RETURNED)
-    def send_back(self, comment):
+    def send_back(self, comment, audit=None):
         self.review_comment = comment
 
     @transition(field=state, source=ReportState.SUBMITTED, target=ReportState.ACCEPTED)
