@@ -41,6 +41,17 @@ def test_review_forms_show_the_county_name_and_category_labels(client, lifecycle
     assert [row["category"] for row in data["budget_lines"]] == ["personnel", "activity"]
 
 
+def test_a_returned_plan_is_marked_in_the_countys_inbox_until_it_is_sent_again(client, lifecycle, county_offices):
+    instance = start_cycle()
+    complete(instance, "write_plan", county_offices["520102"], PLAN)
+    complete(instance, "review_plan", county_offices["5201"], {"decision": "return", "comment": "预算明细不全"})
+    client.force_login(county_offices["520102"])
+    assert '<span class="badge returned" title="预算明细不全">已退回</span>' in client.get("/").content.decode()
+    complete(instance, "write_plan", county_offices["520102"], PLAN)
+    client.force_login(county_offices["5201"])
+    assert "badge returned" not in client.get("/").content.decode(), "the review that follows is no return"
+
+
 def test_the_history_names_domain_actions_in_words(client, lifecycle, county_offices):
     instance = start_cycle()
     complete(instance, "write_plan", county_offices["520102"], PLAN)

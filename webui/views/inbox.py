@@ -14,6 +14,7 @@ from engine.api import clock
 from engine.errors import EngineError
 from engine.models import ProcessDefinition
 from workflows.models import OfficeKind
+from workflows.planning.models import AnnualPlan
 from workflows.visibility import offices_in_view, tasks_visible_to
 
 from .. import deadlines
@@ -93,6 +94,7 @@ def task_rows(tasks):
     for task in tasks:
         codes.update((task.office, task.instance.data.get("county"), task.instance.data.get("station")))
     names = office_names(codes)
+    returned = AnnualPlan.returned_to({task.instance_id for task in tasks})
     now = clock.now()
     for task in tasks:
         data = task.instance.data
@@ -101,6 +103,8 @@ def task_rows(tasks):
         task.station_name = names.get(data.get("station"), data.get("station") or "")
         task.due_state = deadlines.due_state(task, now)
         task.workdays_left = deadlines.workdays_left(task.due_at) if task.due_at else None
+        county, task.returned_because = returned.get(task.instance_id, (None, None))
+        task.returned = task.office == county  # the county's task on a plan sent back for revision
     return tasks
 
 

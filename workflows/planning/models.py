@@ -48,6 +48,14 @@ class AnnualPlan(models.Model):
     def __str__(self):
         return f"{self.county} {self.year}"
 
+    @classmethod
+    def returned_to(cls, instance_ids):
+        """{instance id: (county code, the reviewer's reason)} of the plans among these instances that wait
+        for their county to revise them."""
+        return {instance_id: (county, comment) for instance_id, county, comment in cls.objects.filter(
+            process_instance__in=instance_ids, state=PlanState.RETURNED).values_list(
+            "process_instance_id", "county__code", "review_comment")}
+
     @transition(field=state, source=[PlanState.DRAFT, PlanState.RETURNED], target=PlanState.SUBMITTED)
     def submit(self, content, on):
         for name, value in content.items():
@@ -175,6 +183,14 @@ class Evaluation(models.Model):
 
     def __str__(self):
         return f"{self.county} {self.year}"
+
+    @classmethod
+    def returned_to(cls, instance_ids):
+        """{instance id: (county code, the reviewer's reason)} of the plans among these instances that wait
+        for their county to revise them."""
+        return {instance_id: (county, comment) for instance_id, county, comment in cls.objects.filter(
+            process_instance__in=instance_ids, state=PlanState.RETURNED).values_list(
+            "process_instance_id", "county__code", "review_comment")}
 
     @classmethod
     def previous(cls, county_code, year):
