@@ -160,6 +160,13 @@ def test_required_checkbox_must_be_checked():
     ("0", "0.00"),
     (" 88.8 ", "88.80"),
     ("1.200", "1.20"),  # form-js counts significant decimals, as Big.js does
+    # As Chinese officials write amounts, read as the browser reads them (webui/frontend/forms/amounts.js).
+    ("600,000", "600000.00"),
+    ("1,234,567.89", "1234567.89"),
+    ("60万", "600000.00"),
+    ("1.5万元", "15000.00"),
+    ("600000元", "600000.00"),
+    ("0.0001万", "1.00"),
 ])
 def test_money_is_a_decimal_with_two_places(sent, kept):
     value = cleaned_of(submission(budget_amount=sent))["budget_amount"]
@@ -171,12 +178,13 @@ def test_money_is_a_decimal_with_two_places(sent, kept):
     (1.234, "「预算金额」最多两位小数"),
     ("1.001", "「预算金额」最多两位小数"),
     (-0.01, "「预算金额」不能小于 0"),
-    ("abc", "「预算金额」必须是数字"),
-    ("1,000", "「预算金额」必须是数字"),
-    (True, "「预算金额」必须是数字"),
-    ("NaN", "「预算金额」必须是数字"),
-    (float("inf"), "「预算金额」必须是数字"),
-    ([1], "「预算金额」必须是数字"),
+    ("abc", "「预算金额」必须是数字，例如 600000、600,000 或 60万"),
+    ("600,00", "「预算金额」必须是数字，例如 600000、600,000 或 60万"),  # not thousands: the server does not guess
+    ("60千", "「预算金额」必须是数字，例如 600000、600,000 或 60万"),
+    (True, "「预算金额」必须是数字，例如 600000、600,000 或 60万"),
+    ("NaN", "「预算金额」必须是数字，例如 600000、600,000 或 60万"),
+    (float("inf"), "「预算金额」必须是数字，例如 600000、600,000 或 60万"),
+    ([1], "「预算金额」必须是数字，例如 600000、600,000 或 60万"),
     ("1e20", "「预算金额」的数值过大"),
 ])
 def test_money_that_is_refused(sent, message):

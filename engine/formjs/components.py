@@ -166,6 +166,23 @@ def _quantifier(pattern, i):
     return end, varying
 
 
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d+)?")
+
+
+def amount_text(text):
+    """An amount as Chinese officials write it, as plain numeric text: thousands separators (600,000), 万
+    (60万 = 600000) and a trailing 元 are read; the browser reads typed amounts by the same rule
+    (webui/frontend/forms/amounts.js). Text that is no such amount comes back unchanged."""
+    value = text.strip().removesuffix("元").strip()
+    ten_thousands = value.endswith("万")
+    value = value.removesuffix("万").strip()
+    if _GROUPED.fullmatch(value):
+        value = re.sub("[,，]", "", value)
+    if not _NUMERIC.fullmatch(value) or "e" in value.lower():
+        return text
+    return str(Decimal(value).scaleb(4).normalize()) if ten_thousands else value
+
+
 def to_decimal(value):
     """A number as the browser may send it (JSON number or numeric text) as an exact Decimal, else None."""
     if isinstance(value, bool):

@@ -15,7 +15,7 @@ _MESSAGES = {
     "pattern": _("「%(label)s」的格式不正确"),
     "email": _("「%(label)s」必须是有效的电子邮箱地址"),
     "phone": _("「%(label)s」必须是有效的国际电话号码，例如 +8613800000000"),
-    "number": _("「%(label)s」必须是数字"),
+    "number": _("「%(label)s」必须是数字，例如 600000、600,000 或 60万"),
     "too_large": _("「%(label)s」的数值过大"),
     "integer": _("「%(label)s」必须是整数"),
     "decimals": _("「%(label)s」最多%(digits)s位小数"),

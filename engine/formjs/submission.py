@@ -46,7 +46,7 @@ from decimal import Decimal
 from .. import clock
 from . import feel, messages
 from .components import (
-    CONTAINERS, DISPLAY, INPUTS, KEYED, delete_path, get_path, has_editable_input, js_regex, PatternError, same_value,
+    CONTAINERS, DISPLAY, INPUTS, KEYED, amount_text, delete_path, get_path, has_editable_input, js_regex, PatternError, same_value,
     set_path, split_path, to_decimal,
 )
 
@@ -304,7 +304,7 @@ class _Submission:
     def number(self, component, raw):
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return None
-        number = to_decimal(raw)
+        number = to_decimal(amount_text(raw) if isinstance(raw, str) else raw)
         if number is None:
             raise _Invalid("number")
         if number.adjusted() >= 15:  # beyond what a browser's float holds exactly

@@ -82,12 +82,13 @@ def test_plan_is_written_returned_revised_filed_and_seen_on_the_diagram(
     county.get_by_label("预算总额（元）").fill("-5")
     county.locator("#form-submit").click()
     assert county.locator(".fjs-form-field-error").first.is_visible()  # form-js checks min 0 in the browser
-    county.get_by_label("预算总额（元）").fill("450000")
+    county.get_by_label("预算总额（元）").fill("45万")  # as officials write amounts
+    assert county.get_by_label("预算总额（元）").input_value() == "450000"
     county.locator(".fjs-repeat-render-add").click()  # a second budget line
     first = budget_row(county, 0)
     first.get_by_label("支出项目").fill("驻站社工薪酬")
     choose(first, "类别", "人员经费")
-    first.get_by_label("金额（元）").fill("360000")
+    first.get_by_label("金额（元）").fill("360,000")
     second = budget_row(county, 1)
     second.get_by_label("支出项目").fill("社区融入活动")
     choose(second, "类别", "服务活动经费")
@@ -101,6 +102,7 @@ def test_plan_is_written_returned_revised_filed_and_seen_on_the_diagram(
     assert "已办结" in county.locator(".messages").inner_text()
     plan = AnnualPlan.objects.get(county__code=COUNTY, year=YEAR)
     assert plan.state == "submitted" and [line["item"] for line in plan.budget_lines] == ["驻站社工薪酬", "社区融入活动"]
+    assert plan.budget == 450000 and plan.budget_lines[0]["amount"] == "360000.00", "not 360.00"
 
     prefecture = log_in(browser, live_server, PREFECTURE, viewport=PHONE)
     screenshot(prefecture, "inbox-phone")

@@ -1,6 +1,7 @@
 // The task page's form: form-js renders the deployed schema over the task's data; the server validates.
 import { Form } from '@bpmn-io/form-js';
 import '@bpmn-io/form-js/dist/assets/form-js.css';
+import { readAmounts } from './forms/amounts';
 import { speakChinese } from './forms/chinese';
 
 function readJson(id) {
@@ -85,6 +86,7 @@ async function mount(container) {
   const form = schema ? new Form({ container, debounce: false }) : null;
   if (form) {
     speakChinese(form, container);
+    readAmounts(container);
     await form.importSchema(schema, data);
     if (container.dataset.readonly === 'true') {
       form.setProperty('readOnly', true);
