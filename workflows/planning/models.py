@@ -185,14 +185,6 @@ class Evaluation(models.Model):
         return f"{self.county} {self.year}"
 
     @classmethod
-    def returned_to(cls, instance_ids):
-        """{instance id: (county code, the reviewer's reason)} of the plans among these instances that wait
-        for their county to revise them."""
-        return {instance_id: (county, comment) for instance_id, county, comment in cls.objects.filter(
-            process_instance__in=instance_ids, state=PlanState.RETURNED).values_list(
-            "process_instance_id", "county__code", "review_comment")}
-
-    @classmethod
     def previous(cls, county_code, year):
         """The county's concluded evaluation of the year before `year`, or None: what that year's plan and
         procurement show."""
