@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from engine import api
 from engine.api import clock
-from engine.models import Attachment, AuditEvent
+from engine.models import Attachment, AuditEvent, TaskDraft
 from workflows.models import Membership, Office
 
 from .steps import open_task
@@ -380,3 +380,22 @@ def test_the_instance_page_shows_the_process_data_readably_with_the_raw_data_beh
     assert '<dt>award</dt><dd><dl class="data-list"><dt>lot</dt><dd>1</dd><dt>social_org</dt><dd>org1</dd></dl>' in data
     assert '<details class="raw-data"><summary>原始数据</summary><pre class="data">' in page
     assert "&quot;budget&quot;: &quot;1234567.50&quot;" in page
+
+
+def test_a_draft_is_kept_per_person_and_task_until_the_form_is_submitted(client, review, offices):
+    task = open_task(review, "write_plan")
+    draft_url = f"/tasks/{task.pk}/draft/"
+    login(client, offices, "520102")
+    saved = client.post(draft_url, json.dumps({"background": "草稿中的背景"}), content_type="application/json")
+    assert saved.status_code == 200 and "saved_at" in saved.json()
+    assert escaped("草稿中的背景") in client.get(f"/tasks/{task.pk}/").content.decode()
+    client.force_login(offices["520102-b"])  # a colleague sees the task, not the draft
+    assert escaped("草稿中的背景") not in client.get(f"/tasks/{task.pk}/").content.decode()
+    client.force_login(offices["520302"])  # another county's office may not keep one
+    assert client.post(draft_url, json.dumps({"background": "x"}), content_type="application/json").status_code in (
+        403, 404)
+    login(client, offices, "520102")
+    too_big = client.post(draft_url, json.dumps({"background": "字" * 600_000}), content_type="application/json")
+    assert too_big.status_code == 400 and too_big.json()["errors"] == {"draft": "草稿过大，未保存"}
+    assert submit(client, task, {"background": "安置点", "budget": "120000.00"}).status_code == 200
+    assert not TaskDraft.objects.exists(), "a submitted form leaves no draft"

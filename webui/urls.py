@@ -16,6 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("tasks/<uuid:task_id>/", tasks.task_page, name="task"),
     path("tasks/<uuid:task_id>/submit/", tasks.submit, name="task-submit"),
+    path("tasks/<uuid:task_id>/draft/", tasks.save_draft, name="task-draft"),
     path("tasks/<uuid:task_id>/claim/", inbox.claim, name="task-claim"),
     path("tasks/<uuid:task_id>/release/", inbox.release, name="task-release"),
     path("tasks/<uuid:task_id>/reassign/", inbox.reassign, name="task-reassign"),

@@ -28,7 +28,7 @@ from .messages import deliver_message, send_message
 from .migration import (MigrationFailed, Plan, create_migration_job, job_status, migrate_instance, preview_migration,
                         start_migration)
 from .reads import DUE_SOON_WORKDAYS, TaskForm, diagram_marks, due_soon_limit, inbox, task_form
-from .tasks import claim, complete_task, reassign, release
+from .tasks import claim, complete_task, discard_drafts, reassign, release, save_draft, task_draft
 
 __all__ = [
     # results and names
@@ -37,6 +37,7 @@ __all__ = [
     "start", "suspend", "resume", "retry", "cancel", "advance_instance",
     # tasks
     "claim", "release", "reassign", "complete_task", "task_form", "upload_attachment", "formjs",
+    "save_draft", "task_draft", "discard_drafts",
     # messages
     "send_message", "deliver_message",
     # definitions and versions

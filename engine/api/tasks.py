@@ -3,17 +3,20 @@
 Each holds the lock of the task's instance. `actor` is a Django user (checked against the office
 directory), a username string, or None for the system.
 """
+import json
 import uuid
 from dataclasses import replace
 from functools import partial
 
 from django.contrib.auth import get_user_model
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext as _
 
 from .. import audit, batch, clock, formchecks, formjs
+from ..audit import actor_name
 from ..directory import get_directory
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from ..models import Attachment, HumanTask
+from ..models import Attachment, HumanTask, TaskDraft
 from ..models.instances import InstanceState
 from ..models.tasks import TaskState
 from ..runtime import incidents, workflow_ops
@@ -138,6 +141,42 @@ def _complete_task(task_id, data, actor):
         if error is not None:
             instance.fail(error, row.bpmn_id)
         return replace(advance(instance, workflow, rows), task=row)
+
+
+# A draft is what one form holds: far below this, unless something other than typing sent it.
+MAX_DRAFT_BYTES = 2 ** 20
+
+
+def save_draft(task_id, data, actor):
+    """Keep what `actor` typed into an open task's form and has not submitted: one draft per person and task,
+    replaced by the next. Only who may work on the task keeps one; nothing of the workflow changes."""
+    data = check_data(data)
+    if len(json.dumps(data, cls=DjangoJSONEncoder)) > MAX_DRAFT_BYTES:
+        raise InvalidInput({"draft": _("草稿过大，未保存")})
+    row = _open_row(task_id, actor)
+    draft, _created = TaskDraft.objects.update_or_create(
+        task=row, user=actor_name(actor), defaults={"data": data, "saved_at": clock.now()})
+    return draft
+
+
+def task_draft(task_id, actor):
+    """The draft `actor` keeps of an open task's form, or None."""
+    return TaskDraft.objects.filter(task_id=task_id, user=actor_name(actor),
+                                    task__state__in=TaskState.ACTIVE).first()
+
+
+def discard_drafts(task_id):
+    """Forget every draft of a task (once it is completed, they are of no use)."""
+    TaskDraft.objects.filter(task_id=task_id).delete()
+
+
+def _open_row(task_id, actor):
+    row = HumanTask.objects.select_related("instance").filter(pk=task_id).first()
+    if row is None:
+        raise NotFound(f"no task {task_id}")
+    _check_open(row, row.instance)
+    _check_member(user_of(actor), row)
+    return row
 
 
 def _validated(instance, row, data, context):

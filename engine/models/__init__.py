@@ -2,6 +2,7 @@ from .attachments import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarDay, CalendarYear, RegionalHoliday
 from .definitions import DefinitionFile, DefinitionVersion, ProcessDefinition
+from .drafts import TaskDraft
 from .instances import InstanceState, ProcessInstance
 from .messages import Message, MessageSubscription
 from .migration_jobs import MigrationItem, MigrationJob
@@ -24,6 +25,7 @@ __all__ = [
     "MigrationItem",
     "MigrationJob",
     "HumanTask",
+    "TaskDraft",
     "TaskState",
     "is_overdue",
     "overdue_condition",

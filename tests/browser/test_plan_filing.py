@@ -160,3 +160,25 @@ def test_plan_is_written_returned_revised_filed_and_seen_on_the_diagram(
     province.set_viewport_size(PHONE)
     screenshot(province, "dashboard-phone")
     assert fits_the_width(province)
+
+
+def test_what_is_typed_survives_a_reload_and_an_upload(browser, live_server, year_started, tmp_path):
+    county = log_in(browser, live_server, COUNTY)
+    open_task(county, "编制年度实施计划")
+    county.get_by_label("项目背景").fill("安置点新设街道，需求调研已完成。")
+    county.get_by_label("预算总额（元）").fill("30万")
+    county.wait_for_timeout(1500)  # the draft is kept a moment after the typing stops
+    county.reload()
+    county.locator(".fjs-form").wait_for()
+    assert county.get_by_label("项目背景").input_value() == "安置点新设街道，需求调研已完成。"
+    assert county.get_by_label("预算总额（元）").input_value() == "300000"
+    assert "填写但未提交的内容" in county.locator("#form-draft-note").inner_text()
+
+    county.get_by_label("项目目标").fill("每站两名驻站社工。")
+    scan = tmp_path / "需求调研报告.pdf"
+    scan.write_bytes(b"%PDF-1.4 survey")
+    county.set_input_files("#attachment-upload input[type=file]", str(scan))
+    county.locator("#attachment-upload button[type=submit]").click()
+    county.locator("#attachment-list a", has_text="需求调研报告.pdf").wait_for()
+    assert county.get_by_label("项目目标").input_value() == "每站两名驻站社工。", "the upload left the form as it was"
+    assert county.locator("#attachment-list a").count() == 1

@@ -3,6 +3,7 @@ import { Form } from '@bpmn-io/form-js';
 import '@bpmn-io/form-js/dist/assets/form-js.css';
 import { readAmounts } from './forms/amounts';
 import { speakChinese } from './forms/chinese';
+import { keepDrafts, uploadInPlace } from './forms/keeping';
 
 function readJson(id) {
   const node = document.getElementById(id);
@@ -77,7 +78,7 @@ function showErrors(form, schema, errors, summary) {
 async function mount(container) {
   const schema = readJson('form-schema');
   const data = readJson('form-data') || {};
-  const { submitUrl, uploadUrl, csrf } = container.dataset;
+  const { submitUrl, uploadUrl, draftUrl, csrf } = container.dataset;
   const summary = document.getElementById('form-error-summary');
   const button = document.getElementById('form-submit');
   // A task without a form is confirmed with an empty submission.
@@ -92,7 +93,10 @@ async function mount(container) {
       form.setProperty('readOnly', true);
       return;
     }
+    keepDrafts(form, draftUrl, csrf);
   }
+  uploadInPlace(document.getElementById('attachment-upload'), document.getElementById('attachment-list'),
+    document.getElementById('attachment-status'));
   if (!button) return;
   button.hidden = false;
   button.addEventListener('click', async () => {

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engine import api
+from engine.api import clock
 from engine.errors import InvalidInput
 from engine.models import Attachment
 from workflows.visibility import can_see_instance
@@ -33,14 +34,16 @@ def upload(request, task_id):
         return _refuse(request, task_id, _("请选择要上传的文件。"), 400)
     try:
         attachment = api.upload_attachment(upload, upload.name, upload.content_type, instance=task.instance,
-                                     task_id=task.pk, actor=request.user)
+                                           task_id=task.pk, actor=request.user)
     except InvalidInput as error:
         return _refuse(request, task_id, error.errors["file"], 400)
     if request.POST.get("next"):
         messages.success(request, _("已上传“%(name)s”。") % {"name": attachment.name})
         return back(request, "webui:task", task_id=task_id)
     return JsonResponse({"id": str(attachment.pk), "name": attachment.name, "size": attachment.size,
-                         "content_type": attachment.content_type, "sha256": attachment.sha256})
+                         "content_type": attachment.content_type, "sha256": attachment.sha256,
+                         "uploaded_by": attachment.uploaded_by,
+                         "uploaded_at": f"{attachment.uploaded_at.astimezone(clock.CHINA):%Y-%m-%d %H:%M}"})
 
 
 @login_required

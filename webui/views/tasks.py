@@ -42,6 +42,8 @@ def task_page(request, task_id):
     tasks = {t.id: t.name for t in HumanTask.objects.filter(instance=instance)}
     supervisor = task.state in TaskState.ACTIVE and get_directory().is_supervisor(request.user, task.office)
     form = api.task_form(task)
+    can_work = may_work(request.user, task)
+    draft = api.task_draft(task.pk, request.user) if can_work and form.schema else None
     return render(request, "webui/task.html", {
         "task": task, "instance": instance,
         "office_name": names.get(task.office, task.office),
@@ -50,8 +52,9 @@ def task_page(request, task_id):
         "due_state": deadlines.due_state(task),
         "workdays_left": deadlines.workdays_left(task.due_at) if task.due_at else None,
         "schema": form.schema,
-        "data": form.data,
-        "can_work": may_work(request.user, task),
+        "data": {**form.data, **draft.data} if draft else form.data,
+        "draft": draft,
+        "can_work": can_work,
         "can_claim": task.state == TaskState.OPEN and can_work_on(request.user, task),
         "can_release": task.state == TaskState.CLAIMED and (
             task.assignee == request.user.get_username() or supervisor),
@@ -61,6 +64,27 @@ def task_page(request, task_id):
         "task_names": tasks,
         "username": request.user.get_username(),
     })
+
+
+@login_required
+@require_POST
+def save_draft(request, task_id):
+    """Keep what the user has typed into the task's form, so leaving or reloading the page loses nothing."""
+    task = visible_task(request.user, task_id)
+    try:
+        data = json.loads(request_body(request) or b"{}")
+        draft = api.save_draft(task.pk, data, actor=request.user)
+    except BadRequest as err:
+        return JsonResponse({"error": str(err)}, status=err.status)
+    except (ValueError, RecursionError):
+        return JsonResponse({"error": _("提交的内容不是有效的 JSON。")}, status=400)
+    except InvalidInput as err:
+        return JsonResponse({"error": "；".join(err.errors.values()), "errors": err.errors}, status=400)
+    except PermissionDenied:
+        return JsonResponse({"error": _("这项任务不属于您所在的单位。")}, status=403)
+    except (Conflict, NotFound) as err:
+        return JsonResponse({"error": str(err)}, status=409)
+    return JsonResponse({"saved_at": draft.saved_at.isoformat()})
 
 
 def next_task_url(user, done):
@@ -82,6 +106,7 @@ def submit(request, task_id):
         return JsonResponse({"error": _("提交的内容不是有效的 JSON。")}, status=400)
     try:
         api.complete_task(task.pk, data, actor=request.user)
+        api.discard_drafts(task.pk)
     except InvalidInput as err:
         return JsonResponse({"error": _("表单有错误，请修改后再提交。"), "errors": err.errors}, status=400)
     except PermissionDenied:
