@@ -1,4 +1,6 @@
 """Messages between instances and from outside: sent here, kept until an instance waits for them."""
+from django.db import transaction
+
 from .. import audit, batch, clock, queue
 from ..errors import InvalidInput
 from ..models import Message, MessageSubscription
@@ -8,6 +10,7 @@ from ..runtime.loading import load_workflow
 from ..runtime.locking import locked_instance
 from ..runtime.step import advance
 from .inputs import check_data, check_text
+from .instances import start
 
 
 def send_message(name, correlation=None, payload=None, actor=None):
@@ -32,6 +35,27 @@ def send_message(name, correlation=None, payload=None, actor=None):
 _MOVED_ON = object()  # the subscription a delivery found was gone once its instance was locked
 
 
+def _start_with(message_id):
+    """Start the process whose start event catches the message, if one does: its start step takes the message.
+
+    The message stays locked from the look until the start commits, so a message starts one instance at most.
+    Returns the start's StepResult, or None.
+    """
+    with transaction.atomic():
+        message = Message.objects.select_for_update(skip_locked=True).filter(
+            pk=message_id, state=Message.PENDING).first()
+        if message is None or messaging.matching_subscription(message) is not None:
+            return None  # taken meanwhile, or now awaited by an instance: a later delivery hands it over
+        version = messaging.started_by(message.name)
+        if version is None:
+            return None
+        try:
+            data = check_data(message.payload)
+        except InvalidInput:
+            data = {}  # the start event's message variable still gets the whole payload
+        return start(version.definition.key, data=data, actor=message.sender, version=version)
+
+
 def deliver_message(message_id):
     """Deliver a pending message to a matching waiting instance, if one waits (the system's job).
 
@@ -43,7 +67,7 @@ def deliver_message(message_id):
             return None
         subscription = messaging.matching_subscription(message)
         if subscription is None:
-            return None
+            return _start_with(message_id)
 
         def step():
             with locked_instance(subscription.instance_id) as (instance, rows):

@@ -4,7 +4,9 @@ SpiffWorkflow does not buffer messages: one sent before its catch event waits
 would be lost. So every message is a row. A sender's step stores it; delivery
 runs after that commit (and again on every dispatcher tick) and hands it to the
 oldest matching subscription in a step of the receiver. A receiver reaching a
-catch event takes a matching pending message in its own step.
+catch event takes a matching pending message in its own step. A message that no
+instance waits for starts the process whose start event catches it, if one does
+(started_by): its start step takes the message like any catch event.
 """
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
@@ -12,8 +14,9 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 
 from .. import audit, batch, clock, queue, spiff_private
 from ..bpmn.serializer import to_json_data
-from ..models import Message, MessageSubscription
-from .mirror import event_definitions, flatten
+from ..models import Message, MessageSubscription, ProcessDefinition
+from .loading import current_version, specs_for
+from .mirror import event_definitions, event_definitions_of, flatten
 
 
 def store_outbound(instance, workflow):
@@ -70,6 +73,31 @@ def deliver_into(instance, workflow, rows, subscription, message):
     rows.drop_subscription(subscription)
     audit.record("message.delivered", instance=instance, task_id=subscription.task_id,
                  data={"message": str(message.id), "name": message.name, "element": subscription.bpmn_id})
+
+
+def started_by(name):
+    """The current version of the first deployed process (by key) whose start event catches message `name`."""
+    for key in ProcessDefinition.objects.order_by("key").values_list("key", flat=True):
+        version = current_version(key)
+        if version is not None and name in _start_messages(specs_for(version)[0]):
+            return version
+    return None
+
+
+def start_message_names():
+    """The names of the messages that start a deployed process."""
+    names = set()
+    for key in ProcessDefinition.objects.values_list("key", flat=True):
+        version = current_version(key)
+        if version is not None:
+            names |= _start_messages(specs_for(version)[0])
+    return names
+
+
+def _start_messages(spec):
+    """The names of the messages the process's start events catch."""
+    return {d.name for start in spec.start.outputs for d in event_definitions_of(start)
+            if isinstance(d, MessageEventDefinition)}
 
 
 def matching_subscription(message):

@@ -60,7 +60,12 @@ def flatten(correlations):
 
 def event_definitions(task):
     """The event definitions a waiting task catches (an event-based gateway catches several)."""
-    definition = getattr(task.task_spec, "event_definition", None)
+    return event_definitions_of(task.task_spec)
+
+
+def event_definitions_of(task_spec):
+    """The event definitions an event's spec catches or throws (a multiple event has several)."""
+    definition = getattr(task_spec, "event_definition", None)
     if isinstance(definition, MultipleEventDefinition):
         return list(definition.event_definitions)
     return [definition] if definition is not None else []

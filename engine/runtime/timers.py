@@ -19,6 +19,7 @@ from .. import audit, clock, queue, spiff_private, workcalendar
 from ..models import HumanTask, Message, MessageSubscription, Timer
 from ..models.instances import InstanceState
 from ..models.tasks import TaskState
+from . import messaging
 from .loading import load_workflow, store_workflow
 from .locking import locked_instance
 from .mirror import evaluate_due, event_definitions
@@ -53,9 +54,10 @@ def claim_due_timers(limit=500):
 
 
 def deliverable_messages(limit=500):
-    """Pending messages some instance now waits for (a safety net for messages sent mid-step)."""
-    names = MessageSubscription.objects.values("name")
-    return list(Message.objects.filter(state=Message.PENDING, name__in=names)
+    """Pending messages some instance now waits for, or that start a process (a safety net for messages sent
+    mid-step, and for deliveries that did not run)."""
+    waited = Q(name__in=MessageSubscription.objects.values("name")) | Q(name__in=messaging.start_message_names())
+    return list(Message.objects.filter(waited, state=Message.PENDING)
                 .order_by("sent_at").values_list("pk", flat=True)[:limit])
 
 
