@@ -41,3 +41,17 @@ def test_a_message_no_process_starts_with_waits_for_an_instance():
     api.deploy({"on_report.bpmn": ON_REPORT})
     message = api.send_message("something_else", {"county": "520102"})
     assert not ProcessInstance.objects.exists() and Message.objects.get(pk=message.pk).state == Message.PENDING
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_message_start_deployed_since_this_process_last_looked_is_found():
+    plain = ON_REPORT.replace('<bpmn:messageEventDefinition messageRef="m"><bpmn:extensionElements>\n'
+                              '        <spiffworkflow:messageVariable>report</spiffworkflow:messageVariable>'
+                              '</bpmn:extensionElements>\n      </bpmn:messageEventDefinition>', '').replace(
+        'report["station"]', '"none"')
+    api.deploy({"on_report.bpmn": plain})
+    assert api.start("on_report").instance.version.number == 1  # this process now remembers version 1
+    api.deploy({"on_report.bpmn": ON_REPORT}, note="started by the report")
+    api.send_message("emergency_reported", {"county": "520102"}, {"station": "520102-s1"})
+    started = ProcessInstance.objects.get(version__number=2)
+    assert started.state == "completed" and started.data["seen"] == "520102-s1"

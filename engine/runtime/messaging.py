@@ -14,8 +14,8 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 
 from .. import audit, batch, clock, queue, spiff_private
 from ..bpmn.serializer import to_json_data
-from ..models import Message, MessageSubscription, ProcessDefinition
-from .loading import current_version, specs_for
+from ..models import Message, MessageSubscription
+from .loading import current_versions, specs_for
 from .mirror import event_definitions, event_definitions_of, flatten
 
 
@@ -77,21 +77,12 @@ def deliver_into(instance, workflow, rows, subscription, message):
 
 def started_by(name):
     """The current version of the first deployed process (by key) whose start event catches message `name`."""
-    for key in ProcessDefinition.objects.order_by("key").values_list("key", flat=True):
-        version = current_version(key)
-        if version is not None and name in _start_messages(specs_for(version)[0]):
-            return version
-    return None
+    return next((v for v in current_versions() if name in _start_messages(specs_for(v)[0])), None)
 
 
 def start_message_names():
     """The names of the messages that start a deployed process."""
-    names = set()
-    for key in ProcessDefinition.objects.values_list("key", flat=True):
-        version = current_version(key)
-        if version is not None:
-            names |= _start_messages(specs_for(version)[0])
-    return names
+    return {name for version in current_versions() for name in _start_messages(specs_for(version)[0])}
 
 
 def _start_messages(spec):
