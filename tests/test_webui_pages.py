@@ -399,3 +399,5 @@ def test_a_draft_is_kept_per_person_and_task_until_the_form_is_submitted(client,
     assert too_big.status_code == 400 and too_big.json()["errors"] == {"draft": "草稿过大，未保存"}
     assert submit(client, task, {"background": "安置点", "budget": "120000.00"}).status_code == 200
     assert not TaskDraft.objects.exists(), "a submitted form leaves no draft"
+    late = client.post(draft_url, json.dumps({"background": "x"}), content_type="application/json")
+    assert late.status_code == 409 and "已不在办理中" in late.json()["error"], "a completed task keeps no draft"

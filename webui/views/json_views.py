@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 
-from engine.errors import InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound
 from engine.errors import PermissionDenied as EnginePermissionDenied
 
 
@@ -41,7 +41,8 @@ def json_body(request):
 
 def json_answers(view):
     """A view answering JSON, refusals included: {"error": message}, with "errors" by field for the engine's
-    InvalidInput; 400 for bad input, 404 for what the engine does not find, 403 for what is not allowed."""
+    InvalidInput; 400 for bad input, 404 for what the engine does not find, 403 for what is not allowed, 409 for
+    what has moved on (a task already completed)."""
     @wraps(view)
     def answered(request, *args, **kwargs):
         try:
@@ -52,6 +53,8 @@ def json_answers(view):
             return JsonResponse({"error": "；".join(err.errors.values()), "errors": err.errors}, status=400)
         except NotFound as err:
             return JsonResponse({"error": str(err)}, status=404)
+        except Conflict as err:
+            return JsonResponse({"error": str(err)}, status=409)
         except (PermissionDenied, EnginePermissionDenied) as err:
             return JsonResponse({"error": str(err)}, status=403)
 

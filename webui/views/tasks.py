@@ -21,7 +21,7 @@ from .. import deadlines
 from ..offices import area_name, office_names
 from .access import visible_task
 from .inbox import tab_queryset
-from .json_views import BadRequest, request_body
+from .json_views import BadRequest, json_answers, json_body, request_body
 
 
 def colleagues(task):
@@ -68,22 +68,11 @@ def task_page(request, task_id):
 
 @login_required
 @require_POST
+@json_answers
 def save_draft(request, task_id):
     """Keep what the user has typed into the task's form, so leaving or reloading the page loses nothing."""
     task = visible_task(request.user, task_id)
-    try:
-        data = json.loads(request_body(request) or b"{}")
-        draft = api.save_draft(task.pk, data, actor=request.user)
-    except BadRequest as err:
-        return JsonResponse({"error": str(err)}, status=err.status)
-    except (ValueError, RecursionError):
-        return JsonResponse({"error": _("提交的内容不是有效的 JSON。")}, status=400)
-    except InvalidInput as err:
-        return JsonResponse({"error": "；".join(err.errors.values()), "errors": err.errors}, status=400)
-    except PermissionDenied:
-        return JsonResponse({"error": _("这项任务不属于您所在的单位。")}, status=403)
-    except (Conflict, NotFound) as err:
-        return JsonResponse({"error": str(err)}, status=409)
+    draft = api.save_draft(task.pk, json_body(request), actor=request.user)
     return JsonResponse({"saved_at": draft.saved_at.isoformat()})
 
 
