@@ -91,7 +91,8 @@ def render(report: Report) -> str:
     china = clock.CHINA
     lines = [
         f"simulated {report.began_at.astimezone(china):%Y-%m-%d} to {report.ended_at.astimezone(china):%Y-%m-%d}: "
-        f"{report.actions} tasks completed in {report.wall_seconds:.1f} s",
+        f"{report.actions} tasks completed in {report.wall_seconds:.1f} s"
+        + (f" ({report.wall_seconds * 1000 / report.actions:.1f} ms per task)" if report.actions else ""),
         "",
         "deadlines per statutory step (completed on time / late; still open: overdue, in time)",
     ]
