@@ -25,6 +25,7 @@ the rest days of each region) and read again after invalidate() or when it is ol
 CACHE_SECONDS, so other processes see a new year within that time. Counting makes no query per day.
 """
 import threading
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from time import monotonic
 
@@ -67,10 +68,11 @@ class DueDate(str):
 class _View:
     """The calendar as read at one moment."""
 
-    def __init__(self, exceptions, covered, regional):
+    def __init__(self, exceptions, covered, regional, names=None):
         self.exceptions = exceptions  # date -> is_workday, for covered years only
         self.covered = covered  # frozenset of years
         self.regional = regional  # region -> frozenset of rest days
+        self.names = names or {}  # date or (region, date) -> the holiday's name
         self.read_at = monotonic()
 
     def is_workday(self, day, region):
@@ -97,15 +99,15 @@ def _read():
     from .models import CalendarDay, CalendarYear, RegionalHoliday
 
     covered = frozenset(CalendarYear.objects.values_list("year", flat=True))
-    exceptions = {
-        day: is_workday
-        for day, is_workday in CalendarDay.objects.values_list("date", "is_workday")
-        if day.year in covered
-    }
+    exceptions, names = {}, {}
+    for day, is_workday, name in CalendarDay.objects.values_list("date", "is_workday", "name"):
+        if day.year in covered:
+            exceptions[day], names[day] = is_workday, name
     regional = {}
-    for region, day in RegionalHoliday.objects.values_list("region", "date"):
+    for region, day, name in RegionalHoliday.objects.values_list("region", "date", "name"):
         regional.setdefault(region, set()).add(day)
-    return _View(exceptions, covered, {region: frozenset(days) for region, days in regional.items()})
+        names[(region, day)] = name
+    return _View(exceptions, covered, {region: frozenset(days) for region, days in regional.items()}, names)
 
 
 def _view():
@@ -211,6 +213,40 @@ def add_days(start, n: int, roll_forward: bool = True, region: str | None = None
     view = _view()
     last = view.next_workday(last, region)
     return DueDate(last, provisional=view.uncovered_between(first.year, last.year))
+
+
+@dataclass(frozen=True)
+class NotedDay:
+    """A day that a count of working days treats otherwise than its weekday suggests, or a weekend."""
+
+    day: date
+    kind: str  # "weekend" and "holiday" are skipped, "makeup" (调休) is worked, "regional" is a local holiday
+    name: str = ""
+
+
+def noted_days(start, last_day, region: str | None = None) -> list:
+    """The days after `start` up to `last_day` that are rest days, or working days on a weekend (调休)."""
+    view = _view()
+    day, last, noted = day_of(start) + ONE_DAY, day_of(last_day), []
+    if (last - day).days > MAX_DAYS:
+        raise ValueError(f"a period must be at most {MAX_DAYS} days long")
+    while day <= last:
+        if region and day in view.regional.get(region, ()):
+            noted.append(NotedDay(day, "regional", view.names.get((region, day), "")))
+        elif view.exceptions.get(day) is False:
+            noted.append(NotedDay(day, "holiday", view.names.get(day, "")))
+        elif view.exceptions.get(day) is True and day.weekday() >= 5:
+            noted.append(NotedDay(day, "makeup", view.names.get(day, "")))
+        elif day not in view.exceptions and day.weekday() >= 5:
+            noted.append(NotedDay(day, "weekend"))
+        day += ONE_DAY
+    return noted
+
+
+def uncovered_years(first_year: int, last_year: int) -> list:
+    """The years from `first_year` to `last_year` whose holiday notice is not loaded."""
+    covered = _view().covered
+    return [year for year in range(first_year, last_year + 1) if year not in covered]
 
 
 # The functions BPMN timer and due-date expressions may call.

@@ -20,14 +20,15 @@ from ..audit import record as record_event
 from ..runtime.results import StepResult
 from . import calendar, formjs
 from .background import dispatch_due_timers, recompute_due_times, run_migration_job
-from .definitions import (DeployResult, compare_versions, deploy, diagram, get_definition, get_version, lane_roles,
+from .definitions import (DeployResult, compare_versions, convert_deadlines, deploy, diagram, get_definition, get_version, lane_roles,
                           layout_source, located_on_diagram, main_file, pin_version, read_files, service_names,
                           unpin_version, validate, version_diagram, version_history)
 from .instances import CONTROL_LABELS, advance_instance, cancel, resume, retry, start, suspend
 from .messages import deliver_message, send_message
 from .migration import (MigrationFailed, Plan, create_migration_job, job_status, migrate_instance, preview_migration,
                         start_migration)
-from .reads import DUE_SOON_WORKDAYS, TaskForm, diagram_marks, due_soon_limit, inbox, task_form
+from .reads import (DUE_SOON_WORKDAYS, DueExplanation, TaskForm, deadline_data, diagram_marks, due_soon_limit,
+                    explain_due, inbox, task_form)
 from .tasks import claim, complete_task, discard_drafts, reassign, release, save_draft, task_draft
 
 __all__ = [
@@ -41,13 +42,14 @@ __all__ = [
     # messages
     "send_message", "deliver_message",
     # definitions and versions
-    "validate", "deploy", "read_files", "layout_source", "located_on_diagram", "main_file", "version_diagram",
+    "validate", "deploy", "read_files", "layout_source", "convert_deadlines", "located_on_diagram", "main_file", "version_diagram",
     "diagram", "get_definition", "get_version", "version_history", "pin_version", "unpin_version",
     "compare_versions", "lane_roles", "service_names",
     # migration
     "preview_migration", "migrate_instance", "create_migration_job", "start_migration", "job_status",
     # reads, and the audit trail of what the domain does
-    "inbox", "due_soon_limit", "DUE_SOON_WORKDAYS", "diagram_marks", "record_event",
+    "inbox", "due_soon_limit", "DUE_SOON_WORKDAYS", "diagram_marks", "explain_due", "DueExplanation",
+    "deadline_data", "record_event",
     # time, the calendar and the system's work
     "clock", "calendar", "dispatch_due_timers", "recompute_due_times", "run_migration_job",
 ]

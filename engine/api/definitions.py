@@ -3,7 +3,7 @@
 `actor` is as everywhere in engine.api; pinning needs a process owner.
 """
 from .. import services
-from ..bpmn import files
+from ..bpmn import deadlines, files
 from ..bpmn.layout import layout_source
 from ..bpmn.validation import validate as _validate
 from ..deployment import DeployResult, deploy as _deploy, deployed_sources, read_files, version_files
@@ -12,12 +12,13 @@ from ..versions import (compare_versions, diagram, get_definition, get_version, 
                         version_history)
 
 __all__ = [
-    "DeployResult", "compare_versions", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
+    "DeployResult", "compare_versions", "convert_deadlines", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
     "layout_source", "located_on_diagram", "main_file", "pin_version", "read_files", "service_names", "unpin_version",
     "validate", "version_diagram", "version_history",
 ]
 
 main_file = files.main_file
+convert_deadlines = deadlines.convert_source
 located_on_diagram = files.located_on_diagram
 
 

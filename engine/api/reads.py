@@ -4,7 +4,9 @@ They deserialize a copy of the workflow and change nothing (the workflow kept fo
 where it is).
 """
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+
+from django.utils.translation import gettext_lazy
 
 from .. import clock, workcalendar
 from ..directory import get_directory
@@ -45,14 +47,66 @@ class TaskForm:
 def task_form(row) -> TaskForm:
     """The form of human task `row` (a HumanTask) as its page or a client filling it needs it."""
     schema = form_schema(row.instance.version, row.form_id) if row.form_id else None
+    shown = {"task_deadline": deadline_data(row)} if row.deadline else {}
     if row.state not in TaskState.ACTIVE:
         event = AuditEvent.objects.filter(task_id=row.id, action="task.complete").first()
-        return TaskForm(schema, (event.data or {}).get("data", {}) if event else {})
+        return TaskForm(schema, {**((event.data or {}).get("data", {}) if event else {}), **shown})
     workflow = read_workflow(row.instance)
     task = workflow_ops.find_task(workflow, row)
     if task is None:
-        return TaskForm(schema, {})
-    return TaskForm(schema, workflow_ops.task_data(task), earliest_allowed(workflow, task))
+        return TaskForm(schema, shown)
+    return TaskForm(schema, {**workflow_ops.task_data(task), **shown}, earliest_allowed(workflow, task))
+
+
+@dataclass(frozen=True)
+class DueExplanation:
+    """How a task's due time was reached: counted from `start` (not itself counted) to `last_day`, 24:00.
+
+    `deadline` is the task's declared deadline ({period, unit, from, basis}) or None when the diagram
+    gives the due date as an expression; `noted` the weekends, holidays and make-up working days
+    (workcalendar.NotedDay) in between; `uncovered_years` the years whose holiday notice is not loaded
+    yet, which make the due time provisional.
+    """
+
+    due_at: datetime
+    start: date
+    last_day: date
+    deadline: dict | None
+    noted: list
+    uncovered_years: list
+
+    @property
+    def provisional(self):
+        return bool(self.uncovered_years)
+
+
+def explain_due(row, region=None):
+    """The DueExplanation of human task `row`'s due time, or None when it has none."""
+    if row.due_at is None:
+        return None
+    declared = row.deadline or None
+    start = date.fromisoformat(declared["start"]) if declared else workcalendar.day_of(row.created_at)
+    last_day = workcalendar.day_of(row.due_at)
+    if last_day < start:
+        start = last_day
+    uncovered = workcalendar.uncovered_years(start.year, last_day.year) if row.due_provisional else []
+    return DueExplanation(row.due_at, start, last_day, declared, workcalendar.noted_days(start, last_day, region),
+                          uncovered)
+
+
+_UNIT_TEXT = {"workdays": gettext_lazy("%(n)s 个工作日"), "days": gettext_lazy("%(n)s 日")}
+
+
+def deadline_data(row):
+    """What a form's text may show of its task's declared deadline, or None: the form's data gets it as
+    `task_deadline`, so a form writes {{task_deadline.text}} ("15 个工作日") where it would otherwise
+    repeat the diagram's number."""
+    declared = row.deadline
+    if not declared:
+        return None
+    return {"period": declared["period"], "unit": declared["unit"], "basis": declared.get("basis", ""),
+            "text": str(_UNIT_TEXT[declared["unit"]]) % {"n": declared["period"]},
+            "due": workcalendar.day_of(row.due_at).isoformat() if row.due_at else None}
 
 
 def diagram_marks(instance, tasks=None, now=None):

@@ -7,14 +7,19 @@ A user task names its form and due date with spiffworkflow properties:
       <spiffworkflow:property name="dueDate" value="add_workdays(signed_on, 15)" />
     </spiffworkflow:properties>
 
+A deadline declared as one property (deadlines.py) is read into the spec's extensions as
+`deadline`; its dueDate is derived from it before parsing.
+
 A minimum period ("不少于 N 日") is an earliest-allowed moment: `notBefore` (an expression giving a
 date or datetime) with `notBeforeReason` (the message shown when completing earlier is refused).
 """
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.spiff.parser.task_spec import CallActivityParser
+from SpiffWorkflow.spiff.parser.task_spec import CallActivityParser, UserTaskParser
+from SpiffWorkflow.spiff.specs.defaults import UserTask
 
+from . import deadlines
 from .specs import TerminableCallActivity
 
 FORM_PROPERTY = "formId"
@@ -36,12 +41,22 @@ def local_name(element):
     return etree.QName(element).localname if isinstance(element.tag, str) else None
 
 
+class DeadlineUserTaskParser(UserTaskParser):
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)
+        deadline = deadlines.read(self.node if node is None else node)
+        if deadline is not None:
+            extensions["deadline"] = deadline.as_dict()
+        return extensions
+
+
 class EngineParser(SpiffBpmnParser):
     """Spiff's parser without its own XSD check: validation.py checks the schema and reports every error."""
 
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("callActivity"): (CallActivityParser, TerminableCallActivity),
+        full_tag("userTask"): (DeadlineUserTaskParser, UserTask),
     }
 
     def __init__(self):
@@ -54,6 +69,11 @@ def task_properties(task_spec) -> dict:
 
 def form_id(task_spec):
     return task_properties(task_spec).get(FORM_PROPERTY, "")
+
+
+def deadline(task_spec):
+    """The task's declared deadline as {period, unit, from, basis}, or None."""
+    return (getattr(task_spec, "extensions", None) or {}).get("deadline")
 
 
 def due_date_expression(task_spec):

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from .. import services
+from . import deadlines
 from ..directory import get_directory
 from ..errors import InvalidDefinition, Problem
 from ..formjs import check_schema
@@ -177,6 +178,7 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
         if etree.QName(root).namespace != BPMN_NS or etree.QName(root).localname != "definitions":
             problems.append(Problem(name, _line(root), "not a BPMN 2.0 file: the root must be bpmn:definitions"))
             continue
+        deadlines.derive(root, name, problems)
         _check_xsd(root, name, problems)
         _check_references(root, name, problems)
         _check_code(root, name, problems)
@@ -251,6 +253,7 @@ def _resolve_calls(roots, parser, bundle, deployed_sources):
                 if dep_name in roots:
                     continue
                 dep_root = parse(content, dep_name)
+                deadlines.derive(dep_root, dep_name, [])  # valid when it was deployed
                 roots[dep_name] = dep_root
                 parser.add_bpmn_xml(dep_root, filename=dep_name)
                 for process in dep_root.xpath("bpmn:process", namespaces=NSMAP):

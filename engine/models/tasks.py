@@ -81,6 +81,8 @@ class HumanTask(models.Model):
     instructions = models.TextField(blank=True)
     due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     due_provisional = models.BooleanField(default=False)
+    deadline = models.JSONField(null=True, blank=True,
+                                help_text="the declared deadline due_at follows: period, unit, from, basis, start day")
     state = FSMField(default=T.OPEN, choices=T.CHOICES, protected=False)
     created_at = models.DateTimeField(default=clock.now)
     completed_at = models.DateTimeField(null=True, blank=True)

@@ -12,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.util.task import TaskState
 
 from .. import audit, batch, clock, workcalendar
-from ..bpmn.parser import due_date_expression, form_id, instructions
+from ..bpmn.parser import deadline, due_date_expression, form_id, instructions
 from ..directory import get_directory
 from ..models import HumanTask, MessageSubscription, Timer
 from ..models.tasks import TaskState as RowState
@@ -37,6 +37,22 @@ def _provisional(value, due):
         return bool(flag)
     return workcalendar.is_provisional_span(clock.now().astimezone(clock.CHINA).year,
                                             due.astimezone(clock.CHINA).year)
+
+
+def declared_deadline(task):
+    """The task's declared deadline with the China date it runs from, or None."""
+    declared = deadline(task.task_spec)
+    if not declared:
+        return None
+    start = clock.now()
+    if declared["from"]:
+        start = task.data
+        for key in declared["from"].split("."):
+            start = start.get(key) if isinstance(start, dict) else None
+    try:
+        return {**declared, "start": workcalendar.day_of(start).isoformat()}
+    except (TypeError, ValueError):
+        return None  # the due date's own evaluation says what is wrong with the field
 
 
 def evaluate_due(workflow, task):
@@ -171,7 +187,8 @@ def task_row_values(workflow, task):
     office = directory.office_for(role, task.data) if role else ""
     due_at, provisional = evaluate_due(workflow, task)
     return {"name": spec.bpmn_name or spec.bpmn_id, "lane": role, "office": office or "", "form_id": form_id(spec),
-            "instructions": instructions(spec), "due_at": due_at, "due_provisional": provisional}
+            "instructions": instructions(spec), "due_at": due_at, "due_provisional": provisional,
+            "deadline": declared_deadline(task) if due_at else None}
 
 
 def mirror_tasks(instance, workflow, ready, rows):

@@ -1,4 +1,4 @@
-"""python manage.py bpmn validate|layout|deploy|list|start|tasks|complete|send|instances|fire-timers|
+"""python manage.py bpmn validate|layout|deadlines|deploy|list|start|tasks|complete|send|instances|fire-timers|
 versions|diff|pin|unpin|migrate"""
 import argparse
 import json
@@ -48,6 +48,10 @@ class Command(BaseCommand):
         p = sub.add_parser("validate", help="check BPMN and form files; exit 1 with file:line: message")
         p.add_argument("files", nargs="+")
         p = sub.add_parser("layout", help="add a drawn diagram (BPMN DI) to processes that have none")
+        p.add_argument("files", nargs="+")
+        p.add_argument("--write", action="store_true", help="rewrite the files instead of printing them")
+        p = sub.add_parser("deadlines", help="turn hand-written due dates (add_workdays(field, n)) into deadlines "
+                           "that the task's overdue timers follow")
         p.add_argument("files", nargs="+")
         p.add_argument("--write", action="store_true", help="rewrite the files instead of printing them")
         p = sub.add_parser("deploy", help="deploy files as new versions of their processes")
@@ -138,6 +142,18 @@ class Command(BaseCommand):
             else:
                 path.write_bytes(laid_out)
                 self.stdout.write(f"laid out {name}")
+
+    def do_deadlines(self, options):
+        for name in options["files"]:
+            path = Path(name)
+            converted, tasks = api.convert_deadlines(path.read_bytes(), path.name)
+            if not options["write"]:
+                self.stdout.write(converted.decode("utf-8"), ending="")
+            elif not tasks:
+                self.stdout.write(f"unchanged: {name} has no hand-written due date of a plain period")
+            else:
+                path.write_bytes(converted)
+                self.stdout.write(f"{name}: deadlines for {', '.join(tasks)}")
 
     def do_deploy(self, options):
         bpmn, forms = api.read_files(options["files"])
