@@ -102,6 +102,7 @@ def task_rows(tasks):
         task.county_name = area_name(names.get(data.get("county"), data.get("county") or ""))
         task.station_name = names.get(data.get("station"), data.get("station") or "")
         task.due_state = deadlines.due_state(task, now)
+        task.due_explanation = "\n".join(deadlines.explanation(task))
         task.workdays_left = deadlines.workdays_left(task.due_at) if task.due_at else None
         county, task.returned_because = returned.get(task.instance_id, (None, None))
         task.returned = task.office == county  # the county's task on a plan sent back for revision

@@ -51,6 +51,7 @@ def task_page(request, task_id):
         "station_name": names.get(instance.data.get("station"), ""),
         "due_state": deadlines.due_state(task),
         "workdays_left": deadlines.workdays_left(task.due_at) if task.due_at else None,
+        "due_explanation": deadlines.explanation(task),
         "schema": form.schema,
         "data": {**form.data, **draft.data} if draft else form.data,
         "draft": draft,
