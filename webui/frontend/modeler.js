@@ -9,6 +9,7 @@ import 'bpmn-js/dist/assets/bpmn-js.css';
 import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 
+import flow from './modeler/flow.json';
 import spiffworkflow from './modeler/spiffworkflow.json';
 import EnginePropertiesProvider from './modeler/properties-provider';
 import fitDiagram from './modeler/fit';
@@ -29,7 +30,7 @@ const modeler = new BpmnModeler({
     BpmnPropertiesProviderModule,
     { __init__: ['enginePropertiesProvider'], enginePropertiesProvider: ['type', EnginePropertiesProvider] },
   ],
-  moddleExtensions: { spiffworkflow },
+  moddleExtensions: { spiffworkflow, flow },
   engineProperties: { roles: page.roles, services: page.services, forms: page.forms },
 });
 window.modeler = modeler; // for the browser tests and the console

@@ -7,6 +7,7 @@ import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 
 import { MULTI, addExtension, extensionsOf, formatLines, getProperty, getText, parseLines, removeExtension,
   setProperty, setText } from './extensions';
+import { deadlineEntries, deadlineOf, followEntries, followsDeadline } from './deadline';
 import { t } from './i18n';
 
 const EXPRESSION_HELP = () => t('Python 表达式。可用工作日函数 add_workdays(日期, n)、add_days(日期, n)、end_of_day(日期)、is_workday(日期)，以及 now()、date、timedelta；固定文本需加引号。');
@@ -101,7 +102,9 @@ function userTaskEntries(element, { forms, roles }) {
     { id: 'engine-taskLane', component: TaskLane, isEdited: () => false, roles },
     entry('engine-formId', 'formId', t('表单（formId）'),
       t('已有表单：%(forms)s', { forms: forms.join('、') || t('无') }), { forms }),
-    entry('engine-dueDate', 'dueDate', t('办理期限（dueDate）'), EXPRESSION_HELP()),
+    // A declared deadline writes the dueDate itself (see the 办理期限 group).
+    ...(deadlineOf(element) ? [] : [entry('engine-dueDate', 'dueDate', t('办理期限表达式（dueDate，高级）'),
+      `${t('填写上方“办理期限”即可；只有期限无法用天数表达时才需要表达式。')} ${EXPRESSION_HELP()}`)]),
     entry('engine-notBefore', 'notBefore', t('最早办理时间（notBefore）'), EXPRESSION_HELP()),
     entry('engine-notBeforeReason', 'notBeforeReason', t('提前办理时的提示（notBeforeReason）')),
     { id: 'engine-instructions', component: Instructions, isEdited: isTextAreaEntryEdited },
@@ -155,15 +158,18 @@ function TimerExpression({ element, id }) {
   const definition = timerDefinition(element);
   const type = timerType(definition);
   const example = TIMER_TYPES().find((candidate) => candidate.value === type).example;
-  return TextAreaEntry({ element, id, debounce, rows: 2, monospace: true, label: t('定时表达式'),
-    description: `${EXPRESSION_HELP()} ${t('例如：%(example)s', { example })}`,
+  const follows = followsDeadline(element);
+  return TextAreaEntry({ element, id, debounce, rows: 2, monospace: true, label: t('定时表达式'), disabled: follows,
+    description: follows ? t('跟随所附任务的办理期限，请在任务的“办理期限”中修改。')
+      : `${EXPRESSION_HELP()} ${t('例如：%(example)s', { example })}`,
     getValue: () => definition.get(type).get('body') || '',
     setValue: (value) => modeling.updateModdleProperties(element, definition.get(type), { body: value || '' }) });
 }
 
 function timerEntries(element) {
   const definition = timerDefinition(element);
-  const entries = [{ id: 'engine-timerType', component: TimerType, isEdited: isSelectEntryEdited }];
+  const entries = [...followEntries(element)];
+  if (!followsDeadline(element)) entries.push({ id: 'engine-timerType', component: TimerType, isEdited: isSelectEntryEdited });
   if (timerType(definition)) {
     entries.push({ id: 'engine-timerExpression', component: TimerExpression, isEdited: isTextAreaEntryEdited });
   }
@@ -348,7 +354,8 @@ export default class EnginePropertiesProvider {
           component: LaneRole, roles: options.roles }]);
       }
       if (is(element, 'bpmn:UserTask')) {
-        group('engine-userTask', t('表单与期限'), userTaskEntries(element, options));
+        group('engine-deadline', t('办理期限'), deadlineEntries());
+        group('engine-userTask', t('表单与办理'), userTaskEntries(element, options));
       }
       if (is(element, 'bpmn:ServiceTask')) {
         group('engine-service', t('服务处理程序'), serviceEntries(element, options));
