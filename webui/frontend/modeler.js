@@ -18,8 +18,10 @@ import keepLoopReferences from './modeler/loop-references';
 import ProblemMarkers from './modeler/problems';
 import { pageData, postJson } from './modeler/http';
 import { t } from './modeler/i18n';
+import { TranslateModule } from './modeler/translate';
 
 const page = pageData('modeler-page');
+const PALETTE_WIDTH = 110; // the tool palette covers the canvas's left edge
 const $ = (selector) => document.querySelector(selector);
 
 const modeler = new BpmnModeler({
@@ -28,6 +30,7 @@ const modeler = new BpmnModeler({
   additionalModules: [
     BpmnPropertiesPanelModule,
     BpmnPropertiesProviderModule,
+    TranslateModule,
     { __init__: ['enginePropertiesProvider'], enginePropertiesProvider: ['type', EnginePropertiesProvider] },
   ],
   moddleExtensions: { spiffworkflow, flow },
@@ -156,7 +159,7 @@ async function open() {
         return li;
       }));
     }
-    fitDiagram(modeler.get('canvas'));
+    fitDiagram(modeler.get('canvas'), null, PALETTE_WIDTH);
   } catch (err) {
     status(t('无法打开流程图：%(error)s', { error: err.message }), 'error');
     return;
