@@ -5,9 +5,8 @@ import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
 import './diagram-viewer.css';
 
+import fitDiagram from './modeler/fit';
 import { withDrawing } from './modeler/layout';
-
-const READABLE_ZOOM = 0.8;
 
 function readJson(id) {
   const node = id && document.getElementById(id);
@@ -37,20 +36,15 @@ async function mount(container) {
   }
   const canvas = viewer.get('canvas');
   const registry = viewer.get('elementRegistry');
-  canvas.zoom('fit-viewport', 'auto');
   const marks = readJson(container.dataset.marks);
   for (const [marker, ids] of Object.entries(marks)) {
     for (const id of ids) {
       if (registry.get(id)) canvas.addMarker(id, `mark-${marker}`);
     }
   }
-  // A long process fitted into the page has unreadable names: show where the instance stands, readable,
-  // and leave the rest to panning and zooming.
+  // A long process is shown readable around where the instance stands.
   const focus = [...(marks.overdue || []), ...(marks.current || [])].map((id) => registry.get(id)).find(Boolean);
-  if (focus && canvas.zoom() < READABLE_ZOOM) {
-    canvas.zoom(READABLE_ZOOM);
-    canvas.scrollToElement(focus);
-  }
+  fitDiagram(canvas, focus);
   // heat: {elementId: {count, label, level}} with level 0..3 from the server's scale.
   const heat = readJson(container.dataset.heat);
   const overlays = viewer.get('overlays');
