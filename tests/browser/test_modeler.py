@@ -136,6 +136,13 @@ def test_a_form_saved_in_the_form_editor_is_deployed_with_the_diagram(owner_page
     open_modeler(page, live_server)
     page.click("#modeler-forms a")
     page.wait_for_selector("body[data-formeditor-ready=true]")
+    # The editor speaks Chinese; the form keeps its author's words.
+    palette = page.locator(".fjs-palette").inner_text()
+    assert "单行文本" in palette and "Text field" not in palette
+    assert page.locator(".fjs-palette-search").get_attribute("placeholder") == "搜索组件"
+    page.click(".fjs-form-field >> nth=0")
+    page.wait_for_function("""() => document.querySelector('.fjs-properties-panel label[for="bio-properties-panel-label"]')
+        ?.textContent === '标题'""")
     screenshot(page, "modeler-form-editor")
     page.evaluate("""() => {
         const modeling = window.formEditor.get('modeling');

@@ -5,12 +5,15 @@ import '@bpmn-io/form-js/dist/assets/form-js.css';
 import '@bpmn-io/form-js/dist/assets/form-js-editor.css';
 import '@bpmn-io/form-js/dist/assets/properties-panel.css';
 
+import editorInChinese from './forms/editor-chinese';
 import { pageData, postJson } from './modeler/http';
 import { t } from './modeler/i18n';
 
 const page = pageData('formeditor-page');
 const status = document.getElementById('modeler-status');
-const editor = new FormEditor({ container: document.getElementById('form-editor') });
+const container = document.getElementById('form-editor');
+editorInChinese(container);
+const editor = new FormEditor({ container });
 window.formEditor = editor; // for the browser tests and the console
 
 async function save() {
