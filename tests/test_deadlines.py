@@ -121,10 +121,10 @@ def test_a_due_date_in_a_year_without_its_notice_says_so(offices):
 
 
 @pytest.mark.parametrize(("kwargs", "says"), [
-    ({"period": "fifteen"}, "deadline period of '安排社工到岗' must be a whole number of days from 1 to 3660"),
-    ({"period": 0}, "must be a whole number of days"),
-    ({"unit": "weeks"}, "deadline unit of '安排社工到岗' must be 'workdays' or 'days', not 'weeks'"),
-    ({"extra": 'from="signed_on; import os"'}, "not a data field name"),
+    ({"period": "fifteen"}, "“安排社工到岗”的办理期限须为 1 至 3660 之间的整数天数，而不是“fifteen”"),
+    ({"period": 0}, "之间的整数天数，而不是“0”"),
+    ({"unit": "weeks"}, "“安排社工到岗”的办理期限按工作日（workdays）或自然日（days）计算，而不是“weeks”"),
+    ({"extra": 'from="signed_on; import os"'}, "起算日期“signed_on; import os”不是数据项名称"),
 ])
 def test_a_malformed_deadline_is_refused_at_its_element(offices, kwargs, says):
     if "extra" in kwargs:
@@ -139,7 +139,7 @@ def test_a_malformed_deadline_is_refused_at_its_element(offices, kwargs, says):
 
 def test_a_timer_that_follows_a_task_without_deadline_is_refused(offices):
     text = diagram().replace('attachedToRef="place"', 'attachedToRef="urge"')
-    with pytest.raises(InvalidDefinition, match="follows the deadline of a task that has none"):
+    with pytest.raises(InvalidDefinition, match="设为跟随任务期限，但所附任务没有办理期限"):
         api.validate({"placement.bpmn": text}, {"placement.form": FORM})
 
 

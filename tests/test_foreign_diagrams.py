@@ -118,7 +118,7 @@ def test_bpmn_io_demo_diagram_runs_its_parallel_branches(offices):
 
 def test_bpmn_io_defaults_are_refused_with_what_to_change(offices):
     demo = BPMNIO.read_text(encoding="utf-8")
-    with pytest.raises(InvalidDefinition, match='no executable process'):
+    with pytest.raises(InvalidDefinition, match='没有可执行的流程'):
         deploy({"diagram.bpmn": demo.replace('isExecutable="true"', 'isExecutable="false"')})
     with pytest.raises(InvalidDefinition) as refused:
         deploy({"diagram.bpmn": demo.replace('name="社工站"', 'name="Lane 1"')})

@@ -77,7 +77,7 @@ def test_validation_puts_a_broken_timer_on_its_event(client, owner, offices, dep
     body = response.json()
     assert body["valid"] is False
     # The problem is in the timer's definition; the page marks the event that draws it.
-    assert [(p["element"], "does not compile" in p["message"]) for p in body["problems"]] == [("cool_off", True)]
+    assert [(p["element"], "写法有误" in p["message"]) for p in body["problems"]] == [("cool_off", True)]
     assert body["problems"][0]["line"] == DIAGRAM.splitlines().index(
         next(line for line in DIAGRAM.splitlines() if '"P2D"' in line)) + 1
 

@@ -72,4 +72,4 @@ def test_a_not_before_that_does_not_compile_is_reported_at_its_line():
     with pytest.raises(InvalidDefinition) as err:
         deploy({"not_before.bpmn": broken}, {})
     [problem] = [str(p) for p in err.value.problems]
-    assert problem.startswith(f"not_before.bpmn:{line}: earliest allowed date (notBefore) does not compile")
+    assert problem.startswith(f"not_before.bpmn:{line}: “开标”的最早办理时间表达式写法有误")

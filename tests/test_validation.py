@@ -5,6 +5,7 @@ import sys
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 from engine import api
 from engine.api import deploy
@@ -96,7 +97,7 @@ def test_size_limit(settings):
 def test_schema_violation_has_its_line():
     broken = REVIEW.replace('<bpmn:endEvent id="done">', '<bpmn:endEvent id="done" bogus="1">')
     problems = problems_of(broken)
-    assert problems == [f"review.bpmn:{line_of(broken, 'bogus=')}: BPMN schema: Element "
+    assert problems == [f"review.bpmn:{line_of(broken, 'bogus=')}: BPMN 格式不符合标准：Element "
                         "'{http://www.omg.org/spec/BPMN/20100524/MODEL}endEvent', attribute 'bogus': "
                         "The attribute 'bogus' is not allowed."]
 
@@ -104,12 +105,12 @@ def test_schema_violation_has_its_line():
 def test_dangling_references():
     broken = REVIEW.replace('<bpmn:sequenceFlow id="f4" sourceRef="review_plan" targetRef="decide" />',
                             '<bpmn:sequenceFlow id="f4" sourceRef="review_plan" targetRef="nowhere" />')
-    assert problems_of(broken) == [f"review.bpmn:{line_of(broken, 'nowhere')}: sequenceFlow 'f4': targetRef "
-                                   "'nowhere' names no element in this file"]
+    assert problems_of(broken) == [f"review.bpmn:{line_of(broken, 'nowhere')}: “f4”的 targetRef "
+                                   "指向本文件中不存在的元素“nowhere”：请重新连线或删除这条引用"]
     deadline = (BPMN_DIR / "deadline.bpmn").read_text(encoding="utf-8")
     broken = deadline.replace('attachedToRef="place_workers" cancelActivity="true"', 'attachedToRef="ghost"')
     [problem] = problems_of(broken, {}, name="deadline.bpmn")
-    assert problem.endswith("boundaryEvent 'late': attachedToRef 'ghost' names no element in this file")
+    assert problem.endswith("“15 working days”的 attachedToRef 指向本文件中不存在的元素“ghost”：请重新连线或删除这条引用")
 
 
 def test_spiffworkflow_parser_problem():
@@ -124,27 +125,29 @@ def test_spiffworkflow_parser_problem():
 def test_user_task_lane_must_name_an_office_role():
     broken = REVIEW.replace('name="市(州)民政局"', 'name="街道办"')
     [problem] = problems_of(broken)
-    assert problem.startswith(f"review.bpmn:{line_of(broken, REVIEW_PLAN)}: lane '街道办' of user task "
-                              "'审核年度计划' names no known office role; known roles: province_civil_affairs")
+    assert problem == (f"review.bpmn:{line_of(broken, REVIEW_PLAN)}: 人工任务“审核年度计划”所在的泳道“街道办”不是已知的"
+                       "办理单位；可选：省民政厅、省财政厅、市(州)民政局、县(市、区)民政局、社工站、承接社会组织、评标委员会/第三方评估机构")
 
 
 def test_user_task_outside_any_lane():
     broken = REVIEW.replace("<bpmn:flowNodeRef>write_plan</bpmn:flowNodeRef>", "")
     [problem] = problems_of(broken)
-    assert "user task '编写年度计划' is in no lane" in problem
+    assert problem.endswith("人工任务“编写年度计划”不在任何泳道中：请把它放进办理单位的泳道")
 
 
 def test_condition_expression_must_compile():
     broken = REVIEW.replace('decision == "return"', 'decision == = "return"')
     [problem] = problems_of(broken)
-    assert problem.startswith(f"review.bpmn:{line_of(broken, '== =')}: conditionExpression does not compile")
+    # A flow without a name is named by the elements it joins.
+    assert problem == (f"review.bpmn:{line_of(broken, '== =')}: “decide → 编写年度计划 的连线”的条件写法有误"
+                       "（invalid syntax）：请检查括号、引号和逗号是否成对、完整")
 
 
 def test_timer_expression_must_compile():
     text = (BPMN_DIR / "deadline.bpmn").read_text(encoding="utf-8")
     broken = text.replace("add_workdays(signed_on, 15)</bpmn:timeDate>", "add_workdays(signed_on 15)</bpmn:timeDate>")
     [problem] = problems_of(broken, {}, name="deadline.bpmn")
-    assert problem.startswith(f"deadline.bpmn:{line_of(broken, 'signed_on 15')}: timeDate does not compile")
+    assert problem.startswith(f"deadline.bpmn:{line_of(broken, 'signed_on 15')}: “15 working days”的定时表达式写法有误")
 
 
 @pytest.mark.parametrize("script, message", [
@@ -156,20 +159,20 @@ def test_scripts_are_checked_against_the_sandbox(script, message):
     broken = REVIEW.replace("revisions = revisions + 1", script)
     [problem] = problems_of(broken)
     expected_line = line_of(broken, script.splitlines()[-1])
-    assert problem.startswith(f"review.bpmn:{expected_line}: script: ")
+    assert problem.startswith(f"review.bpmn:{expected_line}: “Count revisions”的脚本不能这样写：")
     assert message in problem
 
 
 def test_due_date_expression_is_checked():
     broken = REVIEW.replace("add_workdays(now(), 5)", "add_workdays(now(), 5")
     [problem] = problems_of(broken)
-    assert problem.startswith(f"review.bpmn:{line_of(broken, DUE_DATE)}: due date does not compile")
+    assert problem.startswith(f"review.bpmn:{line_of(broken, DUE_DATE)}: “编写年度计划”的办理期限表达式写法有误")
 
 
 def test_missing_form():
     [problem] = problems_of(REVIEW, {"plan.form": FORMS["plan.form"]})
-    assert problem == (f"review.bpmn:{line_of(REVIEW, REVIEW_PLAN)}: user task '审核年度计划' uses form "
-                       "'review', which is not among the deployed forms")
+    assert problem == (f"review.bpmn:{line_of(REVIEW, REVIEW_PLAN)}: 人工任务“审核年度计划”使用的表单“review”不存在："
+                       "请在表单编辑器中创建，或改用已有的表单")
 
 
 def test_invalid_form():
@@ -181,14 +184,14 @@ def test_invalid_form():
 
 def test_form_that_is_not_json():
     [problem] = problems_of(REVIEW, {**FORMS, "review.form": '{"id": "review",\n  components: []}'})
-    assert problem.startswith("review.form:2: not valid JSON")
+    assert problem.startswith("review.form:2: 不是有效的 JSON：")
 
 
 def test_called_process_must_exist():
     text = (BPMN_DIR / "stations.bpmn").read_text(encoding="utf-8")
     [problem] = problems_of(text, {}, name="stations.bpmn")
-    assert problem == (f"stations.bpmn:{line_of(text, 'calledElement=')}: call activity 'Station service' calls "
-                       "process 'station_service', which is neither in these files nor deployed")
+    assert problem == (f"stations.bpmn:{line_of(text, 'calledElement=')}: 调用活动“Station service”调用的流程"
+                       "“station_service”既不在这些文件中，也尚未部署")
 
 
 def test_called_process_already_deployed_is_found():
@@ -201,7 +204,7 @@ def test_called_process_already_deployed_is_found():
 def test_unknown_service_handler():
     text = (BPMN_DIR / "service.bpmn").read_text(encoding="utf-8").replace("test.budget_lookup", "no.such.handler")
     [problem] = problems_of(text, {}, name="service.bpmn")
-    assert "calls 'no.such.handler', which is not a registered service handler" in problem
+    assert problem.endswith("服务任务“Look up budget”调用的处理程序“no.such.handler”未注册：请从处理程序列表中选择")
 
 
 def test_all_problems_are_reported_together():
@@ -223,5 +226,16 @@ def test_validate_command_exit_codes_and_lines(tmp_path):
     result = subprocess.run([sys.executable, "manage.py", "bpmn", "validate", str(bad)],
                             cwd=settings.BASE_DIR, capture_output=True, text=True)
     assert result.returncode == 1
-    assert result.stdout.startswith(f"bad.bpmn:{line_of(bad.read_text(), 'import os')}: script: ")
+    assert result.stdout.startswith(f"bad.bpmn:{line_of(bad.read_text(), 'import os')}: “Count revisions”的脚本不能这样写")
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_problems_are_in_english_when_english_is_asked_for():
+    unclosed = REVIEW.replace("add_workdays(now(), 5)", "add_workdays(now(), 5")
+    outside = REVIEW.replace("<bpmn:flowNodeRef>write_plan</bpmn:flowNodeRef>", "")
+    with translation.override("en"):
+        problems = problems_of(unclosed) + problems_of(outside)
+    assert any(p.endswith("user task '编写年度计划' is in no lane; its lane must name an office role")
+               for p in problems), problems
+    assert any("due date expression of '编写年度计划' does not compile ('(' was never closed)" in p
+               for p in problems), problems

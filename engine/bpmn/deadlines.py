@@ -19,6 +19,7 @@ them written out for tools that know nothing of deadlines.
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from ..errors import InvalidDefinition, Problem
@@ -72,15 +73,16 @@ def read(element, file_name="", problems=None):
     errors = []
     period, unit = (node.get("period") or "").strip(), (node.get("unit") or "workdays").strip()
     start_field, basis = (node.get("from") or "").strip(), (node.get("basis") or "").strip()
+    names = {"task": label, "max": MAX_PERIOD, "period": period, "unit": unit, "field": start_field}
     if not period.isdigit() or not 0 < int(period) <= MAX_PERIOD:
-        errors.append(f"deadline period of '{label}' must be a whole number of days from 1 to {MAX_PERIOD}, "
-                      f"not {period!r}")
+        errors.append(_("“%(task)s”的办理期限须为 1 至 %(max)s 之间的整数天数，而不是“%(period)s”") % names)
     if unit not in UNITS:
-        errors.append(f"deadline unit of '{label}' must be 'workdays' or 'days', not {unit!r}")
+        errors.append(_("“%(task)s”的办理期限按工作日（workdays）或自然日（days）计算，而不是“%(unit)s”") % names)
     if start_field and not _FIELD.fullmatch(start_field):
-        errors.append(f"deadline of '{label}' runs from {start_field!r}, which is not a data field name")
+        errors.append(_("“%(task)s”的办理期限起算日期“%(field)s”不是数据项名称，应如 signed_on 或 agreement.signed_on")
+                      % names)
     if len(found) > 1:
-        errors.append(f"'{label}' has {len(found)} deadlines; a task has at most one")
+        errors.append(_("“%(task)s”有 %(count)s 个办理期限，一个任务只能有一个") % {**names, "count": len(found)})
     if errors:
         if problems is not None:
             problems.extend(Problem(file_name, _line(node), error, element.get("id")) for error in errors)
@@ -122,17 +124,17 @@ def derive(root, file_name, problems):
         if deadline is None:
             continue
         if etree.QName(node).localname != "userTask":
-            problems.append(Problem(file_name, _line(node), f"only a user task has a deadline; "
-                                    f"'{node.get('name') or node.get('id')}' is a {etree.QName(node).localname}",
-                                    node.get("id")))
+            problems.append(Problem(file_name, _line(node), _("只有人工任务才有办理期限；“%(element)s”不是人工任务")
+                                    % {"element": node.get("name") or node.get("id")}, node.get("id")))
             continue
         deadlines[node.get("id")] = deadline
         _set_property(node, "dueDate", deadline.expression())
     for event in root.xpath("//bpmn:boundaryEvent[bpmn:extensionElements/flow:followsDeadline]", namespaces=_NS):
         deadline = deadlines.get(event.get("attachedToRef"))
         if deadline is None:
-            problems.append(Problem(file_name, _line(event), f"timer '{event.get('name') or event.get('id')}' "
-                                    "follows the deadline of a task that has none", event.get("id")))
+            problems.append(Problem(file_name, _line(event), _(
+                "定时事件“%(element)s”设为跟随任务期限，但所附任务没有办理期限：请先为任务填写办理期限")
+                % {"element": event.get("name") or event.get("id")}, event.get("id")))
             continue
         _set_time_date(event, deadline.expression())
     return deadlines

@@ -9,6 +9,7 @@ import copy
 import json
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _, gettext_lazy
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
@@ -58,6 +59,37 @@ def _line(element):
     return getattr(element, "sourceline", None)
 
 
+def _label(element):
+    """How a problem names an element: its name as the diagram shows it, a flow by the names it joins."""
+    name = (element.get("name") or "").strip()
+    if name:
+        return name
+    if etree.QName(element).localname == "sequenceFlow":
+        ends = [element.getroottree().getroot().xpath("//*[@id=$id]", id=element.get(end) or "")
+                for end in ("sourceRef", "targetRef")]
+        if all(ends):
+            return _("%(source)s → %(target)s 的连线") % {"source": _label(ends[0][0]), "target": _label(ends[1][0])}
+    return element.get("id") or etree.QName(element).localname
+
+
+def _owner_label(element):
+    """The label of the element an expression belongs to: its task, event or flow (not an event definition)."""
+    node = element
+    while node is not None and (node.get("id") is None or etree.QName(node).localname.endswith("EventDefinition")):
+        node = node.getparent()
+    return _label(node) if node is not None else etree.QName(element).localname
+
+
+# What a piece of code is, as the modeler calls it.
+_CODE_NAMES = {"conditionExpression": gettext_lazy("条件"), "timeDate": gettext_lazy("定时表达式"),
+               "timeDuration": gettext_lazy("定时表达式"), "timeCycle": gettext_lazy("定时表达式"),
+               "script": gettext_lazy("脚本"), "loopCardinality": gettext_lazy("循环次数"),
+               "completionCondition": gettext_lazy("完成条件"), "messagePath": gettext_lazy("消息路径"),
+               "formalExpression": gettext_lazy("关联表达式"), "preScript": gettext_lazy("前置脚本"),
+               "postScript": gettext_lazy("后置脚本"), "messagePayload": gettext_lazy("消息内容"),
+               "expression": gettext_lazy("关联表达式")}
+
+
 def _element_id(element):
     node = element
     while node is not None and node.get("id") is None:
@@ -71,7 +103,7 @@ def _check_xsd(root, file_name, problems):
     schema = VALIDATOR.validator
     if not schema.validate(tree):
         for error in schema.error_log:
-            problems.append(Problem(file_name, error.line, f"BPMN schema: {error.message}"))
+            problems.append(Problem(file_name, error.line, _("BPMN 格式不符合标准：%(detail)s") % {"detail": error.message}))
 
 
 _REFERENCE_ATTRIBUTES = ("sourceRef", "targetRef", "attachedToRef", "default", "processRef", "messageRef",
@@ -85,35 +117,40 @@ def _check_references(root, file_name, problems):
         for element in root.xpath(f"//bpmn:*[@{attribute}]", namespaces=NSMAP):
             target = element.get(attribute)
             if target and target not in ids:
-                problems.append(Problem(file_name, _line(element),
-                                        f"{etree.QName(element).localname} '{element.get('id')}': {attribute} "
-                                        f"'{target}' names no element in this file", element.get("id")))
+                problems.append(Problem(file_name, _line(element), _(
+                    "“%(element)s”的 %(attribute)s 指向本文件中不存在的元素“%(target)s”：请重新连线或删除这条引用")
+                    % {"element": _label(element), "attribute": attribute, "target": target}, element.get("id")))
 
 
 def _check_code(root, file_name, problems):
     for xpath, mode in _CODE_XPATHS:
         for element in root.xpath(xpath, namespaces=NSMAP):
             _check_one(element.text, mode, element, file_name, problems)
-    for name, what in ((DUE_DATE_PROPERTY, "due date"), (NOT_BEFORE_PROPERTY, "earliest allowed date (notBefore)")):
+    for name, what in ((DUE_DATE_PROPERTY, _("办理期限表达式")), (NOT_BEFORE_PROPERTY, _("最早办理时间表达式"))):
         for prop in root.xpath(f"//spiffworkflow:property[@name='{name}']", namespaces=NSMAP):
             _check_one(prop.get("value"), "eval", prop, file_name, problems, what)
     for param in root.xpath("//spiffworkflow:serviceTaskOperator/spiffworkflow:parameter", namespaces=NSMAP):
-        _check_one(param.get("value"), "eval", param, file_name, problems, f"parameter '{param.get('id')}'")
+        _check_one(param.get("value"), "eval", param, file_name, problems,
+                   _("参数“%(name)s”") % {"name": param.get("id")})
 
 
 def _check_one(source, mode, element, file_name, problems, what=None):
     if source is None or not source.strip():
         if mode == "eval" and etree.QName(element).localname in ("timeDate", "timeDuration", "timeCycle"):
-            problems.append(Problem(file_name, _line(element), "timer has no expression", _element_id(element)))
+            problems.append(Problem(file_name, _line(element), _("定时事件“%(element)s”没有填写到期时间")
+                                    % {"element": _owner_label(element)}, _element_id(element)))
         return
-    what = what or etree.QName(element).localname
+    what = what or str(_CODE_NAMES.get(etree.QName(element).localname, etree.QName(element).localname))
+    names = {"element": _owner_label(element), "what": what}
     try:
         check_code(source.strip() if mode == "eval" else source, mode)
     except SandboxViolation as err:
-        problems.append(Problem(file_name, _offset(element, err), f"{what}: {err}", _element_id(element)))
+        problems.append(Problem(file_name, _offset(element, err), _("“%(element)s”的%(what)s不能这样写：%(detail)s")
+                                % {**names, "detail": err}, _element_id(element)))
     except SyntaxError as err:
-        problems.append(Problem(file_name, _offset(element, err), f"{what} does not compile: {err.msg}",
-                                _element_id(element)))
+        problems.append(Problem(file_name, _offset(element, err), _(
+            "“%(element)s”的%(what)s写法有误（%(detail)s）：请检查括号、引号和逗号是否成对、完整")
+            % {**names, "detail": err.msg}, _element_id(element)))
 
 
 def _offset(element, err):
@@ -125,7 +162,7 @@ def _offset(element, err):
 def _spiff_problem(err, file_name, roots):
     if not isinstance(err, ValidationException):
         # The parser met something it has no message for; say what, without a traceback.
-        return Problem(file_name, None, f"SpiffWorkflow cannot parse this diagram: {type(err).__name__}: {err}")
+        return Problem(file_name, None, _("流程图无法解析：%(detail)s") % {"detail": f"{type(err).__name__}: {err}"})
     file_name = err.file_name or file_name
     element_id = getattr(err, "id", "") or None
     # SpiffWorkflow 3.2 looks for a line attribute lxml does not have; find the element ourselves.
@@ -143,14 +180,15 @@ def _load_forms(forms, problems):
         try:
             schema = json.loads(text)
         except json.JSONDecodeError as err:
-            problems.append(Problem(name, err.lineno, f"not valid JSON: {err.msg}"))
+            problems.append(Problem(name, err.lineno, _("不是有效的 JSON：%(detail)s") % {"detail": err.msg}))
             continue
         found = check_schema(schema, name)
         problems.extend(found)
         form_id = schema.get("id") if isinstance(schema, dict) else None
         if form_id:
             if form_id in loaded:
-                problems.append(Problem(name, None, f"form id '{form_id}' is also used by {loaded[form_id][0]}"))
+                problems.append(Problem(name, None, _("表单编号“%(form)s”也被 %(other)s 使用")
+                                        % {"form": form_id, "other": loaded[form_id][0]}))
             loaded[form_id] = (name, text)
     return loaded
 
@@ -176,7 +214,7 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
             problems.append(err.problem)
             continue
         if etree.QName(root).namespace != BPMN_NS or etree.QName(root).localname != "definitions":
-            problems.append(Problem(name, _line(root), "not a BPMN 2.0 file: the root must be bpmn:definitions"))
+            problems.append(Problem(name, _line(root), _("不是 BPMN 2.0 文件：根元素须为 bpmn:definitions")))
             continue
         deadlines.derive(root, name, problems)
         _check_xsd(root, name, problems)
@@ -202,7 +240,7 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
         raise InvalidDefinition(problems)
     if not bundle.executable:
         raise InvalidDefinition([Problem(", ".join(bpmn_files) or "(no files)", None,
-                                         "no executable process (isExecutable=\"true\") in these files")])
+                                         _("这些文件中没有可执行的流程（isExecutable=\"true\"）"))])
 
     _resolve_calls(roots, parser, bundle, deployed_sources)
     if problems:
@@ -233,17 +271,16 @@ def _resolve_calls(roots, parser, bundle, deployed_sources):
                 bundle.calls.setdefault(owner[0].get("id"), set()).add(call.get("calledElement"))
             target = call.get("calledElement")
             if not target:
-                bundle.problems.append(Problem(name, _line(call), "call activity names no called process",
-                                               call.get("id")))
+                bundle.problems.append(Problem(name, _line(call), _("调用活动“%(element)s”没有指定要调用的流程")
+                                               % {"element": _label(call)}, call.get("id")))
                 continue
             if target in bundle.process_files:
                 continue
             sources = deployed_sources(target) if deployed_sources else None
             if sources is None:
-                bundle.problems.append(Problem(
-                    name, _line(call),
-                    f"call activity '{call.get('name') or call.get('id')}' calls process '{target}', "
-                    f"which is neither in these files nor deployed", call.get("id")))
+                bundle.problems.append(Problem(name, _line(call), _(
+                    "调用活动“%(element)s”调用的流程“%(target)s”既不在这些文件中，也尚未部署")
+                    % {"element": _label(call), "target": target}, call.get("id")))
                 continue
             dep_bpmn, dep_forms = sources
             for form_name, text in dep_forms.items():
@@ -274,23 +311,27 @@ def _check_specs(pid, spec, subprocess_specs, roots, bundle):
             label = task_spec.bpmn_name or task_spec.bpmn_id
             if task_spec.manual:
                 if not task_spec.lane:
-                    problems.append(Problem(file_name, line, f"user task '{label}' is in no lane; "
-                                            f"its lane must name an office role", task_spec.bpmn_id))
+                    problems.append(Problem(file_name, line, _(
+                        "人工任务“%(task)s”不在任何泳道中：请把它放进办理单位的泳道") % {"task": label},
+                        task_spec.bpmn_id))
                 elif directory.role_for_lane(task_spec.lane) is None:
-                    known = ", ".join(f"{code} ({name})" for code, name in directory.roles().items())
-                    problems.append(Problem(file_name, line, f"lane '{task_spec.lane}' of user task '{label}' "
-                                            f"names no known office role; known roles: {known}",
+                    known = "、".join(directory.roles().values())
+                    problems.append(Problem(file_name, line, _(
+                        "人工任务“%(task)s”所在的泳道“%(lane)s”不是已知的办理单位；可选：%(known)s")
+                        % {"task": label, "lane": task_spec.lane, "known": known},
                                             task_spec.bpmn_id))
                 form = (task_spec.extensions.get("properties") or {}).get(FORM_PROPERTY)
                 if form:
                     used_forms.add(form)
                     if form not in bundle.forms:
-                        problems.append(Problem(file_name, line, f"user task '{label}' uses form '{form}', "
-                                                f"which is not among the deployed forms", task_spec.bpmn_id))
+                        problems.append(Problem(file_name, line, _(
+                            "人工任务“%(task)s”使用的表单“%(form)s”不存在：请在表单编辑器中创建，或改用已有的表单")
+                            % {"task": label, "form": form}, task_spec.bpmn_id))
             operator = getattr(task_spec, "operation_name", None)
             if operator is not None and not services.is_registered(operator):
-                problems.append(Problem(file_name, line, f"service task '{label}' calls '{operator}', which "
-                                        f"is not a registered service handler", task_spec.bpmn_id))
+                problems.append(Problem(file_name, line, _(
+                    "服务任务“%(task)s”调用的处理程序“%(operator)s”未注册：请从处理程序列表中选择")
+                    % {"task": label, "operator": operator}, task_spec.bpmn_id))
     bundle.form_refs[pid] = sorted(used_forms)
 
 

@@ -75,7 +75,7 @@ def test_change_a_timer_see_the_broken_expression_marked_fix_it_deploy_and_see_v
     badge = page.locator('.engine-problem-badge[data-element="cool_off"]')
     badge.wait_for()
     assert "engine-problem" in page.locator('.djs-element[data-element-id="cool_off"]').get_attribute("class")
-    assert "cool_off" in page.locator("#problem-list").inner_text()
+    assert "“公示期”的定时表达式写法有误" in page.locator("#problem-list").inner_text()
     screenshot(page, "modeler-problem-marked")
 
     set_timer(page, '"P3D"')

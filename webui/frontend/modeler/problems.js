@@ -49,8 +49,8 @@ export default class ProblemMarkers {
     if (problem.element) li.dataset.element = problem.element;
     const where = document.createElement('span');
     where.className = 'where';
-    where.textContent = [problem.element || '', problem.line ? t('第 %(line)s 行', { line: problem.line }) : '']
-      .filter(Boolean).join(' · ') || problem.file;
+    // The message names the element as the diagram shows it; its id is for the XML, not for people.
+    where.textContent = problem.line ? t('第 %(line)s 行', { line: problem.line }) : problem.file;
     const text = document.createElement('span');
     text.textContent = problem.message;
     li.append(where, text);
