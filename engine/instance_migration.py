@@ -483,6 +483,7 @@ def job_status(job_id) -> dict:
              .only("instance__business_key", "from_version__number", "state", "reasons", "effects"))
     return {
         "id": job.pk, "key": job.definition.key, "target": job.target.number, "state": job.state,
+        "state_label": str(MigrationJob.LABELS.get(job.state, job.state)),
         "requested_by": job.requested_by, "requested_at": job.requested_at, "started_at": job.started_at,
         "finished_at": job.finished_at, "total": job.total, "migrated": job.migrated, "skipped": job.skipped,
         "failed": job.failed, "processed": job.processed, "progress": job.progress, "error": job.error or None,

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy
 from django_fsm import FSMField, transition
 
 from .. import clock
@@ -12,6 +13,8 @@ class MigrationJob(models.Model):
 
     QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
     STATES = [(s, s) for s in (QUEUED, RUNNING, FINISHED, FAILED)]
+    LABELS = {QUEUED: gettext_lazy("排队中"), RUNNING: gettext_lazy("进行中"), FINISHED: gettext_lazy("已完成"),
+              FAILED: gettext_lazy("已失败")}
 
     definition = models.ForeignKey("engine.ProcessDefinition", on_delete=models.PROTECT, related_name="migration_jobs")
     target = models.ForeignKey("engine.DefinitionVersion", on_delete=models.PROTECT, related_name="+")

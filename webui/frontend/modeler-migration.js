@@ -73,7 +73,7 @@ function showJob(job) {
   $('#migration-job').hidden = false;
   $('#job-progress').value = job.progress;
   $('#job-summary').textContent = t('状态：%(state)s；已处理 %(processed)s / %(total)s（迁移 %(migrated)s，拒绝 %(skipped)s，失败 %(failed)s）',
-    job) + (job.error ? ` ${job.error}` : '');
+    { ...job, state: job.state_label }) + (job.error ? ` ${job.error}` : '');
   $('#job-rows').replaceChildren(...job.items.map((item) => {
     const tr = document.createElement('tr');
     tr.append(cell(item.business_key || item.instance), cell(item.from_version ? String(item.from_version) : '—'),
