@@ -367,17 +367,24 @@ def test_the_instance_page_shows_the_process_data_readably_with_the_raw_data_beh
         "county": "520102", "year": 2026, "revisions": 0, "approved": True, "budget": "1234567.50",
         "signed_on": "2026-03-02", "reminded_at": "2026-03-02T01:30:00+00:00", "comment": None,
         "budget_lines": [{"item": "驻站社工薪酬", "amount": "240000.00"}, {"item": "<b>活动</b>", "amount": "60000.00"}],
-        "award": {"lot": 1, "social_org": "org1"}, "stations": ["520102-s1", "520102-s2"]}).instance
+        "award": {"lot": 1, "social_org": "org1"}, "stations": ["520102-s1", "520102-s2"],
+        "decision": "return"}).instance
     page = login(client, offices, "gz").get(f"/instances/{instance.pk}/").content.decode()
     assert "<dd>Plan review 第 1 版</dd>" in page and "review v1" not in page
     data = page.split('<div class="process-data">')[1].split("</div>\n")[0]
-    assert "<dt>budget</dt><dd>1,234,567.50</dd>" in data
-    assert "<dt>signed_on</dt><dd>2026-03-02</dd><dt>stations</dt><dd>520102-s1、520102-s2</dd>" in data
+    # Fields by their forms' labels (the key beside them), chosen options by theirs, offices by name.
+    assert '<dt>预算金额(元) <span class="muted data-key">budget</span></dt><dd>1,234,567.50</dd>' in data
+    assert '<dt>审核意见 <span class="muted data-key">decision</span></dt><dd>退回修改</dd>' in data
+    assert '<dt>县(市、区) <span class="muted data-key">county</span></dt><dd>南明区民政局</dd>' in data
+    assert ("<dt>signed_on</dt><dd>2026-03-02</dd>"
+            '<dt>社工站 <span class="muted data-key">stations</span></dt><dd>520102-s1、520102-s2</dd>') in data
     assert "<dt>reminded_at</dt><dd>2026-03-02 09:30</dd>" in data  # China time
-    assert "<dt>approved</dt><dd>是</dd>" in data and '<dt>comment</dt><dd><span class="muted">—</span></dd>' in data
+    assert "<dt>approved</dt><dd>是</dd>" in data
+    assert '<dt>说明 <span class="muted data-key">comment</span></dt><dd><span class="muted">—</span></dd>' in data
     assert "<th>item</th><th>amount</th>" in data and "<td>驻站社工薪酬</td><td>240,000.00</td>" in data
     assert "&lt;b&gt;活动&lt;/b&gt;" in data and "<b>活动</b>" not in data  # what forms typed stays text
-    assert '<dt>award</dt><dd><dl class="data-list"><dt>lot</dt><dd>1</dd><dt>social_org</dt><dd>org1</dd></dl>' in data
+    assert ('<dt>award</dt><dd><dl class="data-list"><dt>lot</dt><dd>1</dd>'
+            '<dt>承接社会组织 <span class="muted data-key">social_org</span></dt><dd>org1</dd></dl>') in data
     assert '<details class="raw-data"><summary>原始数据</summary><pre class="data">' in page
     assert "&quot;budget&quot;: &quot;1234567.50&quot;" in page
 

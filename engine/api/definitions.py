@@ -4,6 +4,7 @@
 """
 from .. import services
 from ..bpmn import deadlines, files
+from ..formjs.labels import form_labels as _form_labels
 from ..bpmn.layout import layout_source
 from ..bpmn.validation import validate as _validate
 from ..deployment import DeployResult, deploy as _deploy, deployed_sources, read_files, version_files
@@ -12,7 +13,7 @@ from ..versions import (compare_versions, diagram, get_definition, get_version, 
                         version_history)
 
 __all__ = [
-    "DeployResult", "compare_versions", "convert_deadlines", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
+    "DeployResult", "compare_versions", "convert_deadlines", "form_labels", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
     "layout_source", "located_on_diagram", "main_file", "pin_version", "read_files", "service_names", "unpin_version",
     "validate", "version_diagram", "version_history",
 ]
@@ -49,6 +50,13 @@ def version_diagram(version, role_labels=True):
     texts = {f.name: f.content for f in bpmn}
     content = texts[main_file(version.definition.key, texts)]
     return files.with_lane_labels(content, get_directory().roles()) if role_labels else content.encode("utf-8")
+
+
+def form_labels(version):
+    """What the version's forms call its data, for pages that show it:
+    {"fields": {key: label}, "options": {key: {value: label}}}."""
+    _bpmn, forms = version_files(version)
+    return _form_labels([f.form_schema for f in forms])
 
 
 def lane_roles():

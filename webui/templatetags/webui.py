@@ -10,7 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from engine.api import SYSTEM
-from engine.models import TaskState
+from engine.models import InstanceState, MigrationJob, TaskState
 from workflows.models import Office
 
 from .. import deadlines
@@ -114,11 +114,21 @@ def deadline(moment):
     return deadlines.shown(moment)
 
 @register.filter
-def process_data(data):
+def process_data(data, labels=None):
     """Process data as a definition list, rows as tables (webui/data_view.py)."""
-    return conditional_escape(render_data(data))
+    return conditional_escape(render_data(data, labels))
 
 
 @register.filter
 def task_state(state):
     return TaskState.LABELS.get(state, state)
+
+
+@register.filter
+def instance_state(state):
+    return InstanceState.LABELS.get(state, state)
+
+
+@register.filter
+def job_state(state):
+    return MigrationJob.LABELS.get(state, state)

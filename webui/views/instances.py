@@ -34,6 +34,24 @@ PAGE_SIZE = 50
 
 STATE_LABELS = InstanceState.LABELS
 # Each control is the instance's transition of the same name (the page offers those its state allows).
+# Data the lifecycle keeps beside its forms' fields: offices by their code, the year.
+OFFICE_KEYS = {"county": gettext_lazy("县(市、区)"), "prefecture": gettext_lazy("市(州)"),
+               "station": gettext_lazy("社工站"), "stations": gettext_lazy("社工站"),
+               "social_org": gettext_lazy("承接社会组织"), "evaluator": gettext_lazy("评估机构")}
+
+
+def data_labels(instance):
+    """How the instance page names its data: the forms' labels, and offices by name rather than code."""
+    labels = api.form_labels(instance.version)
+    codes = {key: value if isinstance(value, list) else [value]
+             for key, value in instance.data.items() if key in OFFICE_KEYS}
+    names = office_names({str(code) for values in codes.values() for code in values if isinstance(code, str)})
+    labels["fields"] = {**{key: str(label) for key, label in OFFICE_KEYS.items()}, "year": _("年度"),
+                        **labels["fields"]}
+    labels["values"] = {key: {code: names[code] for code in values if code in names} for key, values in codes.items()}
+    return labels
+
+
 CONTROLS = {"suspend": api.suspend, "resume": api.resume, "cancel": api.cancel, "retry": api.retry}
 
 
@@ -162,6 +180,7 @@ def instance_page(request, instance_id):
         "station_name": names.get(instance.data.get("station"), ""),
         "tasks": tasks, "task_names": {t.id: t.name for t in tasks}, "timers": Timer.objects.filter(instance=instance),
         "events": AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200],
+        "data_labels": data_labels(instance),
         "data_json": json.dumps(instance.data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=True),
         "marks": api.diagram_marks(instance, tasks, now),
         "parent": visible.filter(pk=instance.parent_id).first() if instance.parent_id else None,
