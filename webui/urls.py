@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from .views import (attachments, challenges, dashboard, emergencies, inbox, incidents, instances, modeler,
-                    modeler_history, modeler_migration, tasks)
+                    modeler_history, modeler_migration, modeler_new, tasks)
 
 app_name = "webui"
 
@@ -38,6 +38,7 @@ urlpatterns = [
     # Process owners: diagrams and forms in the browser, validation, deployment, versions.
     path("modeler/", modeler.definitions, name="modeler_definitions"),
     path("modeler/jsi18n/", JavaScriptCatalog.as_view(packages=["webui"]), name="modeler_jsi18n"),
+    path("modeler/new/", modeler_new.new, name="modeler_new"),
     path("modeler/<str:key>/v<int:number>/", modeler.editor, name="modeler"),
     path("modeler/<str:key>/v<int:number>/forms/<str:form_id>/", modeler.form_editor, name="modeler_form"),
     path("modeler/<str:key>/v<int:number>/draft/", modeler.draft, name="modeler_draft"),

@@ -137,8 +137,8 @@ async function deploy(event) {
 
 async function discard() {
   if (!window.confirm(t('放弃本版本未部署的全部修改（含表单）？'))) return;
-  const { ok } = await postJson(page.urls.discard, {});
-  if (ok) window.location.reload();
+  const { ok, data } = await postJson(page.urls.discard, {});
+  if (ok) window.location = data.next || window.location.href;
 }
 
 async function open() {

@@ -7,7 +7,7 @@ from functools import wraps
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,10 +20,16 @@ from engine.models import DefinitionVersion, ProcessDefinition
 
 from .json_views import BadRequest, json_answers, json_body
 from .modeler_access import is_process_owner, or_404, owner_required, viewer_required
-from .modeler_drafts import discard_draft, save_draft, working_copy
+from .modeler_drafts import discard_draft, new_process, save_draft, working_copy
 
 
-def _version(key, number):
+def _version(request, key, number):
+    """The version being edited, or the new process `key` of this session as version 0."""
+    if number == 0:
+        created = new_process(request, key)
+        if created is None:
+            raise Http404(_("没有正在新建的流程 %(key)s") % {"key": key})
+        return created
     return or_404(api.get_version, key, number)
 
 
@@ -75,12 +81,12 @@ def definitions(request):
     latest = {v.definition_id: v for v in DefinitionVersion.objects.defer("spec_json").filter(pk=Subquery(newest))}
     found = ProcessDefinition.objects.select_related("pinned_version").defer("pinned_version__spec_json")
     return render(request, "webui/modeler/definitions.html", {
-        "rows": [(d, latest[d.pk]) for d in found if d.pk in latest]})
+        "rows": [(d, latest[d.pk]) for d in found if d.pk in latest], "can_create": is_process_owner(request.user)})
 
 
 @viewer_required
 def editor(request, key, number):
-    version = _version(key, number)
+    version = _version(request, key, number)
     copy = working_copy(request, version)
     base = {"key": key, "number": number}
     page = {
@@ -105,7 +111,7 @@ def editor(request, key, number):
 
 @viewer_required
 def form_editor(request, key, number, form_id):
-    version = _version(key, number)
+    version = _version(request, key, number)
     copy = working_copy(request, version)
     file_name = copy.form_file(form_id)
     schema = json.loads(copy.forms[file_name]) if file_name else {
@@ -126,7 +132,7 @@ def form_editor(request, key, number, form_id):
 @_owner_only
 def draft(request, key, number):
     """Keep edits of the diagram and/or forms in the session until deployment."""
-    version = _version(key, number)
+    version = _version(request, key, number)
     body = json_body(request)
     bpmn, forms = body.get("bpmn"), body.get("forms") or {}
     if bpmn is not None and not isinstance(bpmn, str):
@@ -142,8 +148,9 @@ def draft(request, key, number):
 
 @_json_view
 def discard(request, key, number):
-    discard_draft(request, _version(key, number))
-    return JsonResponse({"discarded": True})
+    discard_draft(request, _version(request, key, number))
+    # A new process discarded is gone: its page goes back to creating one.
+    return JsonResponse({"discarded": True, "next": reverse("webui:modeler_new") if number == 0 else None})
 
 
 @_json_view
@@ -151,7 +158,7 @@ def discard(request, key, number):
 @_bounded
 def validate(request, key, number):
     """Run the deployment's validation on the submitted diagram with the version's (edited) forms."""
-    version = _version(key, number)
+    version = _version(request, key, number)
     bpmn = _submitted_bpmn(json_body(request))
     copy = working_copy(request, version)
     try:
@@ -166,13 +173,15 @@ def validate(request, key, number):
 @_bounded
 def deploy(request, key, number):
     """Deploy the submitted diagram with the version's (edited) forms as a new version."""
-    version = _version(key, number)
+    version = _version(request, key, number)
     body = json_body(request)
     bpmn = _submitted_bpmn(body)
     note = str(body.get("note") or "").strip()
     if not note:
         raise BadRequest(_("请填写变更说明。"))
     copy = working_copy(request, version)
+    if number == 0 and ProcessDefinition.objects.filter(key=key).exists():
+        raise BadRequest(_("流程编号 %(key)s 已被另一个流程使用，请新建流程时另选编号。") % {"key": key})
     try:
         result = api.deploy({copy.file_name: bpmn}, copy.forms, note=note, actor=request.user)
     except InvalidDefinition as err:

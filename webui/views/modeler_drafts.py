@@ -1,7 +1,9 @@
 """The working copy of a version being edited: its diagram and forms, with unsaved edits.
 
 Edits are kept in the user's session, per version, until they are deployed or
-discarded, so the diagram and the form editor can be left and reopened.
+discarded, so the diagram and the form editor can be left and reopened. A new
+process, not deployed yet, is edited the same way as "version 0" of its key, its
+diagram and forms only in the session.
 """
 import json
 from dataclasses import dataclass, field
@@ -29,11 +31,40 @@ class WorkingCopy:
         return None
 
 
+@dataclass
+class NewProcess:
+    """A process being created: what pages read of a version (key, name, number 0), nothing deployed."""
+
+    key: str
+    name: str
+    number: int = 0
+
+    @property
+    def definition(self):
+        return self  # pages read version.definition.key
+
+
 def _session_key(version):
     return f"{version.definition.key}:{version.number}"
 
 
+def start_new(request, key, name, bpmn, forms):
+    """Keep a new process's first diagram and forms as its draft, to be edited and deployed as version 1."""
+    drafts = request.session.get(SESSION_KEY, {})
+    drafts[f"{key}:0"] = {"bpmn": bpmn, "forms": forms, "file_name": f"{key}.bpmn", "name": name}
+    request.session[SESSION_KEY] = drafts
+
+
+def new_process(request, key):
+    """The NewProcess `key` being created in this session, or None."""
+    draft = request.session.get(SESSION_KEY, {}).get(f"{key}:0")
+    return NewProcess(key, draft["name"]) if draft else None
+
+
 def working_copy(request, version) -> WorkingCopy:
+    if isinstance(version, NewProcess):
+        draft = request.session[SESSION_KEY][_session_key(version)]
+        return WorkingCopy(file_name=draft["file_name"], bpmn=draft["bpmn"], forms=dict(draft["forms"]), edited=True)
     key = version.definition.key
     deployed = api.diagram(key, version.number)
     name = api.main_file(key, deployed["bpmn"])
