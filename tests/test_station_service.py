@@ -358,3 +358,16 @@ def test_a_station_outside_the_agreements_county_fails_clearly(service, offices)
     instance = ProcessInstance.objects.get(pk=start(service, "st9").pk)
     assert instance.state == "failed" and instance.error_element == "open_deployment"
     assert "station st9 is not in county 520102" in instance.error
+
+
+def test_a_report_sent_back_is_marked_returned_with_the_reason_in_the_organisations_inbox(service, offices, client):
+    instance = start(service)
+    move_clock_to(china(2025, 12, 12))
+    api.complete_task(*placed_by(instance), actor=offices["org1"])
+    hand_in(instance, offices, "survey")
+    hand_in(instance, offices, "plan", decision=RETURN)
+    client.force_login(offices["org1"])
+    inbox = client.get("/").content.decode()
+    assert f'<span class="badge returned" title="{RETURN["comment"]}">已退回</span>' in inbox
+    client.force_login(offices["520102"])  # the county reviewed it: nothing of its own was returned
+    assert "badge returned" not in client.get("/?tab=all").content.decode()

@@ -15,6 +15,7 @@ from engine.errors import EngineError
 from engine.models import ProcessDefinition
 from workflows.models import OfficeKind
 from workflows.planning.models import AnnualPlan
+from workflows.service.models import ServiceReport
 from workflows.visibility import offices_in_view, tasks_visible_to
 
 from .. import deadlines
@@ -94,7 +95,9 @@ def task_rows(tasks):
     for task in tasks:
         codes.update((task.office, task.instance.data.get("county"), task.instance.data.get("station")))
     names = office_names(codes)
-    returned = AnnualPlan.returned_to({task.instance_id for task in tasks})
+    # Work sent back for revision: a county's plan (by instance), an organisation's report (by instance and due).
+    instance_ids = {task.instance_id for task in tasks}
+    plans, reports = AnnualPlan.returned_to(instance_ids), ServiceReport.returned_to(instance_ids)
     now = clock.now()
     for task in tasks:
         data = task.instance.data
@@ -104,8 +107,9 @@ def task_rows(tasks):
         task.due_state = deadlines.due_state(task, now)
         task.due_explanation = "\n".join(deadlines.explanation(task))
         task.workdays_left = deadlines.workdays_left(task.due_at) if task.due_at else None
-        county, task.returned_because = returned.get(task.instance_id, (None, None))
-        task.returned = task.office == county  # the county's task on a plan sent back for revision
+        reviser, task.returned_because = reports.get((task.instance_id, task.due_at)) or plans.get(
+            task.instance_id, (None, None))
+        task.returned = task.office == reviser  # the reviser's task, not the reviewer's
     return tasks
 
 

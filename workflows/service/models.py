@@ -116,6 +116,16 @@ class ServiceReport(models.Model):
     def process_instance(self):
         return self.deployment.process_instance
 
+    @classmethod
+    def returned_to(cls, instance_ids):
+        """{(station service instance id, due time): (organisation code, the reviewer's reason)} of the
+        reports of these instances that wait for their organisation to revise them. A report's task is
+        due when the report is, which tells it from the instance's other reports."""
+        return {(instance_id, due_at): (org, comment) for instance_id, due_at, org, comment in cls.objects.filter(
+            deployment__process_instance__in=instance_ids, state=ReportState.RETURNED).values_list(
+            "deployment__process_instance_id", "due_at", "deployment__agreement__social_org__code",
+            "review_comment")}
+
     @transition(field=state, source=[ReportState.PENDING, ReportState.RETURNED], target=ReportState.SUBMITTED)
     def submit(self, content, at):
         self.content, self.submitted_at = content, at
