@@ -88,7 +88,13 @@ def test_plan_is_written_returned_revised_filed_and_seen_on_the_diagram(
     first = budget_row(county, 0)
     first.get_by_label("支出项目").fill("驻站社工薪酬")
     choose(first, "类别", "人员经费")
+    first.get_by_label("金额（元）").fill("360,00")  # no amount: not read as 360.00, and said so
+    assert "金额写法不对" in first.locator(".amount-hint").inner_text()
+    county.locator("#form-submit").click()
+    assert county.locator(".messages").count() == 0 and first.get_by_label("金额（元）").evaluate(
+        "(input) => input === document.activeElement")
     first.get_by_label("金额（元）").fill("360,000")
+    assert first.locator(".amount-hint").count() == 0
     second = budget_row(county, 1)
     second.get_by_label("支出项目").fill("社区融入活动")
     choose(second, "类别", "服务活动经费")

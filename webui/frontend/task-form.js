@@ -1,7 +1,7 @@
 // The task page's form: form-js renders the deployed schema over the task's data; the server validates.
 import { Form } from '@bpmn-io/form-js';
 import '@bpmn-io/form-js/dist/assets/form-js.css';
-import { readAmounts } from './forms/amounts';
+import { readAmounts, unreadAmount } from './forms/amounts';
 import { speakChinese } from './forms/chinese';
 import { keepDrafts, uploadInPlace } from './forms/keeping';
 
@@ -87,7 +87,7 @@ async function mount(container) {
   const form = schema ? new Form({ container, debounce: false }) : null;
   if (form) {
     speakChinese(form, container);
-    readAmounts(container);
+    readAmounts(container, container.dataset.amountMessage);
     await form.importSchema(schema, data);
     if (container.dataset.readonly === 'true') {
       form.setProperty('readOnly', true);
@@ -100,6 +100,11 @@ async function mount(container) {
   if (!button) return;
   button.hidden = false;
   button.addEventListener('click', async () => {
+    const unread = form && unreadAmount(container);
+    if (unread) {
+      unread.focus();
+      return;
+    }
     const { data: values, errors, files } = form ? form.submit() : { data: {}, errors: {}, files: new Map() };
     if (Object.keys(errors).length) return;
     button.disabled = true;
