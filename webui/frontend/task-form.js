@@ -3,7 +3,7 @@ import { Form } from '@bpmn-io/form-js';
 import '@bpmn-io/form-js/dist/assets/form-js.css';
 import { readAmounts, unreadAmount } from './forms/amounts';
 import { speakChinese } from './forms/chinese';
-import { keepDrafts, uploadInPlace } from './forms/keeping';
+import { keepDrafts, listAttachment, uploadInPlace } from './forms/keeping';
 
 function readJson(id) {
   const node = document.getElementById(id);
@@ -19,9 +19,33 @@ async function uploadFiles(files, uploadUrl, csrf) {
     const response = await fetch(uploadUrl, { method: 'POST', body, headers: { 'X-CSRFToken': csrf } });
     const answer = await response.json();
     if (!response.ok) throw new Error(answer.error || response.statusText);
+    listAttachment(document.getElementById('attachment-list'), answer);
     references.push({ id: answer.id, name: answer.name, size: answer.size, type: answer.content_type });
   }
   return references;
+}
+
+// The filepickers whose files are uploaded as soon as they are picked and kept in the draft as references:
+// those at the form's top level or in groups without a path.
+function filePickers(components, found = []) {
+  for (const component of components || []) {
+    if (component.type === 'filepicker' && component.key) found.push(component);
+    else if (component.type === 'group' && !component.path) filePickers(component.components, found);
+  }
+  return found;
+}
+
+function showKept(container, picker, references, message) {
+  const input = container.querySelector(`input[type=file][id$="-${picker.id}"]`);
+  const field = input && input.closest('.fjs-form-field');
+  if (!field) return;
+  let note = field.querySelector('.kept-files');
+  if (!note) {
+    note = document.createElement('div');
+    note.className = 'kept-files muted';
+    field.append(note);
+  }
+  note.textContent = message.replace('%(files)s', references.map((file) => file.name).join('、'));
 }
 
 async function attachmentsFor(data, files, uploadUrl, csrf) {
@@ -88,13 +112,46 @@ async function mount(container) {
   if (form) {
     speakChinese(form, container);
     readAmounts(container, container.dataset.amountMessage);
+  }
+  // Files already uploaded for a filepicker (kept in the draft) cannot be put back into it: they are shown
+  // beside it and submitted unless other files are picked.
+  const pickers = schema ? filePickers(schema.components) : [];
+  const kept = {};
+  pickers.filter((picker) => Array.isArray(data[picker.key])).forEach((picker) => {
+    kept[picker.key] = data[picker.key];
+    delete data[picker.key];
+    // The kept files answer a required filepicker; the server checks the submission all the same.
+    if (picker.validate) picker.validate = { ...picker.validate, required: false };
+  });
+  const uploaded = {}; // key -> the filepicker value whose files `kept` holds
+  if (form) {
     await form.importSchema(schema, data);
     if (container.dataset.readonly === 'true') {
       form.setProperty('readOnly', true);
       return;
     }
-    keepDrafts(form, draftUrl, csrf);
+    const keptMessage = container.dataset.keptMessage || '%(files)s';
+    pickers.filter((picker) => kept[picker.key]).forEach((picker) => showKept(container, picker, kept[picker.key], keptMessage));
+    const saveNow = keepDrafts(form, draftUrl, csrf, () => kept);
+    const registry = form.get('fileRegistry');
+    form.on('changed', async (event) => {
+      for (const picker of pickers) {
+        const value = event.data[picker.key];
+        if (typeof value !== 'string' || !value.startsWith('files::') || uploaded[picker.key] === value) continue;
+        uploaded[picker.key] = value;
+        try {
+          kept[picker.key] = await uploadFiles(registry.getFiles(value), uploadUrl, csrf);
+          showKept(container, picker, kept[picker.key], keptMessage);
+          saveNow();
+        } catch (error) {
+          uploaded[picker.key] = null;
+          showErrors(form, schema, { [picker.key]: String(error.message || error) }, summary);
+        }
+      }
+    });
   }
+  // One place to upload: a form with a filepicker takes its files; a form without one, the attachments list.
+  if (pickers.length) document.getElementById('attachment-upload')?.setAttribute('hidden', '');
   uploadInPlace(document.getElementById('attachment-upload'), document.getElementById('attachment-list'),
     document.getElementById('attachment-status'));
   if (!button) return;
@@ -109,7 +166,15 @@ async function mount(container) {
     if (Object.keys(errors).length) return;
     button.disabled = true;
     try {
-      const payload = await attachmentsFor(values, files, uploadUrl, csrf);
+      const picked = { ...values };
+      for (const picker of pickers) {
+        const value = values[picker.key];
+        const fresh = typeof value === 'string' && value.startsWith('files::');
+        if ((fresh && uploaded[picker.key] === value && kept[picker.key]) || (!fresh && kept[picker.key])) {
+          picked[picker.key] = kept[picker.key];
+        }
+      }
+      const payload = await attachmentsFor(picked, files, uploadUrl, csrf);
       const response = await fetch(submitUrl, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', 'X-CSRFToken': csrf },

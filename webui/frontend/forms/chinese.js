@@ -29,6 +29,9 @@ const WORDS = [
   [/^Remove tag$/, () => '移除'],
   [/^Increment$/, () => '增加'],
   [/^Decrement$/, () => '减少'],
+  [/^Browse$/, () => '选择文件'],
+  [/^No files selected$/, () => '未选择文件'],
+  [/^(\d+) files selected$/, (m) => `已选择 ${m[1]} 个文件`],
 ];
 
 const ATTRIBUTES = ['placeholder', 'aria-label', 'title'];
