@@ -122,6 +122,8 @@ def test_plan_is_written_returned_revised_filed_and_seen_on_the_diagram(
     submit(prefecture)
 
     county.goto(f"{live_server.url}/")
+    returned = county.locator("tr", has_text="编制年度实施计划").locator(".badge.returned")
+    assert returned.inner_text() == "已退回" and returned.get_attribute("title") == "预算明细需细化到每个社工站"
     open_task(county, "编制年度实施计划")
     assert county.get_by_label("上次退回理由").input_value() == "预算明细需细化到每个社工站"
     assert budget_row(county, 1).get_by_label("支出项目").input_value() == "社区融入活动"  # the plan comes back
