@@ -35,7 +35,7 @@ def test_the_placement_deadline_changed_in_one_place_moves_timer_and_text_and_mi
     period = page.locator("#bio-properties-panel-engine-deadlinePeriod")
     assert period.input_value() == "15"
     assert page.locator("#bio-properties-panel-engine-deadlineFrom").input_value() == "signed_on"
-    assert "到岗逾期 → 社工到岗逾期督办" in page.locator("#bio-properties-panel-engine-deadlineEscalation").input_value()
+    assert "到岗逾期 → 社工到岗逾期督办（县(市、区)民政局）" in page.locator("#bio-properties-panel-engine-deadlineEscalation").input_value()
     assert page.locator("#bio-properties-panel-engine-dueDate").count() == 0  # no second place to write it
     period.fill("10")
     period.blur()

@@ -8,6 +8,7 @@ import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 
 import { MULTI, extensionsOf, getProperty } from './extensions';
 import { t } from './i18n';
+import laneOf from './lanes';
 
 const MAX_PERIOD = 3660;
 const FIELD = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
@@ -188,7 +189,12 @@ function Escalation({ element, id }) {
   const debounce = useService('debounceInput');
   const shapes = followers(element, elementRegistry);
   const text = shapes.length ? shapes.map((shape) => {
-    const targets = (shape.outgoing || []).map((flow) => getBusinessObject(flow.target).get('name') || flow.target.id);
+    const targets = (shape.outgoing || []).map((flow) => {
+      const target = getBusinessObject(flow.target);
+      const lane = laneOf(target);
+      const office = lane && lane.get('name') ? `（${lane.get('name')}）` : '';
+      return `${target.get('name') || flow.target.id}${office}`;
+    });
     return `${getBusinessObject(shape).get('name') || shape.id} → ${targets.join('、') || t('（未连线）')}`;
   }).join('；') : t('无：在任务边界上添加定时事件并勾选“跟随任务期限”即可逾期督办。');
   return TextFieldEntry({ element, id, debounce, label: t('逾期后'), disabled: true, getValue: () => text,

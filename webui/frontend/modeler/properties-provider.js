@@ -9,6 +9,7 @@ import { MULTI, addExtension, extensionsOf, formatLines, getProperty, getText, p
   setProperty, setText } from './extensions';
 import { deadlineEntries, deadlineOf, followEntries, followsDeadline } from './deadline';
 import { t } from './i18n';
+import laneOf from './lanes';
 
 const EXPRESSION_HELP = () => t('Python 表达式。可用工作日函数 add_workdays(日期, n)、add_days(日期, n)、end_of_day(日期)、is_workday(日期)，以及 now()、date、timedelta；固定文本需加引号。');
 const TIMER_TYPES = () => [
@@ -55,19 +56,6 @@ function LaneRole({ element, id, roles }) {
 }
 
 // --- user tasks: their lane, form, due date, earliest date ---
-
-function laneOf(bo) {
-  const lanes = [];
-  const collect = (laneSet) => (laneSet ? laneSet.get('lanes') : []).forEach((lane) => {
-    lanes.push(lane);
-    collect(lane.get('childLaneSet'));
-  });
-  let process = bo.$parent;
-  while (process && !is(process, 'bpmn:Process')) process = process.$parent;
-  (process ? process.get('laneSets') : []).forEach(collect);
-  // The innermost lane is the last one listed that holds the task.
-  return lanes.filter((lane) => lane.get('flowNodeRef').includes(bo)).pop();
-}
 
 // Shown, not edited: the role belongs to the lane (select the lane to change it), and a laid-out
 // diagram may not draw its lanes.
