@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from .steps import open_task
 from .test_deadlines import deploy, start
+from .test_webui_pages import review  # noqa: F401 - a fixture
 
 
 def test_the_task_page_and_the_inbox_say_how_the_due_time_was_counted(client, offices):
@@ -27,3 +28,10 @@ def test_a_provisional_due_time_says_which_year_is_missing_in_english_too(client
     page = client.get(reverse("webui:task", args=[task.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "How the due time is counted" in page and "Period 80 working days, due 2027-01-26 24:00" in page
     assert "Provisional: the holiday notice for 2027 is not loaded yet" in page
+
+
+def test_a_due_date_the_diagram_computes_says_how_many_working_days_it_left(client, offices, review):
+    task = open_task(review, "write_plan")
+    client.force_login(offices["520102"])
+    page = client.get(reverse("webui:task", args=[task.pk])).content.decode()
+    assert "其间 5 个工作日" in page and "自任务开始之日" in page

@@ -65,6 +65,9 @@ def explanation(task):
         period = (_("%(n)s 个工作日") if declared["unit"] == "workdays" else _("%(n)s 日（末日逢休息日顺延）")) % {
             "n": declared["period"]}
         lines.append(_("期限 %(period)s，截止 %(due)s") % {"period": period, "due": shown(explained.due_at)})
+    else:  # a due date the diagram computes: say how many working days it left
+        lines.append(_("截止 %(due)s，其间 %(n)s 个工作日") % {
+            "due": shown(explained.due_at), "n": workdays_left(explained.due_at, explained.start)})
     for kind, label in _KINDS.items():
         days = [d for d in explained.noted if d.kind == kind]
         if days:

@@ -46,8 +46,9 @@ def data_labels(instance):
     codes = {key: value if isinstance(value, list) else [value]
              for key, value in instance.data.items() if key in OFFICE_KEYS}
     names = office_names({str(code) for values in codes.values() for code in values if isinstance(code, str)})
-    labels["fields"] = {**{key: str(label) for key, label in OFFICE_KEYS.items()}, "year": _("年度"),
-                        **labels["fields"]}
+    # The lifecycle's own keys mean the same in every process, whatever a form calls them.
+    labels["fields"] = {**labels["fields"], **{key: str(label) for key, label in OFFICE_KEYS.items()},
+                        "year": _("年度")}
     labels["values"] = {key: {code: names[code] for code in values if code in names} for key, values in codes.items()}
     return labels
 

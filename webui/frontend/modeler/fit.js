@@ -2,7 +2,7 @@
 // readable zoom from its start (or around `focus`, an element to show), the rest left to panning.
 // `left`: screen pixels on the left that something covers (the modeler's palette).
 const MARGIN = 30;
-const READABLE = 0.6; // below this, task names are too small to read
+const READABLE = 0.8; // below this, task names are too small to read
 const LARGEST = 1.2; // a small diagram is not blown up to fill the frame
 
 export default function fitDiagram(canvas, focus, left = 0) {
