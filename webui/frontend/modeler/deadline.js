@@ -1,7 +1,7 @@
 // A user task's deadline (flow:deadline) in the properties panel, and the timers that follow it.
 // The task's dueDate and every following timer's timeDate are written from the deadline in the same
 // undoable command, as the engine derives them (engine/bpmn/deadlines.py), so they cannot disagree.
-import { CheckboxEntry, NumberFieldEntry, SelectEntry, TextFieldEntry, isCheckboxEntryEdited,
+import { CheckboxEntry, NumberFieldEntry, SelectEntry, TextAreaEntry, TextFieldEntry, isCheckboxEntryEdited,
   isNumberFieldEntryEdited, isSelectEntryEdited, isTextFieldEntryEdited } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
@@ -197,7 +197,7 @@ function Escalation({ element, id }) {
     });
     return `${getBusinessObject(shape).get('name') || shape.id} → ${targets.join('、') || t('（未连线）')}`;
   }).join('；') : t('无：在任务边界上添加定时事件并勾选“跟随任务期限”即可逾期督办。');
-  return TextFieldEntry({ element, id, debounce, label: t('逾期后'), disabled: true, getValue: () => text,
+  return TextAreaEntry({ element, id, debounce, rows: 2, label: t('逾期后'), disabled: true, getValue: () => text,
     setValue: () => {} });
 }
 
