@@ -47,3 +47,34 @@ def screenshot():
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
     return _take
+
+
+@pytest.fixture
+def signed_in(browser, live_server):
+    """signed_in(user): a page of a new browser context signed in as `user`, in Chinese on a laptop.
+
+    Each page's script errors are kept in `page.script_errors`; a test fails if any remain at its end.
+    """
+    from django.test import Client
+
+    contexts, pages = [], []
+
+    def _open(user):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(viewport=LAPTOP, locale="zh-CN")
+        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                              "url": live_server.url}])
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.script_errors = []
+        page.on("pageerror", lambda error: page.script_errors.append(str(error)))
+        contexts.append(context)
+        pages.append(page)
+        return page
+
+    yield _open
+    errors = [error for page in pages for error in page.script_errors]
+    for context in contexts:
+        context.close()
+    assert not errors, f"script errors on the page: {errors}"

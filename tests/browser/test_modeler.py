@@ -3,7 +3,6 @@ the properties panel, the form editor, comparison and migration."""
 import re
 
 import pytest
-from django.test import Client
 
 from engine import api
 from engine.extensions import service
@@ -12,7 +11,6 @@ from engine.models import DefinitionVersion
 from workflows.models import Membership
 
 from ..conftest import BPMN_DIR
-from .conftest import LAPTOP
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps the seeded calendar for later tests
 
@@ -20,21 +18,11 @@ KEY = "county_review"
 
 
 @pytest.fixture
-def owner_page(browser, live_server, offices, deploy_bpmn):
+def owner_page(signed_in, offices, deploy_bpmn):
     """A page signed in as the provincial department's process owner, with county_review v1 deployed."""
     deploy_bpmn("county_review.bpmn", note="首次部署")
     Membership.objects.filter(user=offices["gz"]).update(is_process_owner=True)
-    client = Client()
-    client.force_login(offices["gz"])
-    context = browser.new_context(viewport=LAPTOP, locale="zh-CN")
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    yield page
-    context.close()
-    assert not errors, f"script errors on the page: {errors}"
+    return signed_in(offices["gz"])
 
 
 def open_modeler(page, live_server, number=1):

@@ -1,26 +1,17 @@
 """A process owner creates a process from the approval pattern in the browser, validates and deploys it."""
 import pytest
-from django.test import Client
 
 from engine.models import DefinitionVersion
 from workflows.models import Membership
 
-from .conftest import LAPTOP
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def test_a_new_approval_process_opens_in_the_modeler_validates_and_deploys(browser, live_server, offices,
+def test_a_new_approval_process_opens_in_the_modeler_validates_and_deploys(signed_in, live_server, offices,
                                                                           screenshot):
     Membership.objects.filter(user=offices["gz"]).update(is_process_owner=True)
-    client = Client()
-    client.force_login(offices["gz"])
-    context = browser.new_context(viewport=LAPTOP, locale="zh-CN")
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15000)
-    errors = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page = signed_in(offices["gz"])
 
     page.goto(f"{live_server.url}/modeler/")
     page.click("text=新建流程")
@@ -46,5 +37,3 @@ def test_a_new_approval_process_opens_in_the_modeler_validates_and_deploys(brows
     page.click("#deploy-confirm")
     page.wait_for_selector("#modeler-deployed a")
     assert DefinitionVersion.objects.filter(definition__key="station_visit", number=1).exists()
-    context.close()
-    assert not errors, errors

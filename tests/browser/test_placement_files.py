@@ -1,27 +1,20 @@
 """The organisation picks certificate scans in the placement form: they are uploaded at once, kept through a
 reload beside what was typed, and submitted with the form; the form is the page's one place to upload."""
 import pytest
-from django.test import Client
 
 from engine.models import HumanTask
 
-from ..test_station_service import SIGNED, service, start  # noqa: F401 - `service` is a fixture
-from .conftest import LAPTOP
+from ..test_station_service import service, start  # noqa: F401 - `service` is a fixture
 from .test_plan_filing import choose, submit
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def test_picked_files_survive_a_reload_and_are_submitted_with_the_form(browser, live_server, service, offices,
+def test_picked_files_survive_a_reload_and_are_submitted_with_the_form(signed_in, live_server, service, offices,
                                                                        tmp_path, screenshot):
     instance = start(service)
     task = HumanTask.objects.get(instance=instance, bpmn_id="place_workers")
-    client = Client()
-    client.force_login(offices["org1"])
-    context = browser.new_context(viewport=LAPTOP, locale="zh-CN")
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
-    page = context.new_page()
-    page.set_default_timeout(15000)
+    page = signed_in(offices["org1"])
     page.goto(f"{live_server.url}/tasks/{task.pk}/")
     page.wait_for_selector("#task-form .fjs-container")
     assert page.locator("#attachment-upload").is_hidden(), "the form's filepicker is the one place to upload"
@@ -48,4 +41,3 @@ def test_picked_files_survive_a_reload_and_are_submitted_with_the_form(browser, 
     placed = instance.tasks.get(bpmn_id="place_workers").instance
     certificates = [a.name for a in placed.attachments.all()]
     assert certificates == ["张敏证书.pdf"], "uploaded once, when picked"
-    context.close()
