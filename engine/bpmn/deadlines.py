@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from lxml import etree
 
-from ..errors import InvalidDefinition, Problem
-from .safe_xml import UnsafeXml, parse
+from ..errors import Problem
+from .safe_xml import parse_or_refuse
 
 FLOW_NS = "http://shegong-flow.cn/schema/bpmn/1.0"
 UNITS = ("workdays", "days")
@@ -185,10 +185,7 @@ def convert(root):
 
 def convert_source(content: bytes, file_name: str):
     """(`content` with its hand-written due dates made deadlines, the converted task ids)."""
-    try:
-        root = parse(content, file_name)
-    except UnsafeXml as err:
-        raise InvalidDefinition([err.problem]) from None
+    root = parse_or_refuse(content, file_name)
     converted = convert(root)
     if not converted:
         return content, []

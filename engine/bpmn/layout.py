@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from ..errors import InvalidDefinition
 from .parser import bpmn_tag, local_name
-from .safe_xml import UnsafeXml, parse
+from .safe_xml import parse_or_refuse
 
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
@@ -765,10 +764,7 @@ def _start_tag_end(text, start):
 
 def layout_source(content: bytes, file_name: str) -> bytes:
     """`content` with diagrams added for what has none; everything else byte for byte as it was."""
-    try:
-        root = parse(content, file_name)
-    except UnsafeXml as err:
-        raise InvalidDefinition([err.problem]) from None
+    root = parse_or_refuse(content, file_name)
     diagrams = missing_diagrams(root)
     if not diagrams:
         return content

@@ -2,7 +2,7 @@
 from django.conf import settings
 from lxml import etree
 
-from ..errors import Problem
+from ..errors import InvalidDefinition, Problem
 
 _PARSER_OPTIONS = dict(
     resolve_entities=False,
@@ -44,3 +44,11 @@ def parse(content: bytes, file_name: str):
         raise UnsafeXml(Problem(file_name, 1, f"declares the encoding {declared}; save the file as UTF-8 and "
                                               "declare that"))
     return root
+
+
+def parse_or_refuse(content: bytes, file_name: str):
+    """parse(), with an unsafe file refused as an InvalidDefinition, for commands on one file."""
+    try:
+        return parse(content, file_name)
+    except UnsafeXml as err:
+        raise InvalidDefinition([err.problem]) from None
