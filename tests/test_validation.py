@@ -239,3 +239,58 @@ def test_problems_are_in_english_when_english_is_asked_for():
                for p in problems), problems
     assert any("due date expression of '编写年度计划' does not compile ('(' was never closed)" in p
                for p in problems), problems
+
+
+def test_every_stage_reports_at_once_a_broken_condition_and_a_task_in_no_lane():
+    broken = REVIEW.replace('decision == "return"', 'decision == = "return"').replace(
+        "<bpmn:flowNodeRef>write_plan</bpmn:flowNodeRef>", "")
+    problems = problems_of(broken)
+    assert len(problems) == 2, problems
+    assert any("条件写法有误" in p for p in problems) and any("不在任何泳道中" in p for p in problems)
+
+
+def test_a_schema_error_in_one_file_does_not_hide_the_problems_of_another():
+    broken = REVIEW.replace('<bpmn:endEvent id="done">', '<bpmn:endEvent id="done" bogus="1">')
+    service = (BPMN_DIR / "service.bpmn").read_text(encoding="utf-8").replace("test.budget_lookup", "no.such")
+    with pytest.raises(InvalidDefinition) as refused:
+        api.validate({"review.bpmn": broken, "service.bpmn": service}, FORMS)
+    found = [str(p) for p in refused.value.problems]
+    assert any(p.startswith("review.bpmn") and "bogus" in p for p in found), found
+    assert any(p.startswith("service.bpmn") and "“no.such”未注册" in p for p in found), found
+
+
+def test_no_executable_process_is_located_at_the_process():
+    text = REVIEW.replace('isExecutable="true"', 'isExecutable="false"')
+    [problem] = problems_of(text)
+    assert problem == (f"review.bpmn:{line_of(text, 'isExecutable=')}: 这些文件中没有可执行的流程（isExecutable=\"true\"）")
+
+
+DATA_STORE = ('<bpmn:property id="tally_input" name="__targetRef_placeholder" />'
+              '<bpmn:dataInputAssociation id="read_archive"><bpmn:sourceRef>archive</bpmn:sourceRef>'
+              '<bpmn:targetRef>tally_input</bpmn:targetRef></bpmn:dataInputAssociation>')
+
+
+@pytest.mark.parametrize("change, element, says", [
+    (lambda t: t.replace('<bpmn:exclusiveGateway id="decide" default="f_ok">', '<bpmn:complexGateway id="decide" '
+                         'default="f_ok">').replace("</bpmn:exclusiveGateway>", "</bpmn:complexGateway>"),
+     "decide", "“decide”是复杂网关，本引擎不能运行：请改用排他、并行或包容网关"),
+    (lambda t: t.replace('<bpmn:endEvent id="done">', '<bpmn:boundaryEvent id="undo" name="撤销计数" '
+                         'attachedToRef="tally"><bpmn:compensateEventDefinition id="undo_def" />'
+                         '</bpmn:boundaryEvent><bpmn:endEvent id="done">'),
+     "undo", "“撤销计数”是补偿事件，本引擎不能运行补偿"),
+    (lambda t: t.replace("<bpmn:outgoing>f3</bpmn:outgoing>", "<bpmn:outgoing>f3</bpmn:outgoing>" + DATA_STORE).replace(
+        '<bpmn:endEvent id="done">', '<bpmn:dataStoreReference id="archive" name="档案库" /><bpmn:endEvent id="done">'),
+     "archive", "数据存储“档案库”在本引擎中没有实现"),
+])
+def test_what_spiffworkflow_cannot_run_is_refused_at_its_element(change, element, says):
+    broken = change(REVIEW)
+    with pytest.raises(InvalidDefinition) as refused:
+        api.validate({"review.bpmn": broken}, FORMS)
+    [problem] = refused.value.problems
+    assert problem.element == element and says in problem.message and problem.line
+
+
+def test_a_data_store_drawn_for_the_reader_only_is_accepted():
+    drawn = REVIEW.replace('<bpmn:endEvent id="done">', '<bpmn:dataStoreReference id="archive" name="档案库" />'
+                                                        '<bpmn:endEvent id="done">')
+    assert api.validate({"review.bpmn": drawn}, FORMS) == ["review"]

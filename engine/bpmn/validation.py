@@ -53,6 +53,19 @@ class Bundle:
     forms: dict = field(default_factory=dict)  # form id -> (file name, JSON text)
     form_refs: dict = field(default_factory=dict)  # process id -> form ids its user tasks use
     problems: list = field(default_factory=list)
+    unresolved: set = field(default_factory=set)  # process ids with a call that names no process found
+    broken_forms: int = 0  # form files that could not be read (a missing form may be one of them)
+
+    def calls_unresolved(self, pid):
+        """Whether `pid`, or a process it calls however deep, has a call that names no process found."""
+        seen, pending = set(), [pid]
+        while pending:
+            current = pending.pop()
+            if current in self.unresolved:
+                return True
+            seen.add(current)
+            pending.extend(called for called in self.calls.get(current, ()) if called not in seen)
+        return False
 
 
 def _line(element):
@@ -73,11 +86,8 @@ def _label(element):
 
 
 def _owner_label(element):
-    """The label of the element an expression belongs to: its task, event or flow (not an event definition)."""
-    node = element
-    while node is not None and (node.get("id") is None or etree.QName(node).localname.endswith("EventDefinition")):
-        node = node.getparent()
-    return _label(node) if node is not None else etree.QName(element).localname
+    owner = _owner(element)
+    return _label(owner) if owner is not None else etree.QName(element).localname
 
 
 # What a piece of code is, as the modeler calls it.
@@ -90,11 +100,17 @@ _CODE_NAMES = {"conditionExpression": gettext_lazy("条件"), "timeDate": gettex
                "expression": gettext_lazy("关联表达式")}
 
 
-def _element_id(element):
+def _owner(element):
+    """The element a piece of `element` belongs to: its task, event or flow (not an event definition)."""
     node = element
-    while node is not None and node.get("id") is None:
+    while node is not None and (node.get("id") is None or etree.QName(node).localname.endswith("EventDefinition")):
         node = node.getparent()
-    return node.get("id") if node is not None else None
+    return node
+
+
+def _element_id(element):
+    owner = _owner(element)
+    return owner.get("id") if owner is not None else None
 
 
 def _check_xsd(root, file_name, problems):
@@ -120,6 +136,29 @@ def _check_references(root, file_name, problems):
                 problems.append(Problem(file_name, _line(element), _(
                     "“%(element)s”的 %(attribute)s 指向本文件中不存在的元素“%(target)s”：请重新连线或删除这条引用")
                     % {"element": _label(element), "attribute": attribute, "target": target}, element.get("id")))
+
+
+# What SpiffWorkflow 3.2 cannot run, refused here rather than deployed to fail: (xpath, message).
+_UNSUPPORTED = [
+    ("//bpmn:compensateEventDefinition", gettext_lazy(
+        "“%(element)s”是补偿事件，本引擎不能运行补偿：请改用错误事件或退回流程")),
+    ("//bpmn:*[@isForCompensation='true']", gettext_lazy(
+        "“%(element)s”是补偿活动，本引擎不能运行补偿：请改用错误事件或退回流程")),
+    ("//bpmn:complexGateway", gettext_lazy("“%(element)s”是复杂网关，本引擎不能运行：请改用排他、并行或包容网关")),
+    ("//bpmn:dataStore", gettext_lazy(
+        "数据存储“%(element)s”在本引擎中没有实现：请删除它，把要保存的内容放在流程数据或表单中")),
+    # A data store drawn for the reader only is harmless; one that tasks read or write is not.
+    ("//bpmn:dataStoreReference[not(@dataStoreRef = //bpmn:dataStore/@id)]"
+     "[@id = //bpmn:sourceRef or @id = //bpmn:targetRef]",
+     gettext_lazy("数据存储“%(element)s”在本引擎中没有实现：请删除它，把要保存的内容放在流程数据或表单中")),
+]
+
+
+def _check_unsupported(root, file_name, problems):
+    for xpath, message in _UNSUPPORTED:
+        for element in root.xpath(xpath, namespaces=NSMAP):
+            problems.append(Problem(file_name, _line(element), str(message) % {"element": _owner_label(element)},
+                                    _element_id(element)))
 
 
 def _check_code(root, file_name, problems):
@@ -203,8 +242,12 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
     bundle = Bundle()
     problems = bundle.problems
     bundle.forms = _load_forms(forms or {}, problems)
+    bundle.broken_forms = len(forms or {}) - len({name for name, _text in bundle.forms.values()})
 
-    roots = {}
+    # Every stage runs on what the stages before it could read, so one submission reports every problem:
+    # a file whose schema or references are broken is not given to SpiffWorkflow's parser, whose messages
+    # about it would only repeat them.
+    roots, unfit = {}, set()
     for name, content in bpmn_files.items():
         if isinstance(content, str):
             content = content.encode("utf-8")
@@ -217,36 +260,43 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
             problems.append(Problem(name, _line(root), _("不是 BPMN 2.0 文件：根元素须为 bpmn:definitions")))
             continue
         deadlines.derive(root, name, problems)
+        before = len(problems)
         _check_xsd(root, name, problems)
         _check_references(root, name, problems)
+        _check_unsupported(root, name, problems)
+        if len(problems) > before:
+            unfit.add(name)
         _check_code(root, name, problems)
         roots[name] = root
-    if problems:
-        raise InvalidDefinition(problems)
 
     parser = EngineParser()
     for name, root in roots.items():
-        try:
-            parser.add_bpmn_xml(root, filename=name)
-        except Exception as err:  # noqa: BLE001 - reported as a problem of this file
-            problems.append(_spiff_problem(err, name, roots))
+        if name not in unfit:
+            try:
+                parser.add_bpmn_xml(root, filename=name)
+            except Exception as err:  # noqa: BLE001 - reported as a problem of this file
+                problems.append(_spiff_problem(err, name, roots))
+                unfit.add(name)
         for process in root.xpath("bpmn:process", namespaces=NSMAP):
             pid = process.get("id")
             bundle.process_files[pid] = name
             bundle.process_names[pid] = process.get("name") or pid
             if process.get("isExecutable") == "true":
                 bundle.executable.append(pid)
-    if problems:
-        raise InvalidDefinition(problems)
-    if not bundle.executable:
-        raise InvalidDefinition([Problem(", ".join(bpmn_files) or "(no files)", None,
-                                         _("这些文件中没有可执行的流程（isExecutable=\"true\"）"))])
+    if roots and not bundle.executable:
+        name, root = next(iter(roots.items()))
+        first = (root.xpath("bpmn:process", namespaces=NSMAP) or [root])[0]
+        problems.append(Problem(name, _line(first), _("这些文件中没有可执行的流程（isExecutable=\"true\"）"),
+                                first.get("id")))
+    elif not roots and not problems:
+        problems.append(Problem(_("（没有文件）"), None, _("这些文件中没有可执行的流程（isExecutable=\"true\"）")))
 
-    _resolve_calls(roots, parser, bundle, deployed_sources)
-    if problems:
-        raise InvalidDefinition(problems)
-
+    fit = {name: root for name, root in roots.items() if name not in unfit}
+    _resolve_calls(fit, parser, bundle, deployed_sources)
+    roots.update(fit)  # with the deployed files the calls brought in
     for pid in bundle.executable:
+        if bundle.process_files[pid] in unfit or bundle.calls_unresolved(pid):
+            continue  # what stops it is reported already
         try:
             spec = parser.get_spec(pid)
             subprocess_specs = parser.get_subprocess_specs(pid)
@@ -273,6 +323,7 @@ def _resolve_calls(roots, parser, bundle, deployed_sources):
             if not target:
                 bundle.problems.append(Problem(name, _line(call), _("调用活动“%(element)s”没有指定要调用的流程")
                                                % {"element": _label(call)}, call.get("id")))
+                bundle.unresolved.update(process.get("id") for process in owner)
                 continue
             if target in bundle.process_files:
                 continue
@@ -281,6 +332,7 @@ def _resolve_calls(roots, parser, bundle, deployed_sources):
                 bundle.problems.append(Problem(name, _line(call), _(
                     "调用活动“%(element)s”调用的流程“%(target)s”既不在这些文件中，也尚未部署")
                     % {"element": _label(call), "target": target}, call.get("id")))
+                bundle.unresolved.update(process.get("id") for process in owner)
                 continue
             dep_bpmn, dep_forms = sources
             for form_name, text in dep_forms.items():
@@ -323,7 +375,7 @@ def _check_specs(pid, spec, subprocess_specs, roots, bundle):
                 form = (task_spec.extensions.get("properties") or {}).get(FORM_PROPERTY)
                 if form:
                     used_forms.add(form)
-                    if form not in bundle.forms:
+                    if form not in bundle.forms and not bundle.broken_forms:
                         problems.append(Problem(file_name, line, _(
                             "人工任务“%(task)s”使用的表单“%(form)s”不存在：请在表单编辑器中创建，或改用已有的表单")
                             % {"task": label, "form": form}, task_spec.bpmn_id))
