@@ -28,6 +28,12 @@ def deliver_message(message_id):
         return False  # recorded as an incident; the message waits for the instance's retry
 
 
+@shared_task(name=queue.DELIVER_SIGNAL, acks_late=True)
+def deliver_signal(signal_id):
+    """How many instances caught the signal or were started by it."""
+    return len(api.deliver_signal(signal_id))
+
+
 @shared_task(name=queue.RECOMPUTE_DUE_TIMES)
 def recompute_due_times(years):
     return api.recompute_due_times(years)

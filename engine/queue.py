@@ -11,6 +11,7 @@ from django.db import transaction
 DISPATCH_DUE_TIMERS = "engine.jobs.dispatch_due_timers"
 ADVANCE_INSTANCE = "engine.jobs.advance_instance"
 DELIVER_MESSAGE = "engine.jobs.deliver_message"
+DELIVER_SIGNAL = "engine.jobs.deliver_signal"
 RECOMPUTE_DUE_TIMES = "engine.jobs.recompute_due_times"
 RUN_MIGRATION_JOB = "engine.jobs.run_migration_job"
 

@@ -278,6 +278,10 @@ DATA_STORE = ('<bpmn:property id="tally_input" name="__targetRef_placeholder" />
                          'attachedToRef="tally"><bpmn:compensateEventDefinition id="undo_def" />'
                          '</bpmn:boundaryEvent><bpmn:endEvent id="done">'),
      "undo", "“撤销计数”是补偿事件，本引擎不能运行补偿"),
+    (lambda t: t.replace('<bpmn:endEvent id="done">', '<bpmn:subProcess id="on_error" triggeredByEvent="true">'
+                         '<bpmn:startEvent id="caught" name="计数出错"><bpmn:errorEventDefinition id="caught_def" />'
+                         '</bpmn:startEvent></bpmn:subProcess><bpmn:endEvent id="done">'),
+     "caught", "“计数出错”是错误或上报开始事件，本引擎不能按它启动事件子流程"),
     (lambda t: t.replace("<bpmn:outgoing>f3</bpmn:outgoing>", "<bpmn:outgoing>f3</bpmn:outgoing>" + DATA_STORE).replace(
         '<bpmn:endEvent id="done">', '<bpmn:dataStoreReference id="archive" name="档案库" /><bpmn:endEvent id="done">'),
      "archive", "数据存储“档案库”在本引擎中没有实现"),

@@ -35,6 +35,8 @@ EVENT_LABELS = {
     "timer.migrated": _("定时随版本迁移"),
     "message.sent": _("发送消息"),
     "message.delivered": _("收到消息"),
+    "signal.thrown": _("发出信号"),
+    "signal.received": _("收到信号"),
     "event.unhandled": _("事件未被处理"),
     # Definitions, versions, migrations, the calendar (engine)
     "definition.deployed": _("部署流程定义"),

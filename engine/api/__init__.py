@@ -24,7 +24,7 @@ from .definitions import (DeployResult, compare_versions, convert_deadlines, dep
                           layout_source, located_on_diagram, main_file, pin_version, read_files, service_names,
                           unpin_version, validate, version_diagram, version_history)
 from .instances import CONTROL_LABELS, advance_instance, cancel, resume, retry, start, suspend
-from .messages import deliver_message, send_message
+from .messages import deliver_message, deliver_signal, send_message, send_signal
 from .migration import (MigrationFailed, Plan, create_migration_job, job_status, migrate_instance, preview_migration,
                         start_migration)
 from .reads import (DUE_SOON_WORKDAYS, DueExplanation, TaskForm, deadline_data, diagram_marks, due_soon_limit,
@@ -40,7 +40,7 @@ __all__ = [
     "claim", "release", "reassign", "complete_task", "task_form", "upload_attachment", "formjs",
     "save_draft", "task_draft", "discard_drafts",
     # messages
-    "send_message", "deliver_message",
+    "send_message", "deliver_message", "send_signal", "deliver_signal",
     # definitions and versions
     "validate", "deploy", "read_files", "layout_source", "convert_deadlines", "form_labels", "located_on_diagram", "main_file", "version_diagram",
     "diagram", "get_definition", "get_version", "version_history", "pin_version", "unpin_version",

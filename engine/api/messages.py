@@ -1,11 +1,13 @@
-"""Messages between instances and from outside: sent here, kept until an instance waits for them."""
+"""Messages between instances and from outside, sent here and kept until an instance waits for them; and
+signals, thrown here or by an instance, to every instance waiting for them."""
 from django.db import transaction
 
 from .. import audit, batch, clock, queue
-from ..errors import InvalidInput
+from ..errors import InvalidInput, StepFailed
 from ..models import Message, MessageSubscription
+from ..models.messages import SIGNAL
 from ..models.instances import InstanceState
-from ..runtime import incidents, messaging
+from ..runtime import incidents, messaging, signals
 from ..runtime.loading import load_workflow
 from ..runtime.locking import locked_instance
 from ..runtime.step import advance
@@ -87,3 +89,70 @@ def deliver_message(message_id):
         if result is not _MOVED_ON:  # else the instance moved on meanwhile: look again
             return result
     return None
+
+
+def send_signal(name, payload=None, actor=None):
+    """Throw signal `name` from outside: every instance waiting for it then catches it; returns its row."""
+    if not name:
+        raise InvalidInput({"name": "a signal needs a name"})
+    check_text(name, "name", Message._meta.get_field("name").max_length)
+    payload = check_data(payload, "payload")
+    with batch.step_transaction(), audit.acting_as(actor):
+        signal = Message.objects.create(kind=SIGNAL, name=name, payload=payload, sender=audit.current_actor(),
+                                        sent_at=clock.now())
+        audit.record("signal.thrown", data={"signal": str(signal.id), "name": name})
+        queue.enqueue_on_commit(queue.DELIVER_SIGNAL, str(signal.id))
+    return signal
+
+
+def deliver_signal(signal_id):
+    """Broadcast a thrown signal (the system's job): into every instance that waited for it when it was
+    thrown, but the one that threw it (SpiffWorkflow delivered it there), then start each process whose
+    start event catches it. Safe to run again: a catch event takes a signal once, a signal starts once.
+
+    Returns the StepResults of the instances that caught it and of those it started.
+    """
+    signal = Message.objects.filter(pk=signal_id, kind=SIGNAL, state=Message.PENDING).first()
+    if signal is None:
+        return []
+    results = []
+    waiting = (MessageSubscription.objects.filter(kind=SIGNAL, name=signal.name, created_at__lte=signal.sent_at)
+               .exclude(instance_id=signal.sender_instance_id).order_by("created_at"))
+    for subscription in waiting:
+        results.append(_signal_into(subscription, signal))
+    with transaction.atomic():
+        if not Message.objects.select_for_update(skip_locked=True).filter(pk=signal_id, state=Message.PENDING).exists():
+            return results  # another delivery finished it meanwhile
+        for version in signals.started_by(signal.name):
+            started = start(version.definition.key, data=_start_data(signal.payload), actor=signal.sender,
+                            version=version)
+            for subscription in MessageSubscription.objects.filter(instance=started.instance, kind=SIGNAL,
+                                                                   name=signal.name):
+                results.append(_signal_into(subscription, signal))
+        Message.objects.filter(pk=signal_id).update(state=Message.DELIVERED, delivered_at=clock.now())
+    return [result for result in results if result is not None]
+
+
+def _start_data(payload):
+    try:
+        return check_data(payload)
+    except InvalidInput:
+        return {}
+
+
+def _signal_into(subscription, signal):
+    """One instance's step taking the signal at its waiting catch event; None when it no longer waits, or
+    when the step failed (an incident of that instance, which does not stop the broadcast)."""
+    def step():
+        with locked_instance(subscription.instance_id) as (instance, rows):
+            current = MessageSubscription.objects.filter(pk=subscription.pk).first()
+            if instance.state not in InstanceState.ACTIVE or current is None:
+                return None
+            workflow = load_workflow(instance)
+            signals.deliver_into(instance, workflow, rows, current, signal)
+            return advance(instance, workflow, rows)
+
+    try:
+        return incidents.run_step(step, instance_id=subscription.instance_id, element=subscription.bpmn_id)
+    except StepFailed:
+        return None

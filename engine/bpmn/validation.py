@@ -37,6 +37,7 @@ _CODE_XPATHS = [
     ("//spiffworkflow:preScript", "exec"),
     ("//spiffworkflow:postScript", "exec"),
     ("//spiffworkflow:messagePayload", "eval"),
+    ("//spiffworkflow:payloadExpression", "eval"),
     ("//spiffworkflow:processVariableCorrelation/spiffworkflow:expression", "eval"),
 ]
 
@@ -97,6 +98,7 @@ _CODE_NAMES = {"conditionExpression": gettext_lazy("条件"), "timeDate": gettex
                "completionCondition": gettext_lazy("完成条件"), "messagePath": gettext_lazy("消息路径"),
                "formalExpression": gettext_lazy("关联表达式"), "preScript": gettext_lazy("前置脚本"),
                "postScript": gettext_lazy("后置脚本"), "messagePayload": gettext_lazy("消息内容"),
+               "payloadExpression": gettext_lazy("事件内容"),
                "expression": gettext_lazy("关联表达式")}
 
 
@@ -145,6 +147,10 @@ _UNSUPPORTED = [
     ("//bpmn:*[@isForCompensation='true']", gettext_lazy(
         "“%(element)s”是补偿活动，本引擎不能运行补偿：请改用错误事件或退回流程")),
     ("//bpmn:complexGateway", gettext_lazy("“%(element)s”是复杂网关，本引擎不能运行：请改用排他、并行或包容网关")),
+    # SpiffWorkflow 3.2 reads an error or escalation start event as a plain start: its event subprocess
+    # would run at once instead of waiting for the error.
+    ("//bpmn:startEvent[bpmn:errorEventDefinition or bpmn:escalationEventDefinition]", gettext_lazy(
+        "“%(element)s”是错误或上报开始事件，本引擎不能按它启动事件子流程：请在出错的活动上改用边界错误（或上报）事件")),
     ("//bpmn:dataStore", gettext_lazy(
         "数据存储“%(element)s”在本引擎中没有实现：请删除它，把要保存的内容放在流程数据或表单中")),
     # A data store drawn for the reader only is harmless; one that tasks read or write is not.

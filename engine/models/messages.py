@@ -5,11 +5,19 @@ from django.db import models
 from .. import clock
 
 
+# What a Message row or a subscription is: a message goes to one instance and waits for it; a signal goes
+# to every instance waiting when it is thrown, and waits for none.
+MESSAGE, SIGNAL = "message", "signal"
+KINDS = [(MESSAGE, MESSAGE), (SIGNAL, SIGNAL)]
+
+
 class Message(models.Model):
-    """A message sent to whichever instance waits for it; kept until one does."""
+    """A message sent to whichever instance waits for it, kept until one does; or a signal thrown, kept
+    until it has reached every instance that waited for it then (`delivered`)."""
 
     PENDING, DELIVERED = "pending", "delivered"
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=8, default=MESSAGE, choices=KINDS)
     name = models.CharField(max_length=200, db_index=True)
     correlation = models.JSONField(default=dict)
     payload = models.JSONField(default=dict)
@@ -33,9 +41,10 @@ class Message(models.Model):
 
 
 class MessageSubscription(models.Model):
-    """A message catch event an instance waits at, with the correlation it expects."""
+    """A message or signal catch event an instance waits at, with the correlation a message must have."""
 
     instance = models.ForeignKey("engine.ProcessInstance", on_delete=models.CASCADE, related_name="subscriptions")
+    kind = models.CharField(max_length=8, default=MESSAGE, choices=KINDS)
     task_id = models.UUIDField()
     bpmn_id = models.CharField(max_length=200)
     name = models.CharField(max_length=200, db_index=True)

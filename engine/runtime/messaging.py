@@ -8,6 +8,7 @@ catch event takes a matching pending message in its own step. A message that no
 instance waits for starts the process whose start event catches it, if one does
 (started_by): its start step takes the message like any catch event.
 """
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -15,6 +16,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from .. import audit, batch, clock, queue, spiff_private
 from ..bpmn.serializer import to_json_data
 from ..models import Message, MessageSubscription
+from ..models.messages import MESSAGE
 from .loading import current_versions, specs_for
 from .mirror import event_definitions, event_definitions_of, flatten
 
@@ -26,6 +28,8 @@ def store_outbound(instance, workflow):
         definition = event.event_definition
         if isinstance(definition, TerminateEventDefinition):
             continue  # SpiffWorkflow reports a terminate end event after it already ended its process
+        if isinstance(definition, SignalEventDefinition):
+            continue  # broadcast to the other instances (signals.py), caught here or not
         if not isinstance(definition, MessageEventDefinition):
             audit.record("event.unhandled", instance=instance,
                          data={"event": definition.__class__.__name__, "name": definition.name})
@@ -50,7 +54,7 @@ def take_pending_for(subscription, delivered=()):
     the step's writes go out); a catch event in a loop must not take the same message again.
     """
     candidates = Message.objects.select_for_update(skip_locked=True).filter(
-        name=subscription.name, state=Message.PENDING).exclude(pk__in=delivered).order_by("sent_at")
+        kind=MESSAGE, name=subscription.name, state=Message.PENDING).exclude(pk__in=delivered).order_by("sent_at")
     for message in candidates:
         if subscription.matches(message.correlation):
             return message
@@ -92,7 +96,7 @@ def _start_messages(spec):
 
 
 def matching_subscription(message):
-    for subscription in MessageSubscription.objects.filter(name=message.name).select_related("instance"):
+    for subscription in MessageSubscription.objects.filter(kind=MESSAGE, name=message.name).select_related("instance"):
         if subscription.matches(message.correlation):
             return subscription
     return None

@@ -6,6 +6,7 @@ load a workflow to do so.
 from datetime import date, datetime
 
 from django.db import connection
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -15,6 +16,7 @@ from .. import audit, batch, clock, workcalendar
 from ..bpmn.parser import deadline, due_date_expression, form_id, instructions
 from ..directory import get_directory
 from ..models import HumanTask, MessageSubscription, Timer
+from ..models.messages import MESSAGE, SIGNAL
 from ..models.tasks import TaskState as RowState
 from .pruning import completed_of
 from .workflow_ops import task_by_id
@@ -227,7 +229,7 @@ def mirror_waits(instance, workflow, waiting, rows):
                 due = timer_due(task, definition)
                 if due is not None:
                     timers[task.id] = (task, due)
-            elif isinstance(definition, MessageEventDefinition):
+            elif isinstance(definition, (MessageEventDefinition, SignalEventDefinition)):
                 messages[(task.id, definition.name)] = (task, definition)
     _sync_timers(instance, workflow, timers, rows)
     instance.has_timer_rows = bool(timers)
@@ -268,9 +270,11 @@ def _sync_subscriptions(instance, workflow, waiting, known):
     new = []
     for key, (task, definition) in waiting.items():
         if key not in known:
+            signal = isinstance(definition, SignalEventDefinition)
             known[key] = MessageSubscription(
                 instance=instance, task_id=task.id, bpmn_id=task.task_spec.bpmn_id, name=definition.name,
-                correlation=expected_correlation(workflow, task, definition), created_at=clock.now())
+                kind=SIGNAL if signal else MESSAGE,
+                correlation={} if signal else expected_correlation(workflow, task, definition), created_at=clock.now())
             new.append(known[key])
     for key in [key for key in known if key not in waiting]:
         batch.delete(known.pop(key))

@@ -14,9 +14,10 @@ from SpiffWorkflow.util.task import TaskState
 from .. import batch, clock
 from ..bpmn.serializer import to_json_data
 from ..models import AuditEvent
+from ..models.messages import SIGNAL
 from ..storable import json_problem
 from ..models.instances import InstanceState
-from . import messaging, mirror, pruning, workflow_ops
+from . import messaging, mirror, pruning, signals, workflow_ops
 from .loading import store_workflow
 from .results import StepResult
 
@@ -75,6 +76,7 @@ def advance(instance, workflow, rows=None, new=False):
     open_tasks = None
     ready = waiting = ()
     rows = rows or mirror.KnownRows(instance, new=new)
+    signals.listen(workflow)
     if instance.state in InstanceState.ACTIVE:
         try:
             deliveries = 0
@@ -85,6 +87,8 @@ def advance(instance, workflow, rows=None, new=False):
                 new_subscriptions = mirror.mirror_waits(instance, workflow, waiting, rows)
                 delivered = False
                 for subscription in new_subscriptions:
+                    if subscription.kind == SIGNAL:
+                        continue  # a signal is not kept for whoever waits later
                     message = messaging.take_pending_for(subscription, rows.delivered)
                     if message is not None:
                         messaging.deliver_into(instance, workflow, rows, subscription, message)
@@ -93,6 +97,7 @@ def advance(instance, workflow, rows=None, new=False):
                 if not delivered or deliveries > _MAX_DELIVERIES_PER_STEP:
                     break
             messaging.store_outbound(instance, workflow)
+            signals.store_thrown(instance, workflow)
         except WorkflowException as err:
             log.info("instance %s failed: %s", instance.pk, err)
             instance.fail(_describe(err), _failure_element(err))

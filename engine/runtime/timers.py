@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from .. import audit, clock, queue, spiff_private, workcalendar
 from ..models import HumanTask, Message, MessageSubscription, Timer
+from ..models.messages import MESSAGE, SIGNAL
 from ..models.instances import InstanceState
 from ..models.tasks import TaskState
 from . import messaging
@@ -27,14 +28,18 @@ from .step import advance
 
 
 def dispatch():
-    """One dispatcher tick: claim due timers, advance their instances, retry deliverable messages."""
+    """One dispatcher tick: claim due timers, advance their instances, retry deliverable messages and
+    unfinished signal broadcasts."""
     instance_ids = claim_due_timers()
     for instance_id in instance_ids:
         queue.enqueue(queue.ADVANCE_INSTANCE, str(instance_id))
     message_ids = deliverable_messages()
     for message_id in message_ids:
         queue.enqueue(queue.DELIVER_MESSAGE, str(message_id))
-    return {"instances": len(instance_ids), "messages": len(message_ids)}
+    signal_ids = undelivered_signals()
+    for signal_id in signal_ids:
+        queue.enqueue(queue.DELIVER_SIGNAL, str(signal_id))
+    return {"instances": len(instance_ids), "messages": len(message_ids), "signals": len(signal_ids)}
 
 
 def claim_due_timers(limit=500):
@@ -56,8 +61,20 @@ def claim_due_timers(limit=500):
 def deliverable_messages(limit=500):
     """Pending messages some instance now waits for, or that start a process (a safety net for messages sent
     mid-step, and for deliveries that did not run)."""
-    waited = Q(name__in=MessageSubscription.objects.values("name")) | Q(name__in=messaging.start_message_names())
-    return list(Message.objects.filter(waited, state=Message.PENDING)
+    waited = Q(name__in=MessageSubscription.objects.filter(kind=MESSAGE).values("name")) | Q(
+        name__in=messaging.start_message_names())
+    return list(Message.objects.filter(waited, kind=MESSAGE, state=Message.PENDING)
+                .order_by("sent_at").values_list("pk", flat=True)[:limit])
+
+
+# A broadcast younger than this may still be running: the dispatcher leaves it alone.
+SIGNAL_RETRY_SECONDS = 60
+
+
+def undelivered_signals(limit=500):
+    """Signals thrown whose broadcast did not finish (the worker stopped midway, or Redis was away)."""
+    old = clock.now() - timedelta(seconds=SIGNAL_RETRY_SECONDS)
+    return list(Message.objects.filter(kind=SIGNAL, state=Message.PENDING, sent_at__lt=old)
                 .order_by("sent_at").values_list("pk", flat=True)[:limit])
 
 

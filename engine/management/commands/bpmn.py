@@ -1,5 +1,5 @@
 """python manage.py bpmn validate|layout|deadlines|deploy|list|start|tasks|complete|send|instances|fire-timers|
-versions|diff|pin|unpin|migrate"""
+signal|versions|diff|pin|unpin|migrate"""
 import argparse
 import json
 import sys
@@ -14,7 +14,7 @@ from django.db.models import Count
 from engine import api
 from engine.api import clock
 from engine.errors import EngineError, InvalidDefinition, InvalidInput
-from engine.models import DefinitionVersion, HumanTask, ProcessInstance, TaskState
+from engine.models import AuditEvent, DefinitionVersion, HumanTask, ProcessInstance, TaskState
 
 
 def _json_arg(text, what):
@@ -70,6 +70,9 @@ class Command(BaseCommand):
         p = sub.add_parser("send", help="send a message")
         p.add_argument("message")
         p.add_argument("--correlation", help="correlation properties, a JSON object")
+        p.add_argument("--data", help="payload, a JSON object")
+        p = sub.add_parser("signal", help="throw a signal to every instance waiting for it now")
+        p.add_argument("signal")
         p.add_argument("--data", help="payload, a JSON object")
         p = sub.add_parser("instances", help="process instances")
         p.add_argument("--state")
@@ -231,6 +234,14 @@ class Command(BaseCommand):
             self.stdout.write(f"message {message.name} delivered to instance {message.delivered_to_id}")
         else:
             self.stdout.write(f"message {message.name} stored; it will be delivered when an instance waits for it")
+
+    def do_signal(self, options):
+        signal = api.send_signal(options["signal"], _json_arg(options["data"], "data"))
+        caught = AuditEvent.objects.filter(action="signal.received", data__signal=str(signal.id)).count()
+        if self.as_json:
+            self.out({"id": str(signal.id), "caught_by": caught})
+        else:
+            self.stdout.write(f"signal {signal.name} reached {caught} instance(s)")
 
     def do_instances(self, options):
         rows = ProcessInstance.objects.select_related("version__definition")
