@@ -25,6 +25,11 @@ def update_task(task):
     task.task_spec._update(task)
 
 
+def fire(task):
+    """Make a waiting catch event ready to run, as SpiffWorkflow does once its event has fired."""
+    task._ready()
+
+
 def forget_timer_due(task):
     """Make a waiting timer compute its due time again at its next update (it keeps the first as `event_value`)."""
     task.internal_data.pop("event_value", None)

@@ -101,6 +101,15 @@ def test_a_caught_event_takes_effect_at_the_update(workflow):
     assert task.state in (TaskState.READY, TaskState.COMPLETED)
 
 
+def test_a_fired_wait_is_ready_to_run_and_leaves_the_waiting_events(workflow):
+    task = waiting(workflow, "message")
+    spiff_private.fire(task)
+    assert task.state == TaskState.READY
+    assert task.id not in workflow.event_manager.tasks, "no longer among the events the workflow waits for"
+    workflow.do_engine_steps()
+    assert task.state == TaskState.COMPLETED
+
+
 def test_a_task_state_comes_back_whole(workflow):
     task = waiting(workflow, "two_hours")
     task.data = {"kept": 1}

@@ -17,7 +17,7 @@ from ..models import AuditEvent
 from ..models.messages import SIGNAL
 from ..storable import json_problem
 from ..models.instances import InstanceState
-from . import messaging, mirror, pruning, signals, workflow_ops
+from . import conditions, messaging, mirror, pruning, signals, workflow_ops
 from .loading import store_workflow
 from .results import StepResult
 
@@ -44,7 +44,8 @@ def _run_engine(workflow, rows):
         # limit, where its iterator stops seeing tasks. A timer that came due during the run is only
         # marked ready by the first pass.
         rows.forget(pruning.prune(workflow))
-        if workflow.get_next_task(state=TaskState.READY, manual=False) is None:
+        fired = conditions.fire_held(workflow)  # the data the pass left may fulfil a waiting condition
+        if not fired and workflow.get_next_task(state=TaskState.READY, manual=False) is None:
             return
 
 
