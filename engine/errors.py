@@ -6,7 +6,10 @@ class EngineError(Exception):
 
 
 class Problem:
-    """One validation finding, located in a file (and line when known)."""
+    """One validation finding, located in a file (and line when known). An error stops a deployment;
+    a lint warning (bpmn/lint.py) does not."""
+
+    severity = "error"
 
     def __init__(self, file, line, message, element=None):
         self.file = file
@@ -19,7 +22,8 @@ class Problem:
         return f"{where}: {self.message}"
 
     def as_dict(self):
-        return {"file": self.file, "line": self.line, "message": self.message, "element": self.element}
+        return {"file": self.file, "line": self.line, "message": self.message, "element": self.element,
+                "severity": self.severity}
 
 
 class InvalidDefinition(EngineError):

@@ -114,8 +114,7 @@ def test_dangling_references():
 
 
 def test_spiffworkflow_parser_problem():
-    broken = REVIEW.replace('<bpmn:exclusiveGateway id="decide" default="f_ok">', '<bpmn:exclusiveGateway id="decide">')
-    broken = broken.replace('<bpmn:sequenceFlow id="f_ok" sourceRef="decide" targetRef="done" />',
+    broken = REVIEW.replace('<bpmn:sequenceFlow id="f_ok" sourceRef="decide" targetRef="done" />',
                             '<bpmn:sequenceFlow id="f_ok" sourceRef="decide" targetRef="done" />'
                             '<bpmn:sequenceFlow id="f_x" sourceRef="tally" targetRef="tally" />')
     assert problems_of(broken) == [f"review.bpmn:{line_of(broken, TALLY)}: Multiple outgoing flows are "
@@ -298,3 +297,11 @@ def test_a_data_store_drawn_for_the_reader_only_is_accepted():
     drawn = REVIEW.replace('<bpmn:endEvent id="done">', '<bpmn:dataStoreReference id="archive" name="档案库" />'
                                                         '<bpmn:endEvent id="done">')
     assert api.validate({"review.bpmn": drawn}, FORMS) == ["review"]
+
+
+def test_a_flow_out_of_a_deciding_gateway_needs_a_condition_unless_it_is_the_default():
+    broken = REVIEW.replace('<bpmn:exclusiveGateway id="decide" default="f_ok">', '<bpmn:exclusiveGateway id="decide">')
+    [problem] = problems_of(broken)
+    line = line_of(broken, '<bpmn:sequenceFlow id="f_ok"')
+    assert problem == (f"review.bpmn:{line}: 分支“decide”流向“done”的连线既没有条件也不是默认路径："
+                       "请写上条件，或把它设为默认路径")

@@ -20,7 +20,7 @@ from ..audit import record as record_event
 from ..runtime.results import StepResult
 from . import calendar, formjs
 from .background import dispatch_due_timers, recompute_due_times, run_migration_job
-from .definitions import (DeployResult, compare_versions, convert_deadlines, deploy, form_labels, diagram, get_definition, get_version, lane_roles,
+from .definitions import (DeployResult, compare_versions, convert_deadlines, deploy, form_labels, lint, diagram, get_definition, get_version, lane_roles,
                           layout_source, located_on_diagram, main_file, pin_version, read_files, service_names,
                           unpin_version, validate, version_diagram, version_history)
 from .instances import CONTROL_LABELS, advance_instance, cancel, resume, retry, start, suspend
@@ -42,7 +42,7 @@ __all__ = [
     # messages
     "send_message", "deliver_message", "send_signal", "deliver_signal",
     # definitions and versions
-    "validate", "deploy", "read_files", "layout_source", "convert_deadlines", "form_labels", "located_on_diagram", "main_file", "version_diagram",
+    "validate", "lint", "deploy", "read_files", "layout_source", "convert_deadlines", "form_labels", "located_on_diagram", "main_file", "version_diagram",
     "diagram", "get_definition", "get_version", "version_history", "pin_version", "unpin_version",
     "compare_versions", "lane_roles", "service_names",
     # migration

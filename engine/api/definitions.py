@@ -4,6 +4,7 @@
 """
 from .. import services
 from ..bpmn import deadlines, files
+from ..bpmn.lint import lint
 from ..formjs.labels import form_labels as _form_labels
 from ..bpmn.layout import layout_source
 from ..bpmn.validation import validate as _validate
@@ -13,7 +14,7 @@ from ..versions import (compare_versions, diagram, get_definition, get_version, 
                         version_history)
 
 __all__ = [
-    "DeployResult", "compare_versions", "convert_deadlines", "form_labels", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
+    "DeployResult", "compare_versions", "convert_deadlines", "form_labels", "lint", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
     "layout_source", "located_on_diagram", "main_file", "pin_version", "read_files", "service_names", "unpin_version",
     "validate", "version_diagram", "version_history",
 ]

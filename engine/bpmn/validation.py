@@ -160,6 +160,25 @@ _UNSUPPORTED = [
 ]
 
 
+def _check_gateway_flows(root, file_name, problems):
+    """A flow out of a deciding gateway needs a condition unless it is the default (bpmnlint's conditional-flows;
+    SpiffWorkflow refuses it too, in English and without saying which gateway)."""
+    for gateway in root.xpath("//bpmn:exclusiveGateway | //bpmn:inclusiveGateway", namespaces=NSMAP):
+        flows = root.xpath("//bpmn:sequenceFlow[@sourceRef=$id]", namespaces=NSMAP, id=gateway.get("id"))
+        if len(flows) < 2:
+            continue
+        for flow in flows:
+            if flow.get("id") != gateway.get("default") and flow.find(f"{{{BPMN_NS}}}conditionExpression") is None:
+                problems.append(Problem(file_name, _line(flow), _(
+                    "分支“%(gateway)s”流向“%(target)s”的连线既没有条件也不是默认路径：请写上条件，或把它设为默认路径")
+                    % {"gateway": _label(gateway), "target": _label_of(root, flow.get("targetRef"))}, flow.get("id")))
+
+
+def _label_of(root, element_id):
+    found = root.xpath("//*[@id=$id]", id=element_id or "")
+    return _label(found[0]) if found else element_id
+
+
 def _check_unsupported(root, file_name, problems):
     for xpath, message in _UNSUPPORTED:
         for element in root.xpath(xpath, namespaces=NSMAP):
@@ -270,6 +289,7 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
         _check_xsd(root, name, problems)
         _check_references(root, name, problems)
         _check_unsupported(root, name, problems)
+        _check_gateway_flows(root, name, problems)
         if len(problems) > before:
             unfit.add(name)
         _check_code(root, name, problems)

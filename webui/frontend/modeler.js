@@ -102,7 +102,9 @@ async function validate() {
     return false;
   }
   problems.show(data.problems);
-  if (data.valid) {
+  if (data.valid && data.problems.length) {
+    status(t('验证通过；另有 %(count)s 条提示，已在图中标出，不影响部署。', { count: data.problems.length }), 'success');
+  } else if (data.valid) {
     status(t('验证通过，没有发现问题。'), 'success');
   } else {
     status(t('发现 %(count)s 个问题，已在图中标出。', { count: data.problems.length }), 'error');

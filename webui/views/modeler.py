@@ -161,11 +161,15 @@ def validate(request, key, number):
     version = _version(request, key, number)
     bpmn = _submitted_bpmn(json_body(request))
     copy = working_copy(request, version)
+    files = {copy.file_name: bpmn.encode("utf-8")}
+    warnings = api.lint(files)  # shown with the errors, and alone they do not stop a deployment
     try:
-        processes = api.validate({copy.file_name: bpmn.encode("utf-8")}, copy.forms)
+        processes = api.validate(files, copy.forms)
     except InvalidDefinition as err:
-        return JsonResponse({"valid": False, "problems": api.located_on_diagram(err.problems, copy.file_name, bpmn)})
-    return JsonResponse({"valid": True, "problems": [], "processes": processes})
+        return JsonResponse({"valid": False, "problems": api.located_on_diagram(
+            [*err.problems, *warnings], copy.file_name, bpmn)})
+    return JsonResponse({"valid": True, "problems": api.located_on_diagram(warnings, copy.file_name, bpmn),
+                         "processes": processes})
 
 
 @_json_view

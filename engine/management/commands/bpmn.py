@@ -127,10 +127,17 @@ class Command(BaseCommand):
                 self.stdout.write(str(problem))
 
     def do_validate(self, options):
-        processes = api.validate(*api.read_files(options["files"]))
+        bpmn, forms = api.read_files(options["files"])
+        warnings = api.lint(bpmn)
+        try:
+            processes = api.validate(bpmn, forms)
+        except InvalidDefinition as err:
+            raise InvalidDefinition([*err.problems, *warnings]) from None
         if self.as_json:
-            self.out({"valid": True, "processes": processes})
+            self.out({"valid": True, "processes": processes, "problems": [w.as_dict() for w in warnings]})
         else:
+            for warning in warnings:
+                self.stdout.write(str(warning))
             self.stdout.write(f"valid: {', '.join(processes)}")
 
     def do_layout(self, options):

@@ -2,6 +2,7 @@
 import { t } from './i18n';
 
 const MARKER = 'engine-problem';
+const WARNING = 'engine-warning';
 
 export default class ProblemMarkers {
   constructor(modeler, list) {
@@ -14,7 +15,10 @@ export default class ProblemMarkers {
   }
 
   clear() {
-    this.marked.forEach((id) => this.canvas.removeMarker(id, MARKER));
+    this.marked.forEach((id) => {
+      this.canvas.removeMarker(id, MARKER);
+      this.canvas.removeMarker(id, WARNING);
+    });
     this.overlays.remove({ type: MARKER });
     this.marked = [];
     this.list.replaceChildren();
@@ -27,17 +31,19 @@ export default class ProblemMarkers {
       const shown = problem.element && this.registry.get(problem.element) ? problem.element : null;
       if (shown) {
         if (!byElement.has(shown)) byElement.set(shown, []);
-        byElement.get(shown).push(problem.message);
+        byElement.get(shown).push(problem);
       }
       this.list.append(this.item(problem, shown));
     });
-    byElement.forEach((messages, id) => {
-      this.canvas.addMarker(id, MARKER);
+    byElement.forEach((found, id) => {
+      // Lint warnings (bpmnlint's rules) are marked apart: they do not stop a deployment.
+      const warningsOnly = found.every((problem) => problem.severity === 'warning');
+      this.canvas.addMarker(id, warningsOnly ? WARNING : MARKER);
       this.marked.push(id);
       const badge = document.createElement('div');
-      badge.className = 'engine-problem-badge';
-      badge.textContent = String(messages.length);
-      badge.title = messages.join('\n');
+      badge.className = `engine-problem-badge${warningsOnly ? ' warning' : ''}`;
+      badge.textContent = String(found.length);
+      badge.title = found.map((problem) => problem.message).join('\n');
       badge.dataset.element = id;
       this.overlays.add(id, MARKER, { position: { top: -10, right: 10 }, html: badge });
     });
@@ -45,12 +51,13 @@ export default class ProblemMarkers {
 
   item(problem, shown) {
     const li = document.createElement('li');
-    li.className = 'engine-problem-item';
+    li.className = `engine-problem-item${problem.severity === 'warning' ? ' warning' : ''}`;
     if (problem.element) li.dataset.element = problem.element;
     const where = document.createElement('span');
     where.className = 'where';
     // The message names the element as the diagram shows it; its id is for the XML, not for people.
-    where.textContent = problem.line ? t('第 %(line)s 行', { line: problem.line }) : problem.file;
+    where.textContent = [problem.severity === 'warning' ? t('提示') : '',
+      problem.line ? t('第 %(line)s 行', { line: problem.line }) : problem.file].filter(Boolean).join(' · ');
     const text = document.createElement('span');
     text.textContent = problem.message;
     li.append(where, text);
