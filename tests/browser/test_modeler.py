@@ -230,3 +230,24 @@ def test_multi_instance_over_a_variable_keeps_its_loop_references(owner_page, li
     assert "<bpmn:loopDataOutputRef>reports</bpmn:loopDataOutputRef>" in xml
     page.click("#btn-validate")
     page.wait_for_selector("#modeler-status.success")
+
+
+def test_a_lint_warning_is_marked_apart_and_does_not_stop_deployment(owner_page, live_server):
+    page = owner_page
+    open_modeler(page, live_server)
+    select(page, "cool_off")
+    page.evaluate("""() => {
+        const element = window.modeler.get('elementRegistry').get('cool_off');
+        window.modeler.get('modeling').updateLabel(element, '');
+    }""")
+    page.click("#btn-validate")
+    page.wait_for_selector("#modeler-status.success")
+    assert "另有 1 条提示" in page.locator("#modeler-status").inner_text()
+    badge = page.locator('.engine-problem-badge.warning[data-element="cool_off"]')
+    badge.wait_for()
+    assert "engine-warning" in page.locator('.djs-element[data-element-id="cool_off"]').get_attribute("class")
+    assert "提示" in page.locator(".engine-problem-item.warning .where").inner_text()
+    page.click("#btn-deploy")
+    page.fill("#deploy-note", "删去公示期名称")
+    page.click("#deploy-confirm")
+    page.wait_for_selector("#modeler-deployed a")
