@@ -37,6 +37,7 @@ EVENT_LABELS = {
     "message.delivered": _("收到消息"),
     "signal.thrown": _("发出信号"),
     "signal.received": _("收到信号"),
+    "schedule.failed": _("定时启动失败"),
     "event.unhandled": _("事件未被处理"),
     # Definitions, versions, migrations, the calendar (engine)
     "definition.deployed": _("部署流程定义"),

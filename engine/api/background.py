@@ -1,14 +1,17 @@
 """The system's work, run by the timer dispatcher and the worker's jobs (engine/jobs.py)."""
 from .. import instance_migration
 from ..runtime import timers
+from .schedules import start_scheduled
 
 
 def dispatch_due_timers():
-    """One dispatcher tick: claim due timers and hand their instances, and deliverable messages, to the worker.
+    """One dispatcher tick: claim due timers and hand their instances, deliverable messages and unfinished
+    signals to the worker, and start what due timer start events start.
 
-    Returns {"instances": n, "messages": n} handed out.
+    Returns {"instances": n, "messages": n, "signals": n, "started": n}.
     """
-    return timers.dispatch()
+    handed = timers.dispatch()
+    return {**handed, "started": sum(row.instances for row in start_scheduled())}
 
 
 def recompute_due_times(years):

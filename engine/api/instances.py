@@ -58,6 +58,7 @@ def _start(version, business_key, data, actor, confirm_current=None, parent=None
             started_at=now, updated_at=now)
         workflow = new_workflow(instance)
         workflow_ops.set_start_data(workflow, data)
+        workflow.starting = True  # a timer start event starts it now, by schedule or by hand
         audit.record("instance.started", instance=instance, to_state=instance.state,
                      data={"key": version.definition.key, "version": version.number,
                            "business_key": instance.business_key})

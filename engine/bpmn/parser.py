@@ -16,7 +16,9 @@ date or datetime) with `notBeforeReason` (the message shown when completing earl
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+from SpiffWorkflow.spiff.parser.event_parsers import SpiffStartEventParser
 from SpiffWorkflow.spiff.parser.task_spec import CallActivityParser, UserTaskParser
+from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
 from . import deadlines
@@ -28,7 +30,7 @@ NOT_BEFORE_PROPERTY = "notBefore"
 NOT_BEFORE_REASON_PROPERTY = "notBeforeReason"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS, "flow": deadlines.FLOW_NS}
 
 
 def bpmn_tag(name):
@@ -50,6 +52,20 @@ class DeadlineUserTaskParser(UserTaskParser):
         return extensions
 
 
+class ScheduledStartEventParser(SpiffStartEventParser):
+    """A start event with what a timer start starts (runtime/schedules.py): flow:onWorkday, flow:startWith."""
+
+    def parse_extensions(self, node=None):
+        extensions = super().parse_extensions(node)
+        node = self.node if node is None else node
+        if node.xpath("./bpmn:extensionElements/flow:onWorkday", namespaces=NSMAP):
+            extensions["onWorkday"] = True
+        start_with = node.xpath("./bpmn:extensionElements/flow:startWith", namespaces=NSMAP)
+        if start_with and (start_with[0].text or "").strip():
+            extensions["startWith"] = start_with[0].text.strip()
+        return extensions
+
+
 class EngineParser(SpiffBpmnParser):
     """Spiff's parser without its own XSD check: validation.py checks the schema and reports every error."""
 
@@ -57,6 +73,7 @@ class EngineParser(SpiffBpmnParser):
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("callActivity"): (CallActivityParser, TerminableCallActivity),
         full_tag("userTask"): (DeadlineUserTaskParser, UserTask),
+        full_tag("startEvent"): (ScheduledStartEventParser, StartEvent),
     }
 
     def __init__(self):

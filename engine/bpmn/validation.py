@@ -38,6 +38,7 @@ _CODE_XPATHS = [
     ("//spiffworkflow:postScript", "exec"),
     ("//spiffworkflow:messagePayload", "eval"),
     ("//spiffworkflow:payloadExpression", "eval"),
+    ("//flow:startWith", "eval"),
     ("//spiffworkflow:processVariableCorrelation/spiffworkflow:expression", "eval"),
 ]
 
@@ -99,6 +100,7 @@ _CODE_NAMES = {"conditionExpression": gettext_lazy("条件"), "timeDate": gettex
                "formalExpression": gettext_lazy("关联表达式"), "preScript": gettext_lazy("前置脚本"),
                "postScript": gettext_lazy("后置脚本"), "messagePayload": gettext_lazy("消息内容"),
                "payloadExpression": gettext_lazy("事件内容"),
+               "startWith": gettext_lazy("启动数据"),
                "expression": gettext_lazy("关联表达式")}
 
 

@@ -7,7 +7,7 @@ from .instances import InstanceState, ProcessInstance
 from .messages import Message, MessageSubscription
 from .migration_jobs import MigrationItem, MigrationJob
 from .tasks import HumanTask, TaskState, is_overdue, overdue_condition
-from .timers import Timer
+from .timers import ScheduledStart, Timer
 
 __all__ = [
     "Attachment",
@@ -29,5 +29,5 @@ __all__ = [
     "TaskState",
     "is_overdue",
     "overdue_condition",
-    "Timer",
+    "Timer", "ScheduledStart",
 ]

@@ -1,5 +1,7 @@
 from django.db import models
 
+from .. import clock
+
 
 class Timer(models.Model):
     """A timer event an instance waits on, with its due time, for the dispatcher to find."""
@@ -21,3 +23,23 @@ class Timer(models.Model):
 
     def __str__(self):
         return f"{self.bpmn_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class ScheduledStart(models.Model):
+    """One occurrence of a timer start event: claimed once, by whichever dispatcher inserts it first.
+
+    The (process, start event, moment) key makes a second dispatcher, or the same one after downtime,
+    find it taken; `instances` and `error` say what it started.
+    """
+
+    definition_key = models.CharField(max_length=200)
+    element = models.CharField(max_length=200, help_text="the timer start event's BPMN id")
+    occurrence_at = models.DateTimeField()
+    started_at = models.DateTimeField(default=clock.now)
+    instances = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["occurrence_at"]
+        constraints = [models.UniqueConstraint(fields=["definition_key", "element", "occurrence_at"],
+                                               name="unique_scheduled_start")]

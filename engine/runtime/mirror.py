@@ -22,7 +22,7 @@ from .pruning import completed_of
 from .workflow_ops import task_by_id
 
 
-def _as_datetime(value):
+def due_datetime(value):
     """A due value from an expression (ISO string, datetime or date) as aware UTC."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
@@ -63,7 +63,7 @@ def evaluate_due(workflow, task):
     if not expression:
         return None, False
     value = workflow.script_engine.evaluate(task, expression)
-    due = _as_datetime(value)
+    due = due_datetime(value)
     return due, _provisional(value, due)
 
 

@@ -17,7 +17,7 @@ from ..models import AuditEvent
 from ..models.messages import SIGNAL
 from ..storable import json_problem
 from ..models.instances import InstanceState
-from . import conditions, messaging, mirror, pruning, signals, workflow_ops
+from . import conditions, messaging, mirror, pruning, schedules, signals, workflow_ops
 from .loading import store_workflow
 from .results import StepResult
 
@@ -45,6 +45,9 @@ def _run_engine(workflow, rows):
         # marked ready by the first pass.
         rows.forget(pruning.prune(workflow))
         fired = conditions.fire_held(workflow)  # the data the pass left may fulfil a waiting condition
+        if getattr(workflow, "starting", False):
+            workflow.starting = False  # the first pass reached its start events
+            fired += schedules.fire_timer_starts(workflow)
         if not fired and workflow.get_next_task(state=TaskState.READY, manual=False) is None:
             return
 
