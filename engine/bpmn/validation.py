@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from .. import services
-from . import deadlines
+from . import deadlines, iso_timers
 from ..directory import get_directory
 from ..errors import InvalidDefinition, Problem
 from ..formjs import check_schema
@@ -287,6 +287,7 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
             problems.append(Problem(name, _line(root), _("不是 BPMN 2.0 文件：根元素须为 bpmn:definitions")))
             continue
         deadlines.derive(root, name, problems)
+        iso_timers.quote_literals(root)
         before = len(problems)
         _check_xsd(root, name, problems)
         _check_references(root, name, problems)
@@ -371,6 +372,7 @@ def _resolve_calls(roots, parser, bundle, deployed_sources):
                     continue
                 dep_root = parse(content, dep_name)
                 deadlines.derive(dep_root, dep_name, [])  # valid when it was deployed
+                iso_timers.quote_literals(dep_root)
                 roots[dep_name] = dep_root
                 parser.add_bpmn_xml(dep_root, filename=dep_name)
                 for process in dep_root.xpath("bpmn:process", namespaces=NSMAP):
