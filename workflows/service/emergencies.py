@@ -38,8 +38,11 @@ def clean_report(payload):
     return {"kind": kind, "occurred_on": occurred_on, "description": description.strip()}
 
 
-def report_emergency(station, year, kind, occurred_on, description, actor=None):
-    """Start the emergency response at the station's running service; returns the new instance."""
+def report_emergency(station, year, kind, occurred_on, description, actor=None, parent=None):
+    """Start the emergency response at the station's running service; returns the new instance.
+
+    `parent`: the instance whose step reports it (an emergency that came as a message).
+    """
     fields = clean_report({"kind": kind, "occurred_on": occurred_on, "description": description})
     deployment = StationDeployment.objects.filter(station__code=station, agreement__year=year).exclude(
         state=DeploymentState.COMPLETED).select_related("agreement__county", "agreement__social_org").first()
@@ -51,4 +54,5 @@ def report_emergency(station, year, kind, occurred_on, description, actor=None):
                  "description": fields["description"]}
     return api.start(PROCESS, business_key=f"emergency-{year}-{station}-{clock.now():%Y%m%d%H%M%S}", data={
         "county": agreement.county.code, "year": year, "station": station,
-        "social_org": agreement.social_org.code, "deployment": deployment.pk, "emergency": emergency}, actor=actor).instance
+        "social_org": agreement.social_org.code, "deployment": deployment.pk, "emergency": emergency}, actor=actor,
+        parent=parent).instance

@@ -174,3 +174,19 @@ def review_emergency(call):
         record.close()
         save_transition(record)
     return record.state
+
+
+@service("station.report_emergency")
+def report_emergency(call):
+    """An emergency another system reported by message (emergency_inbound.bpmn): started as the page starts
+    one, with the same checks; a report that fails them fails its inbound instance, an incident to look at."""
+    report = call.data.get("report")
+    if not isinstance(report, dict):
+        raise InvalidInput({"report": "the message carries no report (an object)"})
+    try:
+        started = emergencies.report_emergency(
+            str(report.get("station", "")), report.get("year"), report.get("kind", ""),
+            report.get("occurred_on", ""), report.get("description", ""), actor=call.actor, parent=call.instance)
+    except InvalidInput as err:
+        raise InvalidInput(err.errors) from None  # the incident says which fields, not only that some failed
+    return str(started.pk)
