@@ -80,10 +80,10 @@ def _label(element):
     if name:
         return name
     if etree.QName(element).localname == "sequenceFlow":
-        ends = [element.getroottree().getroot().xpath("//*[@id=$id]", id=element.get(end) or "")
-                for end in ("sourceRef", "targetRef")]
-        if all(ends):
-            return _("%(source)s → %(target)s 的连线") % {"source": _label(ends[0][0]), "target": _label(ends[1][0])}
+        root = element.getroottree().getroot()
+        source, target = (_find(root, element.get(end) or "") for end in ("sourceRef", "targetRef"))
+        if source is not None and target is not None:
+            return _("%(source)s → %(target)s 的连线") % {"source": _label(source), "target": _label(target)}
     return element.get("id") or etree.QName(element).localname
 
 
@@ -177,8 +177,8 @@ def _check_gateway_flows(root, file_name, problems):
 
 
 def _label_of(root, element_id):
-    found = root.xpath("//*[@id=$id]", id=element_id or "")
-    return _label(found[0]) if found else element_id
+    found = _find(root, element_id or "")
+    return _label(found) if found is not None else element_id
 
 
 def _check_unsupported(root, file_name, problems):
