@@ -51,11 +51,9 @@ def _start_with(message_id):
         version = messaging.started_by(message.name)
         if version is None:
             return None
-        try:
-            data = check_data(message.payload)
-        except InvalidInput:
-            data = {}  # the start event's message variable still gets the whole payload
-        return start(version.definition.key, data=data, actor=message.sender, version=version)
+        # The start event's message variable still gets the whole payload.
+        return start(version.definition.key, data=_start_data(message.payload), actor=message.sender,
+                     version=version)
 
 
 def deliver_message(message_id):
@@ -134,6 +132,7 @@ def deliver_signal(signal_id):
 
 
 def _start_data(payload):
+    """A message's or signal's payload as a started instance's data: none when it could not be stored."""
     try:
         return check_data(payload)
     except InvalidInput:
