@@ -122,10 +122,12 @@ def start_data(occurrence):
 def fire_timer_starts(workflow):
     """Make the waiting timer start events of a workflow being started ready: it starts now, whoever starts it
     (the schedule, or a person starting it by hand). Returns how many."""
+    timer_starts = {start for start, _definition in _timer_starts(workflow.spec)}
+    if not timer_starts:
+        return 0  # most processes: no walk of the new task tree at every start
     fired = 0
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        if task.task_spec in workflow.spec.start.outputs and any(
-                isinstance(d, TimerEventDefinition) for d in event_definitions_of(task.task_spec)):
+        if task.task_spec in timer_starts:
             spiff_private.fire(task)
             fired += 1
     return fired
