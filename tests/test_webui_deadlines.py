@@ -35,3 +35,11 @@ def test_a_due_date_the_diagram_computes_says_how_many_working_days_it_left(clie
     client.force_login(offices["520102"])
     page = client.get(reverse("webui:task", args=[task.pk])).content.decode()
     assert "其间 5 个工作日" in page and "自任务开始之日" in page
+
+
+def test_a_period_of_calendar_days_says_it_moves_off_a_rest_day(client, offices):
+    deploy(period=3, unit="days")
+    task = open_task(start(), "place")
+    client.force_login(offices["org1"])
+    page = client.get(reverse("webui:task", args=[task.pk])).content.decode()
+    assert "期限 3 日（末日逢休息日顺延），截止 2026-10-08 24:00" in page

@@ -62,8 +62,9 @@ def explanation(task):
         start = _("自任务开始之日 %(day)s 起算，当日不计") % {"day": explained.start}
     lines = [start]
     if declared:
-        period = (_("%(n)s 个工作日") if declared["unit"] == "workdays" else _("%(n)s 日（末日逢休息日顺延）")) % {
-            "n": declared["period"]}
+        period = api.deadline_data(task)["text"]  # as the form's text says it
+        if declared["unit"] == "days":
+            period += _("（末日逢休息日顺延）")
         lines.append(_("期限 %(period)s，截止 %(due)s") % {"period": period, "due": shown(explained.due_at)})
     else:  # a due date the diagram computes: say how many working days it left
         lines.append(_("截止 %(due)s，其间 %(n)s 个工作日") % {
