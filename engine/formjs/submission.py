@@ -373,12 +373,7 @@ class _Submission:
                 raise _Invalid("pattern", message=rules.get("patternErrorMessage") or None)
         # The browser counts UTF-16 units of the trimmed text.
         length = len(value.strip().encode("utf-16-le")) // 2
-        min_length = self.bound(rules, "minLength", scope)
-        if min_length is not None and length < min_length:
-            raise _Invalid("min_length", limit=_show(min_length))
-        max_length = self.bound(rules, "maxLength", scope)
-        if max_length is not None and length > max_length:
-            raise _Invalid("max_length", limit=_show(max_length))
+        self.check_range(rules, scope, length, ("minLength", "min_length"), ("maxLength", "max_length"))
         validation_type = rules.get("validationType")
         if validation_type == "email" and not js_regex(_EMAIL).search(value):
             raise _Invalid("email")
@@ -386,15 +381,19 @@ class _Submission:
             raise _Invalid("phone")
 
     def check_number(self, component, rules, value, scope):
-        minimum = self.bound(rules, "min", scope)
-        if minimum is not None and value < minimum:
-            raise _Invalid("min", limit=_show(minimum))
-        maximum = self.bound(rules, "max", scope)
-        if maximum is not None and value > maximum:
-            raise _Invalid("max", limit=_show(maximum))
+        self.check_range(rules, scope, value, ("min", "min"), ("max", "max"))
         step = to_decimal(component.get("increment"))
         if step and Decimal(value) % step:
             raise _Invalid("increment", step=_show(step))
+
+    def check_range(self, rules, scope, value, low, high):
+        """`value` within the rules' limits; `low` and `high` are (rule, message code)."""
+        minimum = self.bound(rules, low[0], scope)
+        if minimum is not None and value < minimum:
+            raise _Invalid(low[1], limit=_show(minimum))
+        maximum = self.bound(rules, high[0], scope)
+        if maximum is not None and value > maximum:
+            raise _Invalid(high[1], limit=_show(maximum))
 
     def bound(self, rules, prop, scope):
         """A validate limit as a Decimal; evaluated when it is an expression; None when unset."""
