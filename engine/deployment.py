@@ -7,7 +7,7 @@ from pathlib import Path
 from django.db import transaction
 
 from . import audit, clock
-from .bpmn import compare
+from .bpmn import compare, decision_refs
 from .bpmn.parser import FORM_PROPERTY, NSMAP
 from .bpmn.safe_xml import UnsafeXml, parse
 from .bpmn.serializer import dump_specs
@@ -23,13 +23,13 @@ class DeployResult:
 
 
 def version_files(version):
-    """A deployed version's (BPMN files, form files), as DefinitionFile rows read in one query."""
+    """A deployed version's (diagram files: BPMN and DMN, form files), as DefinitionFile rows read in one query."""
     files = list(version.files.all())
-    return [f for f in files if f.kind == DefinitionFile.BPMN], [f for f in files if f.kind == DefinitionFile.FORM]
+    return [f for f in files if f.kind != DefinitionFile.FORM], [f for f in files if f.kind == DefinitionFile.FORM]
 
 
 def deployed_sources(process_id):
-    """BPMN files and forms of the current version of a deployed process, for call activities."""
+    """Diagram files (BPMN and DMN) and forms of the current version of a deployed process, for call activities."""
     definition = ProcessDefinition.objects.filter(key=process_id).first()
     version = definition.current if definition else None
     if version is None:
@@ -39,10 +39,11 @@ def deployed_sources(process_id):
 
 
 def read_files(paths):
-    """Load BPMN and form files from disk, with the forms their user tasks name.
+    """Load BPMN, DMN and form files from disk, with the forms and decisions their tasks name.
 
-    A form a task names and that is not given is looked for as FORM_ID.form next
-    to the diagram and in a forms/ folder beside it.
+    A form a user task names and that is not given is looked for as FORM_ID.form next
+    to the diagram and in a forms/ folder beside it; a decision a business rule task names,
+    as DECISION_ID.dmn next to the diagram and in a decisions/ folder beside it.
     """
     bpmn, forms = {}, {}
     for raw in paths:
@@ -60,6 +61,12 @@ def read_files(paths):
             root = parse(bpmn[path.name], path.name)
         except UnsafeXml:
             continue  # validation reports it
+        for task, _pid in decision_refs.business_rule_tasks(root):
+            decision = decision_refs.called_decision(task)
+            for candidate in (path.parent / f"{decision}.dmn", path.parent / "decisions" / f"{decision}.dmn"):
+                if decision and candidate.name not in bpmn and candidate.exists():
+                    bpmn[candidate.name] = candidate.read_bytes()
+                    break
         for prop in root.xpath(f"//spiffworkflow:property[@name='{FORM_PROPERTY}']", namespaces=NSMAP):
             form_id = prop.get("value")
             if form_id in given_ids:
@@ -120,6 +127,7 @@ def deploy(bpmn_files: dict, forms: dict = None, note="", actor=None) -> DeployR
     forms = dict(forms or {})
     bundle = validate(bpmn_files, forms, deployed_sources)
     result = DeployResult()
+    decision_names = set(bundle.decision_files.values())
     with transaction.atomic():
         for pid in bundle.executable:
             spec, subprocess_specs = bundle.specs[pid]
@@ -131,6 +139,11 @@ def deploy(bpmn_files: dict, forms: dict = None, note="", actor=None) -> DeployR
                     files[name] = bpmn_files[name]
                 elif name:
                     files.update(deployed_sources(process_id)[0])
+            for process_id in needed:
+                for decision in bundle.decision_refs.get(process_id, ()):
+                    name = bundle.decision_files[decision]
+                    if name in bpmn_files:
+                        files[name] = bpmn_files[name]
             form_ids = set()
             for process_id in needed:
                 form_ids.update(bundle.form_refs.get(process_id, ()))
@@ -155,7 +168,8 @@ def deploy(bpmn_files: dict, forms: dict = None, note="", actor=None) -> DeployR
                 spec_json=dump_specs(spec, subprocess_specs),
             )
             DefinitionFile.objects.bulk_create(
-                [DefinitionFile(version=version, kind=DefinitionFile.BPMN, name=n, content=c.decode("utf-8"))
+                [DefinitionFile(version=version, name=n, content=c.decode("utf-8"),
+                                kind=DefinitionFile.DMN if n in decision_names else DefinitionFile.BPMN)
                  for n, c in files.items()]
                 + [DefinitionFile(version=version, kind=DefinitionFile.FORM, name=n, content=t,
                                   form_id=_form_id(t) or "") for n, t in version_forms.items()]

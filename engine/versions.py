@@ -13,7 +13,7 @@ from .bpmn import compare
 from .directory import get_directory
 from .errors import NotFound, PermissionDenied
 from .deployment import version_files
-from .models import DefinitionVersion, ProcessDefinition, ProcessInstance
+from .models import DefinitionFile, DefinitionVersion, ProcessDefinition, ProcessInstance
 
 
 def require_process_owner(actor):
@@ -129,9 +129,12 @@ def compare_versions(key, from_number, to_number) -> dict:
 
 
 def diagram(key, number) -> dict:
-    """The BPMN files and forms of a version exactly as deployed: {"bpmn": {name: xml}, "forms": {name: json}}.
+    """The files of a version exactly as deployed:
+    {"bpmn": {name: xml}, "decisions": {name: DMN xml}, "forms": {name: json}}.
 
     What a modeler opens: the original XML, with any other tool's extensions and diagram layout.
     """
-    bpmn, forms = version_files(get_version(key, number))
-    return {"bpmn": {f.name: f.content for f in bpmn}, "forms": {f.name: f.content for f in forms}}
+    files, forms = version_files(get_version(key, number))
+    return {"bpmn": {f.name: f.content for f in files if f.kind == DefinitionFile.BPMN},
+            "decisions": {f.name: f.content for f in files if f.kind == DefinitionFile.DMN},
+            "forms": {f.name: f.content for f in forms}}

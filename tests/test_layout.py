@@ -220,7 +220,7 @@ def test_a_diagram_with_di_is_left_unchanged(path):
 def test_the_lifecycle_diagrams_validate_after_layout():
     bpmn, forms = read_files([PRODUCT_DIR / f"{name}.bpmn" for name in LIFECYCLE])
     laid_out = {name: layout_source(_without_di(content), name) for name, content in bpmn.items()}
-    assert all(b"bpmndi:BPMNShape" in content for content in laid_out.values())
+    assert all(b"bpmndi:BPMNShape" in content for name, content in laid_out.items() if name.endswith(".bpmn"))
     bundle = validate(laid_out, forms, deployed_sources)  # raises InvalidDefinition with file:line problems
     assert sorted(bundle.executable) == sorted(LIFECYCLE)
 

@@ -109,7 +109,7 @@ def test_the_modeler_gets_the_deployed_xml_back(offices):
     deploy_policy("v1")
     files = api.diagram("placement", 1)
     original = (BPMN_DIR / "policy" / "v1" / "placement.bpmn").read_text(encoding="utf-8")
-    assert files == {"bpmn": {"placement.bpmn": original}, "forms": {}}
+    assert files == {"bpmn": {"placement.bpmn": original}, "decisions": {}, "forms": {}}
 
 
 run = partial(command_output, "bpmn")

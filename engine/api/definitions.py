@@ -9,17 +9,20 @@ from ..formjs.labels import form_labels as _form_labels
 from ..bpmn.layout import layout_source
 from ..bpmn.validation import validate as _validate
 from ..deployment import DeployResult, deploy as _deploy, deployed_sources, read_files, version_files
+from ..decisions import trial
 from ..directory import get_directory
 from ..versions import (compare_versions, diagram, get_definition, get_version, pin_version, unpin_version,
                         version_history)
 
 __all__ = [
-    "DeployResult", "compare_versions", "convert_deadlines", "form_labels", "lint", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
+    "DeployResult", "compare_versions", "convert_deadlines", "decision_inputs", "try_decision", "form_labels", "lint", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
     "layout_source", "located_on_diagram", "main_file", "pin_version", "read_files", "service_names", "unpin_version",
     "validate", "version_diagram", "version_history",
 ]
 
 main_file = files.main_file
+decision_inputs = trial.inputs
+try_decision = trial.run
 convert_deadlines = deadlines.convert_source
 located_on_diagram = files.located_on_diagram
 

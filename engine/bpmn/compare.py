@@ -8,6 +8,7 @@ import copy
 
 from lxml import etree
 
+from ..decisions.files import is_decision_file
 from .parser import bpmn_tag, local_name
 from .safe_xml import parse
 
@@ -123,6 +124,8 @@ def _fingerprint(element, process, lanes, incoming, outgoing):
 def elements(content: bytes, file_name: str) -> dict:
     """{BPMN id: fingerprint} of every process, flow element, lane, participant and message flow in a file."""
     root = parse(content, file_name)
+    if is_decision_file(root):
+        return _decisions(root, file_name)
     lanes = _lanes(root)
     incoming, outgoing = _flows(root)
     found = {}
@@ -141,8 +144,33 @@ def elements(content: bytes, file_name: str) -> dict:
     return found
 
 
+def _decisions(root, file_name):
+    """{decision id: fingerprint} of a DMN file: its table's policy, columns and rules, a rule by its row."""
+    found = {}
+    for decision in root.iter(f"{{{etree.QName(root).namespace}}}decision"):
+        table = next((c for c in decision if isinstance(c.tag, str) and local_name(c) == "decisionTable"), None)
+        columns, rules = {}, {}
+        if table is not None:
+            heads = [c for c in table if isinstance(c.tag, str) and local_name(c) in ("input", "output")]
+            for number, column in enumerate(heads, start=1):
+                expression = " ".join(_text(t) or "" for t in column.iter() if local_name(t) == "text")
+                columns[str(number)] = f"{local_name(column)} {column.get('label') or column.get('name') or ''} " \
+                                       f"{expression}".strip()
+            for row, rule in enumerate((c for c in table if isinstance(c.tag, str) and local_name(c) == "rule"), 1):
+                cells = [_text(t) or "-" for entry in rule if isinstance(entry.tag, str)
+                         and local_name(entry) in ("inputEntry", "outputEntry")
+                         for t in entry if isinstance(t.tag, str) and local_name(t) == "text"]
+                rules[str(row)] = " | ".join(cells)
+        found[decision.get("id")] = {
+            "type": "decision", "name": decision.get("name") or "", "process": decision.get("id"),
+            "file": file_name,
+            "attributes": {k: v for k, v in (table.attrib.items() if table is not None else ()) if k != "id"},
+            "columns": columns, "rules": rules}
+    return found
+
+
 # Fingerprint parts compared key by key, so a page can say "dueDate: 15 → 10" rather than "properties changed".
-_KEYED = ("attributes", "properties", "timer")
+_KEYED = ("attributes", "properties", "timer", "columns", "rules")
 _COMPARED = ("type", "name", "lane", "incoming", "outgoing", "events", "condition", "script", "loop", "extensions")
 
 

@@ -21,6 +21,7 @@ from SpiffWorkflow.spiff.parser.task_spec import CallActivityParser, UserTaskPar
 from SpiffWorkflow.bpmn.specs.defaults import StartEvent
 from SpiffWorkflow.spiff.specs.defaults import UserTask
 
+from ..decisions.hit_policies import DecisionEngine, prepared
 from . import deadlines
 from .specs import TerminableCallActivity
 
@@ -78,6 +79,14 @@ class EngineParser(SpiffBpmnParser):
 
     def __init__(self):
         super().__init__(validator=None)
+
+    def get_engine(self, decision_ref, node):
+        """The decision's table with its cells as the sandbox's Python, evaluated by its hit policy."""
+        table = super().get_engine(decision_ref, node).decision_table
+        dmn = self.dmn_parsers[decision_ref]
+        table.name = table.name or dmn.get_name() or table.id  # what errors call the table
+        aggregation = dmn.xpath(".//dmn:decisionTable/@aggregation")
+        return DecisionEngine(prepared(table, aggregation[0] if aggregation else None))
 
 
 def task_properties(task_spec) -> dict:

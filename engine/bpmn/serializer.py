@@ -14,9 +14,11 @@ from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
-from SpiffWorkflow.spiff.serializer.task_spec import SubWorkflowTaskConverter
+from SpiffWorkflow.spiff.serializer.task_spec import BusinessRuleTaskConverter, SubWorkflowTaskConverter
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 
 from .. import spiff_private
+from ..decisions.hit_policies import DecisionEngine
 from .specs import TerminableCallActivity
 
 SERIALIZER_VERSION = VERSION
@@ -35,10 +37,19 @@ class StateConverter(BpmnWorkflowConverter):
         return super().from_dict({**dct, "spec": spec, "subprocess_specs": subprocess_specs})
 
 
+class DecisionTaskConverter(BusinessRuleTaskConverter):
+    """A business rule task whose table is evaluated by its hit policy (decisions/hit_policies.py)."""
+
+    def from_dict(self, dct):
+        dct["dmnEngine"] = DecisionEngine(self.decision_table_from_dict(dct.pop("decision_table")))
+        return self.task_spec_from_dict(dct)
+
+
 def _build_registry():
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = StateConverter
     config[TerminableCallActivity] = SubWorkflowTaskConverter
+    config[BusinessRuleTask] = DecisionTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     # Task data may hold dates and money; both come back as what they were.
     registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))

@@ -15,7 +15,8 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from .. import services
-from . import deadlines, iso_timers
+from ..decisions import files as decision_files
+from . import deadlines, decision_refs, iso_timers
 from ..directory import get_directory
 from ..errors import InvalidDefinition, Problem
 from ..formjs import check_schema
@@ -55,8 +56,13 @@ class Bundle:
     forms: dict = field(default_factory=dict)  # form id -> (file name, JSON text)
     form_refs: dict = field(default_factory=dict)  # process id -> form ids its user tasks use
     problems: list = field(default_factory=list)
-    unresolved: set = field(default_factory=set)  # process ids with a call that names no process found
+    decision_files: dict = field(default_factory=dict)  # decision id -> DMN file name
+    decision_refs: dict = field(default_factory=dict)  # process id -> decision ids its business rule tasks use
+    # Process ids with a call that names no process found, or a business rule task no usable decision.
+    unresolved: set = field(default_factory=set)
     broken_forms: int = 0  # form files that could not be read (a missing form may be one of them)
+    broken_decisions: set = field(default_factory=set)  # decision ids of DMN files with problems
+    unreadable_files: int = 0  # files not parsed at all (a missing decision may be in one of them)
 
     def calls_unresolved(self, pid):
         """Whether `pid`, or a process it calls however deep, has a call that names no process found."""
@@ -274,7 +280,7 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
     # Every stage runs on what the stages before it could read, so one submission reports every problem:
     # a file whose schema or references are broken is not given to SpiffWorkflow's parser, whose messages
     # about it would only repeat them.
-    roots, unfit = {}, set()
+    roots, unfit, decision_roots = {}, set(), {}
     for name, content in bpmn_files.items():
         if isinstance(content, str):
             content = content.encode("utf-8")
@@ -282,12 +288,16 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
             root = parse(content, name)
         except UnsafeXml as err:
             problems.append(err.problem)
+            bundle.unreadable_files += 1
+            continue
+        if decision_files.is_decision_file(root):
+            decision_roots[name] = root
             continue
         if etree.QName(root).namespace != BPMN_NS or etree.QName(root).localname != "definitions":
-            problems.append(Problem(name, _line(root), _("不是 BPMN 2.0 文件：根元素须为 bpmn:definitions")))
+            problems.append(Problem(name, _line(root), _(
+                "不是 BPMN 2.0 或 DMN 文件：根元素须为 bpmn:definitions 或 dmn:definitions")))
             continue
-        deadlines.derive(root, name, problems)
-        iso_timers.quote_literals(root)
+        _prepare(root, name, problems)
         before = len(problems)
         _check_xsd(root, name, problems)
         _check_references(root, name, problems)
@@ -299,6 +309,7 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
         roots[name] = root
 
     parser = EngineParser()
+    _add_decisions(decision_roots, parser, bundle)
     for name, root in roots.items():
         if name not in unfit:
             try:
@@ -323,6 +334,7 @@ def validate(bpmn_files: dict, forms: dict = None, deployed_sources=None) -> Bun
     fit = {name: root for name, root in roots.items() if name not in unfit}
     _resolve_calls(fit, parser, bundle, deployed_sources)
     roots.update(fit)  # with the deployed files the calls brought in
+    _check_decision_refs(roots, bundle)
     for pid in bundle.executable:
         if bundle.process_files[pid] in unfit or bundle.calls_unresolved(pid):
             continue  # what stops it is reported already
@@ -368,16 +380,64 @@ def _resolve_calls(roots, parser, bundle, deployed_sources):
                 form_id = json.loads(text).get("id")
                 bundle.forms.setdefault(form_id, (form_name, text))
             for dep_name, content in dep_bpmn.items():
-                if dep_name in roots:
+                if dep_name in roots or dep_name in bundle.decision_files.values():
                     continue
                 dep_root = parse(content, dep_name)
-                deadlines.derive(dep_root, dep_name, [])  # valid when it was deployed
-                iso_timers.quote_literals(dep_root)
+                if decision_files.is_decision_file(dep_root):
+                    _add_decisions({dep_name: dep_root}, parser, bundle, checked=True)
+                    continue
+                _prepare(dep_root, dep_name, [])  # valid when it was deployed
                 roots[dep_name] = dep_root
                 parser.add_bpmn_xml(dep_root, filename=dep_name)
                 for process in dep_root.xpath("bpmn:process", namespaces=NSMAP):
                     bundle.process_files.setdefault(process.get("id"), dep_name)
                 pending.append((dep_name, dep_root))
+
+
+def _prepare(root, name, problems):
+    """What the engine's dialect derives from a diagram before it is checked and parsed."""
+    deadlines.derive(root, name, problems)
+    iso_timers.quote_literals(root)
+    decision_refs.adopt_camunda_refs(root)
+
+
+def _add_decisions(decision_roots, parser, bundle, checked=False):
+    """Check DMN files (unless deployed before) and give the parser those without problems."""
+    for name, root in decision_roots.items():
+        before = len(bundle.problems)
+        ids = decision_files.decision_ids(root) if checked else decision_files.check(root, name, bundle.problems)
+        for decision_id in ids:
+            if decision_id in bundle.decision_files:
+                bundle.problems.append(Problem(name, _line(root), _("决策编号“%(decision)s”也在 %(other)s 中使用")
+                                               % {"decision": decision_id, "other": bundle.decision_files[decision_id]}))
+            bundle.decision_files[decision_id] = name
+        if len(bundle.problems) > before:
+            bundle.broken_decisions.update(ids)
+        else:
+            parser.add_dmn_xml(root, filename=name)
+
+
+def _check_decision_refs(roots, bundle):
+    """Every business rule task names a decision of the files; a process whose decision is missing or
+    broken is not parsed (its problem is reported here or with the decision)."""
+    for name, root in roots.items():
+        for task, pid in decision_refs.business_rule_tasks(root):
+            decision = decision_refs.called_decision(task)
+            bundle.decision_refs.setdefault(pid, set())
+            if not decision:
+                bundle.problems.append(Problem(name, _line(task), _(
+                    "业务规则任务“%(task)s”没有指定决策表：请在属性面板中选择一个决策") % {"task": _label(task)},
+                    task.get("id")))
+            elif decision not in bundle.decision_files and not bundle.unreadable_files:
+                known = "、".join(sorted(bundle.decision_files)) or _("（无）")
+                bundle.problems.append(Problem(name, _line(task), _(
+                    "业务规则任务“%(task)s”使用的决策“%(decision)s”不在这些文件中；已有的决策：%(known)s")
+                    % {"task": _label(task), "decision": decision, "known": known}, task.get("id")))
+            elif decision in bundle.decision_files:
+                bundle.decision_refs[pid].add(decision)
+                if decision not in bundle.broken_decisions:
+                    continue
+            bundle.unresolved.add(pid)
 
 
 def _check_specs(pid, spec, subprocess_specs, roots, bundle):

@@ -54,11 +54,11 @@ class DefinitionVersion(models.Model):
 
 
 class DefinitionFile(models.Model):
-    """A BPMN diagram or a form, exactly as deployed."""
+    """A BPMN diagram, a DMN decision or a form, exactly as deployed."""
 
-    BPMN, FORM = "bpmn", "form"
+    BPMN, DMN, FORM = "bpmn", "dmn", "form"
     version = models.ForeignKey(DefinitionVersion, on_delete=models.CASCADE, related_name="files")
-    kind = models.CharField(max_length=8, choices=[(BPMN, "BPMN"), (FORM, "form")])
+    kind = models.CharField(max_length=8, choices=[(BPMN, "BPMN"), (DMN, "DMN"), (FORM, "form")])
     name = models.CharField(max_length=255)
     content = models.TextField()
     form_id = models.CharField(max_length=200, blank=True)

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         add_parser = sub.add_parser
         sub.add_parser = lambda *a, **kw: add_parser(*a, parents=[common], **kw)
-        p = sub.add_parser("validate", help="check BPMN and form files; exit 1 with file:line: message")
+        p = sub.add_parser("validate", help="check BPMN, DMN and form files; exit 1 with file:line: message")
         p.add_argument("files", nargs="+")
         p = sub.add_parser("layout", help="add a drawn diagram (BPMN DI) to processes that have none")
         p.add_argument("files", nargs="+")
