@@ -20,7 +20,7 @@ from workflows.procurement.models import Lot
 from workflows.records import known_instance, save_transition
 from workflows.service.models import StationDeployment
 
-from .models import AnnualPlan, Evaluation, ServiceAgreement
+from .models import AnnualPlan, Evaluation, Grade, ServiceAgreement
 
 # What the plan form submits and AnnualPlan keeps, field for field.
 PLAN_TEXT_FIELDS = ("background", "objectives", "content_and_schedule", "quality_standards",
@@ -285,12 +285,16 @@ def record_findings(call):
 
 @service("planning.conclude_evaluation")
 def conclude_evaluation(call):
-    """Score (0-100, as the form enforces) and summary from the province; the grade follows from the score.
-
-    Returns the grade's code.
+    """Score (0-100, as the form enforces) and summary from the province, with the grade the decision table
+    evaluation_grade gave for the score (`grade_name`). Returns the grade's code.
     """
     evaluation = _evaluation(call)
-    evaluation.conclude(Decimal(str(_get(call, "score"))), call.data.get("evaluation_summary") or "",
+    grade = Grade.named(_get(call, "grade_name"))
+    if grade is None:
+        known = "、".join(str(g.label) for g in Grade)
+        raise ValueError(_("决策表给出的等级“%(grade)s”不是已知等级（%(known)s）：请在决策表中改正")
+                         % {"grade": call.data.get("grade_name"), "known": known})
+    evaluation.conclude(Decimal(str(_get(call, "score"))), grade, call.data.get("evaluation_summary") or "",
                         clock.today_in_china())
     save_transition(evaluation, whole_row=True)
     return evaluation.grade

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
@@ -146,12 +147,11 @@ class Grade(models.TextChoices):
     FAIL = "fail", _("不合格")
 
     @classmethod
-    def for_score(cls, score):
-        """The grade a score earns: 90 and above excellent, 80 good, 60 pass, below 60 fail."""
-        for floor, grade in ((90, cls.EXCELLENT), (80, cls.GOOD), (60, cls.PASS)):
-            if score >= floor:
-                return grade
-        return cls.FAIL
+    def named(cls, text):
+        """The grade a decision table gives, by its Chinese name (良好) or its code (good); None if unknown."""
+        with translation.override("zh-hans"):
+            by_name = {str(grade.label): grade for grade in cls}
+        return by_name.get(text) or (cls(text) if text in cls.values else None)
 
 
 class EvaluationState(models.TextChoices):
@@ -205,6 +205,5 @@ class Evaluation(models.Model):
         self.county_findings, self.prefecture_findings = county_findings, prefecture_findings
 
     @transition(field=state, source=EvaluationState.EVALUATING, target=EvaluationState.CONCLUDED)
-    def conclude(self, score, summary, on):
-        self.score, self.summary, self.concluded_on = score, summary, on
-        self.grade = Grade.for_score(score)
+    def conclude(self, score, grade, summary, on):
+        self.score, self.grade, self.summary, self.concluded_on = score, grade, summary, on
