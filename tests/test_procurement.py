@@ -175,6 +175,33 @@ def test_the_whole_tender_with_a_failed_lot_tendered_again(world):
     assert reload(instance).state == "completed"
 
 
+def test_the_province_lets_a_re_tender_go_on_with_two_bidders_by_changing_a_decision_table(world):
+    """The number of valid bidders a lot needs is the decision table min_bidders, a policy deployed as a version."""
+    users, _counties = world
+    bpmn, forms = read_files([DIAGRAM])
+    rule = '<outputEntry id="later_rounds_min"><text>3</text>'
+    assert rule in bpmn["min_bidders.dmn"].decode("utf-8")
+    policy = bpmn["min_bidders.dmn"].decode("utf-8").replace(rule, rule.replace(">3<", ">2<"))
+    [version] = deploy({**bpmn, "min_bidders.dmn": policy}, forms, note="重新招标两家即可").created
+    assert version.number == 2
+    instance = start_procurement(YEAR, actor=users["gz"])
+    first_round(instance, users)
+    assert lot(HONGHUAGANG).state == LotState.FAILED, "the first round still needs three"
+    complete(instance, "confirm_winners", users, {"confirmed": True})
+    complete(instance, "publish_award", users, {"award_url": "http://www.ccgp-guizhou.gov.cn/zbgg/2027-1"},
+             files=["award_notices"])
+    move_clock_to(calendar.add_workdays(calendar.add_workdays(clock.today_in_china(), 1), 7).at + MINUTE)
+    complete(instance, "handle_failed_tender", users, {"failure_url": "http://www.ccgp-guizhou.gov.cn/fb/2027-2",
+                                                       "failure_analysis": "有效投标人不足三家"})
+    move_clock_to(clock.now() + timedelta(hours=1))
+    complete(instance, "publish_tender", users, {"announcement_url": "http://www.ccgp-guizhou.gov.cn/zb/2027-2"})
+    move_clock_to(clock.now() + timedelta(days=21))
+    complete(instance, "open_bids", users, {"bids": [bid(2, "org2", "280000.00"), bid(2, "org3", "285000.00")],
+                                            "evaluator": "eval1"}, files=["opening_record"])
+    assert lot(HONGHUAGANG).state == LotState.OPEN and lot(HONGHUAGANG).bidder_count == 2
+    assert reload(instance).data["min_bidders"] == 2 and "evaluate_bids" in open_ids(instance)
+
+
 def test_each_lot_carries_the_countys_previous_evaluation_into_the_bid_evaluation_form(world):
     users, _counties = world
     nanming = Office.objects.get(code=NANMING)

@@ -22,7 +22,6 @@ AWARD_MESSAGE = "procurement_award"
 SUSPENDED_MESSAGE = "signing_suspended"
 RESUMED_MESSAGE = "signing_resumed"
 CHALLENGE_MESSAGE = "procurement_challenge"
-MIN_BIDDERS = 3  # fewer valid bids than this and the lot's tender fails (政府采购法 36)
 ANNOUNCEMENT_WORKDAYS = 1  # award announcement period (87号令 69)
 CHALLENGE_WORKDAYS = 7  # challenge period after the announcement ends (政府采购法 52)
 LOT_RELATED = ("county", "previous_evaluation__agreement__social_org")  # what _lot_data reads
@@ -145,9 +144,14 @@ def _fail(lot, reason, *fields):
 
 @service("procurement.open_bids")
 def open_bids(call):
-    """Count the valid bids per lot of this round; a lot with fewer than three fails (废标)."""
+    """Count the valid bids per lot of this round; a lot with fewer than `min_bidders` fails (废标). The
+    decision table min_bidders gives that number (three, 政府采购法 36, unless the province decides otherwise)."""
     project = _project(call)
     lots = _round_lots(project)
+    min_bidders = call.params.get("min_bidders")
+    if not isinstance(min_bidders, int) or min_bidders < 1:
+        raise ValueError(_("决策表给出的最少有效投标人数“%(n)s”不是正整数：请在决策表 min_bidders 中改正")
+                         % {"n": min_bidders})
     suppliers = set(Office.objects.filter(kind=OfficeKind.SOCIAL_ORG).values_list("code", flat=True))
     bidders = {number: set() for number in lots}
     for row in call.params.get("bids") or []:
@@ -160,8 +164,8 @@ def open_bids(call):
     valid, failed = [], []
     for number, lot in sorted(lots.items()):
         lot.bidder_count = len(bidders[number])
-        if lot.bidder_count < MIN_BIDDERS:
-            _fail(lot, _("有效投标人不足 %(n)s 家") % {"n": MIN_BIDDERS}, "bidder_count")
+        if lot.bidder_count < min_bidders:
+            _fail(lot, _("有效投标人不足 %(n)s 家") % {"n": min_bidders}, "bidder_count")
             failed.append(number)
         else:
             lot.save(update_fields=["bidder_count"])
