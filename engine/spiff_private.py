@@ -5,6 +5,7 @@ tests/test_spiff_private.py that fails when an upgrade changes what it relies on
 the rest of the engine calls these functions and never the private names.
 """
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
+from SpiffWorkflow.util.task import TaskState
 
 
 def install_clock(datetime_class, naive_zone):
@@ -28,6 +29,15 @@ def update_task(task):
 def fire(task):
     """Make a waiting catch event ready to run, as SpiffWorkflow does once its event has fired."""
     task._ready()
+
+
+def add_branches(task):
+    """Give a waiting task the children its outgoing flows lead to, as SpiffWorkflow gives a cycle timer's
+    task when a cycle comes due (CycleTimerEventDefinition.update_task); before then it has none."""
+    for output in task.task_spec.outputs:
+        child = task._add_child(output, TaskState.FUTURE)
+        child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
+        child.task_spec._update(child)
 
 
 def forget_timer_due(task):

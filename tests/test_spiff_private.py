@@ -163,3 +163,37 @@ def test_state_and_specs_written_from_threads_at_once_stay_the_same(workflow):
     for thread in threads:
         thread.join()
     assert not errors and len(states) == 1
+
+
+CYCLE_START = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
+  <bpmn:process id="cycle" isExecutable="true">
+    <bpmn:startEvent id="start">
+      <bpmn:timerEventDefinition><bpmn:timeCycle>"R/2030-01-01T09:00:00+08:00/P1Y"</bpmn:timeCycle>
+      </bpmn:timerEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:scriptTask id="work"><bpmn:script>worked = True</bpmn:script></bpmn:scriptTask>
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work" />
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_cycle_start_whose_first_moment_is_ahead_has_no_branch_until_given_one(tmp_path):
+    path = tmp_path / "cycle.bpmn"
+    path.write_text(CYCLE_START, encoding="utf-8")
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(path))
+    clock.set_time(START)
+    try:
+        workflow = BpmnWorkflow(parser.get_spec("cycle"))
+        workflow.do_engine_steps()
+        start = waiting(workflow, "start")
+        assert start.children == [], "SpiffWorkflow adds the branch only when a cycle comes due"
+        spiff_private.add_branches(start)
+        spiff_private.fire(start)
+        workflow.do_engine_steps()
+        assert workflow.is_completed() and workflow.data["worked"] is True
+    finally:
+        clock.release()

@@ -63,6 +63,13 @@ def test_a_one_off_moment_starts_once_and_a_start_by_hand_starts_at_once(deploy_
     assert [i.state for i in scheduled] == ["completed"] and scheduled[0].started_by == "system"
 
 
+def test_a_cycle_started_by_hand_before_its_first_moment_starts_at_once(deploy_bpmn, offices):
+    deploy(deploy_bpmn)
+    clock.set_time(china(2025, 12, 2))  # the cycle's first moment, 1 January 2026, is still ahead
+    instance = api.start("yearly_cycle", "by-hand", {"county": "520102", "year": 2026}).instance
+    assert instance.state == "running" and open_task(instance, "y_plan").office == "520102"
+
+
 def test_start_data_that_fails_is_recorded_and_not_tried_again(deploy_bpmn, offices):
     source = (Path(__file__).parent / "bpmn" / "timer_start.bpmn").read_text(encoding="utf-8")
     deploy(deploy_bpmn, source.replace('for county in ("520102", "520302")', "for county in counties"))

@@ -128,6 +128,8 @@ def fire_timer_starts(workflow):
     fired = 0
     for task in workflow.get_tasks(state=TaskState.WAITING):
         if task.task_spec in timer_starts:
+            if not task.children:
+                spiff_private.add_branches(task)  # a cycle whose first moment SpiffWorkflow thinks is to come
             spiff_private.fire(task)
             fired += 1
     return fired
