@@ -88,15 +88,18 @@ def _on_workday(moment):
     return datetime.combine(day, local.timetz())
 
 
-def due(now=None):
-    """The occurrences due by `now` and not claimed yet, oldest first, at most MAX_PER_TICK."""
+def due(now=None, key=None):
+    """The occurrences due by `now` and not claimed yet (of process `key`, or of every process), oldest
+    first, at most MAX_PER_TICK."""
     now = now or clock.now()
     found = []
     for version in current_versions():
-        key = version.definition.key
+        process = version.definition.key
+        if key is not None and process != key:
+            continue
         for start, definition in _timer_starts(specs_for(version)[0]):
             extensions = getattr(start, "extensions", None) or {}
-            last = (ScheduledStart.objects.filter(definition_key=key, element=start.bpmn_id)
+            last = (ScheduledStart.objects.filter(definition_key=process, element=start.bpmn_id)
                     .order_by("-occurrence_at").values_list("occurrence_at", flat=True).first())
             after = last or version.deployed_at - timedelta(microseconds=1)
             # A moment moved to a working day may land past `now`, or back on one already claimed: both wait.
@@ -119,17 +122,26 @@ def start_data(occurrence):
     return [(str(item.pop("business_key", "")), item) for item in (dict(i) for i in items)]
 
 
+def _cycle_ahead(definition):
+    """Whether a cycle's first moment is still to come; until it comes SpiffWorkflow gives the start event
+    no outgoing branch (CycleTimerEventDefinition.update_task), after it gives one itself."""
+    value = EngineScriptEngine().environment.evaluate(definition.expression, {})
+    _cycles, first, _step = TimerEventDefinition.parse_iso_recurring_interval(value)
+    return not first < clock.now()
+
+
 def fire_timer_starts(workflow):
     """Make the waiting timer start events of a workflow being started ready: it starts now, whoever starts it
     (the schedule, or a person starting it by hand). Returns how many."""
-    timer_starts = {start for start, _definition in _timer_starts(workflow.spec)}
+    timer_starts = dict(_timer_starts(workflow.spec))
     if not timer_starts:
         return 0  # most processes: no walk of the new task tree at every start
     fired = 0
     for task in workflow.get_tasks(state=TaskState.WAITING):
-        if task.task_spec in timer_starts:
-            if not task.children:
-                spiff_private.add_branches(task)  # a cycle whose first moment SpiffWorkflow thinks is to come
+        definition = timer_starts.get(task.task_spec)
+        if definition is not None:
+            if isinstance(definition, CycleTimerEventDefinition) and _cycle_ahead(definition):
+                spiff_private.add_branches(task)
             spiff_private.fire(task)
             fired += 1
     return fired
