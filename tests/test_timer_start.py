@@ -79,3 +79,15 @@ def test_start_data_that_fails_is_recorded_and_not_tried_again(deploy_bpmn, offi
     assert AuditEvent.objects.filter(action="schedule.failed").count() == 1
     move_clock_to(china(2026, 1, 6))
     assert cycles() == [] and AuditEvent.objects.filter(action="schedule.failed").count() == 1
+
+
+def test_skipped_occurrences_start_nothing_and_say_who_skipped_them(deploy_bpmn, offices):
+    deploy(deploy_bpmn)
+    skipped = api.skip_scheduled("yearly_cycle", china(2027, 6, 1), actor="operator", reason="由旧系统启动")
+    assert [(s.occurrence_at, s.skipped_by, s.instances) for s in skipped] == [
+        (china(2026, 1, 4, 9), "operator", 0), (china(2027, 1, 1, 9), "operator", 0)]
+    assert AuditEvent.objects.filter(action="schedule.skipped").count() == 2
+    move_clock_to(china(2027, 6, 2))
+    assert cycles() == []
+    move_clock_to(china(2028, 1, 3, 10))
+    assert cycles() == ["cycle-2028-520102", "cycle-2028-520302"], "later occurrences start as before"

@@ -27,6 +27,7 @@ from .instances import CONTROL_LABELS, advance_instance, cancel, resume, retry, 
 from .messages import deliver_message, deliver_signal, send_message, send_signal
 from .migration import (MigrationFailed, Plan, create_migration_job, job_status, migrate_instance, preview_migration,
                         start_migration)
+from .schedules import skip_scheduled
 from .reads import (DUE_SOON_WORKDAYS, DueExplanation, TaskForm, deadline_data, diagram_marks, due_soon_limit,
                     explain_due, inbox, task_form)
 from .tasks import claim, complete_task, discard_drafts, reassign, release, save_draft, task_draft
@@ -51,5 +52,5 @@ __all__ = [
     "inbox", "due_soon_limit", "DUE_SOON_WORKDAYS", "diagram_marks", "explain_due", "DueExplanation",
     "deadline_data", "record_event",
     # time, the calendar and the system's work
-    "clock", "calendar", "dispatch_due_timers", "recompute_due_times", "run_migration_job",
+    "clock", "calendar", "dispatch_due_timers", "recompute_due_times", "run_migration_job", "skip_scheduled",
 ]

@@ -7,6 +7,27 @@ from ..runtime import schedules
 from .instances import start
 
 
+def skip_scheduled(key, through, actor=None, reason=""):
+    """Claim every occurrence of process `key`'s timer starts due by `through` without starting anything:
+    its instances were started another way (a simulation, a migration from another system) or are not
+    wanted after a long downtime. Returns the ScheduledStart rows claimed."""
+    skipped, by = [], audit.actor_name(actor) if actor is not None else audit.SYSTEM
+    while True:
+        occurrences = schedules.due(through, key=key)
+        if not occurrences:
+            return skipped
+        for occurrence in occurrences:
+            try:
+                with transaction.atomic():
+                    skipped.append(ScheduledStart.objects.create(
+                        definition_key=key, element=occurrence.element, occurrence_at=occurrence.at, skipped_by=by))
+            except IntegrityError:
+                continue  # a dispatcher claimed it meanwhile
+            audit.record("schedule.skipped", actor=actor, data={
+                "key": key, "element": occurrence.element, "occurrence": occurrence.at.isoformat(),
+                "reason": reason})
+
+
 def start_scheduled(now=None):
     """Start what each due occurrence of a timer start event starts, each occurrence once (the dispatcher's
     work at every tick). Returns the ScheduledStart rows this call claimed."""

@@ -29,7 +29,7 @@ class ScheduledStart(models.Model):
     """One occurrence of a timer start event: claimed once, by whichever dispatcher inserts it first.
 
     The (process, start event, moment) key makes a second dispatcher, or the same one after downtime,
-    find it taken; `instances` and `error` say what it started.
+    find it taken; `instances` and `error` say what it started, `skipped_by` who had it start nothing.
     """
 
     definition_key = models.CharField(max_length=200)
@@ -38,6 +38,7 @@ class ScheduledStart(models.Model):
     started_at = models.DateTimeField(default=clock.now)
     instances = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    skipped_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
         ordering = ["occurrence_at"]
