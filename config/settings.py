@@ -144,6 +144,7 @@ ENGINE = {
     # Modules imported at start-up that register service-task handlers and script functions.
     "EXTENSIONS": [
         "workflows.planning.handlers",
+        "workflows.planning.launch",
         "workflows.procurement.handlers",
         "workflows.service.handlers",
     ],

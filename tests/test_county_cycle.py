@@ -1,11 +1,13 @@
 """The county annual cycle (bpmn/county_annual_cycle.bpmn) through the engine's API with the real diagram."""
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from engine import api
-from engine.api import calendar
+from engine.api import calendar, clock
+from engine.api.calendar import load_year_from_notice
 from engine.errors import InvalidInput, PermissionDenied
 from engine.models import AuditEvent, HumanTask, Message, ProcessInstance, Timer
 from workflows.planning.launch import start_year
@@ -25,6 +27,24 @@ def test_the_diagrams_validate():
     out = command_output("bpmn", "validate", str(PRODUCT_BPMN / "county_annual_cycle.bpmn"),
                          str(PRODUCT_BPMN / "performance_evaluation.bpmn"))
     assert "valid: county_annual_cycle, performance_evaluation" in out
+
+
+def test_the_cycle_starts_itself_on_the_first_working_day_of_january_once_per_county(lifecycle, county_offices):
+    notice = (PRODUCT_BPMN / "calendar" / "2027.example.json").read_text(encoding="utf-8")
+    load_year_from_notice(json.loads(notice), actor="calendar-admin")
+    by_hand = start_cycle(ZUNYI_COUNTY, 2027, ["520302-s1"])  # started early with manage.py startyear
+    move_clock_to(datetime(2027, 1, 1, 9, 30, tzinfo=clock.CHINA))  # New Year's Day: not yet
+    assert not ProcessInstance.objects.filter(business_key=f"county-2027-{GUIYANG_COUNTY}").exists()
+    move_clock_to(datetime(2027, 1, 4, 9, 1, tzinfo=clock.CHINA))  # Monday, the first working day
+    cycles = ProcessInstance.objects.filter(version__definition__key="county_annual_cycle", data__year=2027)
+    assert sorted(cycles.values_list("business_key", flat=True)) == [
+        f"county-2027-{GUIYANG_COUNTY}", f"county-2027-{ZUNYI_COUNTY}"], "the county started by hand is not again"
+    started = cycles.get(business_key=f"county-2027-{GUIYANG_COUNTY}")
+    assert started.started_by == "system" and started.data["stations"] == ["520102-s1", "520102-s2"]
+    assert started.state == "running", started.error
+    assert "write_plan" in open_tasks(started) and open_tasks(by_hand)
+    move_clock_to(datetime(2027, 1, 5, 9, tzinfo=clock.CHINA))
+    assert cycles.count() == 2
 
 
 def test_plan_is_written_returned_revised_and_filed(lifecycle, county_offices):
