@@ -32,6 +32,16 @@ class Directory:
         """Codes of the offices whose tasks `user` may work on."""
         raise NotImplementedError
 
+    def stands_in_for(self, user) -> list:
+        """The users `user` stands in for now (a substitute during their leave): their tasks are the
+        user's to do, under the user's own name on their behalf. None by default."""
+        return []
+
+    def mentioned(self, text) -> list:
+        """Who `text` names as @someone: [{"kind": "user" or "office", "code", "label"}], each once. None by
+        default."""
+        return []
+
     def is_supervisor(self, user, office_code) -> bool:
         """Whether `user` may reassign work within the office."""
         raise NotImplementedError
@@ -44,3 +54,14 @@ class Directory:
 @lru_cache(maxsize=1)
 def get_directory() -> Directory:
     return import_string(settings.ENGINE["DIRECTORY"])()
+
+
+def working_offices(user):
+    """(office codes, usernames stood in for): whose tasks `user` may work on, their own offices' and those
+    of the people they stand in for."""
+    directory = get_directory()
+    absent = directory.stands_in_for(user)
+    offices = list(directory.offices_of(user))
+    for person in absent:
+        offices.extend(code for code in directory.offices_of(person) if code not in offices)
+    return offices, [person.get_username() for person in absent]

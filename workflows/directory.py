@@ -11,11 +11,14 @@ membership saved or deleted in this process makes it be computed again.
 import threading
 from time import monotonic
 
+from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 
+from engine.api import clock
 from engine.extensions import Directory
 
-from .models import Membership, Office, OfficeKind
+from .models import Membership, Office, OfficeKind, Substitution
 
 # Roles a lane may name, one per kind of office.
 ROLES = dict(OfficeKind.choices)
@@ -29,6 +32,8 @@ ROLE_DATA_KEYS = {
 }
 SINGLE_OFFICE_ROLES = (OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE)
 TREE_SECONDS = 60.0
+MENTION_CHARS = 60  # the longest office name or username an @ is matched against
+MAX_MENTIONS = 20  # @s read in one text: each costs two queries
 
 _tree = {"read_at": None, "parents": {}, "children": {}, "kinds": {}, "by_kind": {}}
 _lock = threading.Lock()
@@ -67,6 +72,8 @@ post_save.connect(forget_office_tree, sender=Office, dispatch_uid="workflows.off
 post_delete.connect(forget_office_tree, sender=Office, dispatch_uid="workflows.office_tree.delete")
 post_save.connect(forget_memberships, sender=Membership, dispatch_uid="workflows.memberships.save")
 post_delete.connect(forget_memberships, sender=Membership, dispatch_uid="workflows.memberships.delete")
+post_save.connect(forget_memberships, sender=Substitution, dispatch_uid="workflows.substitutions.save")
+post_delete.connect(forget_memberships, sender=Substitution, dispatch_uid="workflows.substitutions.delete")
 
 
 def per_user(user, key, compute):
@@ -89,6 +96,24 @@ def memberships(user):
         Membership.objects.filter(user=user).values_list("office__code", "office__kind")))
 
 
+def standing_in(user):
+    """The users `user` stands in for today, once per user object and day."""
+    from .substitutes import current_for
+
+    if getattr(user, "pk", None) is None:
+        return []
+    today = clock.today_in_china()
+    return per_user(user, f"_workflows_standing_in_{today}", lambda: current_for(user, today))
+
+
+def working_memberships(user):
+    """The user's memberships and those of the people they stand in for: what they see and work on."""
+    rows = list(memberships(user))
+    for person in standing_in(user):
+        rows.extend(row for row in memberships(person) if row not in rows)
+    return tuple(rows)
+
+
 class OfficeDirectory(Directory):
     def roles(self):
         return ROLES
@@ -108,6 +133,35 @@ class OfficeDirectory(Directory):
 
     def offices_of(self, user):
         return [code for code, _kind in memberships(user)]
+
+    def stands_in_for(self, user):
+        return standing_in(user)
+
+    def mentioned(self, text):
+        """@ followed by an office's code or name, or a username; the longest that matches, since Chinese
+        text runs on without a space ("@南明区民政局请核实")."""
+        found, seen = [], set()
+        for start in [i for i, char in enumerate(text) if char == "@"][:MAX_MENTIONS]:
+            tail = text[start + 1:start + 1 + MENTION_CHARS]
+            prefixes = [tail[:n] for n in range(len(tail), 0, -1) if not tail[n - 1].isspace()]
+            if not prefixes:
+                continue
+            offices = {key: (code, name) for code, name in Office.objects.filter(
+                Q(code__in=prefixes) | Q(name__in=prefixes)).values_list("code", "name") for key in (code, name)}
+            users = set(get_user_model().objects.filter(username__in=prefixes).values_list("username", flat=True))
+            for prefix in prefixes:
+                if prefix in offices:
+                    code, name = offices[prefix]
+                    mention = {"kind": "office", "code": code, "label": name}
+                elif prefix in users:
+                    mention = {"kind": "user", "code": prefix, "label": prefix}
+                else:
+                    continue
+                if (mention["kind"], mention["code"]) not in seen:
+                    seen.add((mention["kind"], mention["code"]))
+                    found.append(mention)
+                break
+        return found
 
     def is_supervisor(self, user, office_code):
         return Membership.objects.filter(user=user, office__code=office_code, is_supervisor=True).exists()

@@ -40,3 +40,23 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "office"], name="unique_membership")]
+
+
+class Substitution(models.Model):
+    """A colleague stands in for an absent person from one day to another (China time, both included): they
+    see and do the absent person's tasks under their own name, on that person's behalf."""
+
+    absent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="substituted_by")
+    substitute = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stands_in_for")
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    reason = models.CharField(max_length=200, blank=True)
+    set_by = models.CharField(max_length=150)
+
+    class Meta:
+        indexes = [models.Index(fields=["substitute", "ends_on"])]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                              name="substitution_ends_after_it_starts")]
+
+    def __str__(self):
+        return f"{self.substitute} → {self.absent} {self.starts_on}–{self.ends_on}"

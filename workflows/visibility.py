@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
-from engine.extensions import get_directory
+from engine import api
+from engine.api import clock
 from engine.models import ProcessInstance
 from engine.models import TaskState
 
-from .directory import memberships, office_tree, per_user
+from .directory import office_tree, per_user, working_memberships
 from .models import Office, OfficeKind
 
 # Data keys by which an instance names the offices it concerns.
@@ -52,7 +53,8 @@ def visible_scope(user):
         return NOTHING
     if user.is_superuser:
         return EVERYTHING
-    return per_user(user, "_workflows_scope", lambda: _scope(memberships(user)))
+    # Per day too: a substitution gives the offices of the person stood in for on its days only.
+    return per_user(user, f"_workflows_scope_{clock.today_in_china()}", lambda: _scope(working_memberships(user)))
 
 
 def _scope(rows):
@@ -143,4 +145,4 @@ def can_work_on(user, task):
     """Whether `user` may claim and complete `task`: it is still open and the user works in its office."""
     if user is None or not user.is_authenticated or task.state not in TaskState.ACTIVE:
         return False
-    return bool(task.office) and task.office in get_directory().offices_of(user)
+    return bool(task.office) and task.office in api.working_offices(user)[0]

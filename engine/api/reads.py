@@ -9,7 +9,7 @@ from datetime import date, datetime
 from django.utils.translation import gettext_lazy
 
 from .. import clock, workcalendar
-from ..directory import get_directory
+from ..directory import working_offices as _working_offices
 from ..models import AuditEvent, HumanTask
 from ..models.tasks import TaskState, is_overdue
 from ..runtime import workflow_ops
@@ -25,12 +25,18 @@ def due_soon_limit(now=None):
     return workcalendar.add_workdays(now or clock.now(), DUE_SOON_WORKDAYS).at
 
 
+def working_offices(user):
+    """(office codes, usernames): the offices whose tasks `user` may work on, their own and those of the
+    people they stand in for (the directory's stands_in_for), and who those people are."""
+    return _working_offices(user)
+
+
 def inbox(user, tab="mine", now=None):
     """The open tasks an inbox tab (HumanTask.INBOX_TABS) lists for `user`, across the offices the directory
     gives them; who may see which instance is the domain's to add."""
     now = now or clock.now()
-    return HumanTask.objects.inbox(get_directory().offices_of(user), user.get_username(), tab,
-                                   due_soon_limit(now), now)
+    offices, standing_in = _working_offices(user)
+    return HumanTask.objects.inbox(offices, user.get_username(), tab, due_soon_limit(now), now, standing_in)
 
 
 @dataclass(frozen=True)

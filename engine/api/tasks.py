@@ -1,7 +1,11 @@
-"""Commands on human tasks: claim, release, reassign (a task row changes) and complete (a step).
+"""Commands on human tasks: claim, release, reassign, delegate and resolve (a task row changes) and
+complete (a step).
 
 Each holds the lock of the task's instance. `actor` is a Django user (checked against the office
-directory), a username string, or None for the system.
+directory), a username string, or None for the system. A user standing in for someone (the directory's
+stands_in_for) works on that person's tasks under their own name; the audit row says on whose behalf.
+A delegated task is done by the delegate, who hands it back (resolve_task) with the form filled; the
+delegator confirms it by completing it.
 """
 import json
 import uuid
@@ -14,11 +18,11 @@ from django.utils.translation import gettext as _
 
 from .. import audit, batch, clock, formchecks, formjs
 from ..audit import actor_name
-from ..directory import get_directory
+from ..directory import get_directory, working_offices
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from ..models import Attachment, HumanTask, TaskDraft
 from ..models.instances import InstanceState
-from ..models.tasks import TaskState
+from ..models.tasks import Delegation, TaskState
 from ..runtime import incidents, workflow_ops
 from ..runtime.earliest import check_not_before
 from ..runtime.loading import form_schema, load_workflow
@@ -52,9 +56,27 @@ def _check_open(row, instance):
 
 
 def _check_member(user, row):
-    if user is not None and row.office not in get_directory().offices_of(user):
+    """Refuse a user who may not work on the task's office; returns the usernames they stand in for."""
+    if user is None:
+        return []
+    offices, standing_in = working_offices(user)
+    if row.office not in offices:
         raise PermissionDenied(_("任务“%(task)s”属于单位 %(office)s，不属于您所在的单位") % {
             "task": row.name, "office": row.office or _("（无）")})
+    return standing_in
+
+
+def _on_behalf(row, standing_in):
+    """Audit data naming the absent person whose claimed task a substitute acts on, or {}."""
+    return {"on_behalf_of": row.assignee} if row.assignee and row.assignee in standing_in else {}
+
+
+def _check_not_delegated(row, name):
+    if row.delegation == Delegation.PENDING:
+        if row.assignee == name:
+            raise Conflict(_("任务“%(task)s”是 %(user)s 委派给您的：请填写后交回委派人确认") % {
+                "task": row.name, "user": row.delegated_by})
+        raise Conflict(_("任务“%(task)s”已委派给 %(user)s，待其办理后交回") % {"task": row.name, "user": row.assignee})
 
 
 def claim(task_id, actor=None):
@@ -62,10 +84,10 @@ def claim(task_id, actor=None):
     with locked_instance(task_id=task_id) as (instance, rows), audit.acting_as(actor):
         row = _task_row(instance, task_id, rows)
         _check_open(row, instance)
-        _check_member(user_of(actor), row)
+        standing_in = _check_member(user_of(actor), row)
         name = audit.current_actor()
         if row.state == TaskState.CLAIMED:
-            if row.assignee == name:
+            if row.assignee == name or row.assignee in standing_in:
                 return row
             raise Conflict(_("任务“%(task)s”已被 %(user)s 认领") % {"task": row.name, "user": row.assignee})
         row.claim(name)
@@ -81,8 +103,9 @@ def release(task_id, actor=None):
         user = user_of(actor)
         if row.state != TaskState.CLAIMED:
             raise Conflict(_("任务“%(task)s”尚未被认领") % {"task": row.name})
+        _check_not_delegated(row, "")
         if user is not None and row.assignee != user.get_username() and not get_directory().is_supervisor(
-                user, row.office):
+                user, row.office) and row.assignee not in working_offices(user)[1]:
             raise PermissionDenied(_("任务“%(task)s”由 %(user)s 认领，只有本人或本单位负责人可以释放") % {
                 "task": row.name, "user": row.assignee})
         row.release()
@@ -109,6 +132,53 @@ def reassign(task_id, to_username, actor=None):
     return row
 
 
+def delegate(task_id, to_username, actor=None, note=""):
+    """Hand one's task (claimed by the actor, or open for their office) to a colleague who may work on it, to
+    be handed back for the actor to confirm; returns its row."""
+    with locked_instance(task_id=task_id) as (instance, rows), audit.acting_as(actor):
+        row = _task_row(instance, task_id, rows)
+        _check_open(row, instance)
+        standing_in = _check_member(user_of(actor), row)
+        name = audit.current_actor()
+        _check_not_delegated(row, name)
+        if row.state == TaskState.CLAIMED and row.assignee != name and row.assignee not in standing_in:
+            raise Conflict(_("任务“%(task)s”已被 %(user)s 认领") % {"task": row.name, "user": row.assignee})
+        target = get_user_model().objects.filter(username=to_username).first()
+        if target is None:
+            raise NotFound(_("没有用户 %(user)s") % {"user": to_username})
+        if target.get_username() == name:
+            raise InvalidInput({"delegate": _("不能委派给自己")})
+        if row.office not in working_offices(target)[0]:
+            raise InvalidInput({"delegate": _("%(user)s 不能办理单位 %(office)s 的任务") % {
+                "user": to_username, "office": row.office}})
+        row.delegate(name, to_username, audit={"to": to_username, "note": str(note or "")[:2000],
+                                               **_on_behalf(row, standing_in)})
+        batch.update(row, HumanTask.TRANSITION_FIELDS)
+    return row
+
+
+def resolve_task(task_id, data=None, actor=None, note=""):
+    """The delegate hands a delegated task back with its form filled: what they submitted, checked as
+    completing would check it, becomes the delegator's draft, and the delegator confirms it by completing
+    the task. Returns its row."""
+    data = check_data(data)
+    with locked_instance(task_id=task_id) as (instance, rows), audit.acting_as(actor):
+        row = _task_row(instance, task_id, rows)
+        _check_open(row, instance)
+        _check_member(user_of(actor), row)
+        name = audit.current_actor()
+        if row.delegation != Delegation.PENDING or row.assignee != name:
+            raise Conflict(_("任务“%(task)s”没有委派给您，无需交回") % {"task": row.name})
+        if row.form_id:
+            task = workflow_ops.find_task(load_workflow(instance), row)
+            data = _validated(instance, row, data, context=workflow_ops.task_data(task))
+        TaskDraft.objects.update_or_create(task=row, user=row.delegated_by,
+                                           defaults={"data": data, "saved_at": clock.now()})
+        row.resolve(audit={"data": data, "note": str(note or "")[:2000], "to": row.delegated_by})
+        batch.update(row, HumanTask.TRANSITION_FIELDS)
+    return row
+
+
 def complete_task(task_id, data=None, actor=None):
     """Complete a human task with the submitted form data, then run the instance on.
 
@@ -125,9 +195,11 @@ def _complete_task(task_id, data, actor):
         row = _task_row(instance, task_id, rows)
         _check_open(row, instance)
         user = user_of(actor)
-        _check_member(user, row)
+        standing_in = _check_member(user, row)
         name = audit.current_actor()
-        if row.state == TaskState.CLAIMED and row.assignee != name and user is not None:
+        _check_not_delegated(row, name)
+        if row.state == TaskState.CLAIMED and row.assignee != name and row.assignee not in standing_in \
+                and user is not None:
             raise Conflict(_("任务“%(task)s”已被 %(user)s 认领") % {"task": row.name, "user": row.assignee})
         workflow = load_workflow(instance)
         task = workflow_ops.find_task(workflow, row)
@@ -135,7 +207,7 @@ def _complete_task(task_id, data, actor):
             data = _validated(instance, row, data, context=workflow_ops.task_data(task))
         task = workflow_ops.ready_task(workflow, row)
         check_not_before(workflow, task)
-        row.complete(name, audit={"data": data})
+        row.complete(name, audit={"data": data, **_on_behalf(row, standing_in)})
         rows.closed_task(row)
         error = workflow_ops.run_user_task(task, data)
         if error is not None:

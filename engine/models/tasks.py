@@ -23,6 +23,14 @@ T = TaskState
 INBOX_TABS = ("mine", "unclaimed", "claimed", "overdue", "soon")
 
 
+class Delegation:
+    """A task handed to a delegate who does the work and hands it back to the delegator to confirm."""
+
+    PENDING, RESOLVED = "pending", "resolved"
+    CHOICES = [("", "—"), (PENDING, PENDING), (RESOLVED, RESOLVED)]
+    LABELS = {PENDING: gettext_lazy("已委派"), RESOLVED: gettext_lazy("待确认")}
+
+
 def is_overdue(state, due_at, now=None):
     """An open task past its due time: one due at 24:00 is overdue from 24:00 on. `overdue_condition` is the
     same rule in the database; the two must agree."""
@@ -47,18 +55,20 @@ class HumanTaskQuerySet(models.QuerySet):
         """Open tasks not yet overdue that are due by `until`."""
         return self.open().filter(due_at__gt=now or clock.now(), due_at__lte=until)
 
-    def inbox(self, offices, username, tab="mine", soon_until=None, now=None):
+    def inbox(self, offices, username, tab="mine", soon_until=None, now=None, standing_in=()):
         """The open tasks of `offices` that the inbox tab `tab` (one of INBOX_TABS) lists for `username`.
 
         mine: open for the office or claimed by the user; unclaimed; claimed (by the user); overdue (any of
-        the offices'); soon: mine, due by `soon_until` and not yet overdue.
+        the offices'); soon: mine, due by `soon_until` and not yet overdue. `standing_in`: the people the
+        user stands in for; their claimed tasks count as the user's (`offices` holds their offices too).
         """
+        people = [username, *standing_in]
         tasks = self.open().filter(office__in=offices)
-        mine = models.Q(state=T.OPEN) | models.Q(assignee=username)
+        mine = models.Q(state=T.OPEN) | models.Q(assignee__in=people)
         if tab == "unclaimed":
             return tasks.filter(state=T.OPEN)
         if tab == "claimed":
-            return tasks.filter(state=T.CLAIMED, assignee=username)
+            return tasks.filter(state=T.CLAIMED, assignee__in=people)
         if tab == "overdue":
             return tasks.overdue(now)
         if tab == "soon":
@@ -87,6 +97,8 @@ class HumanTask(models.Model):
     created_at = models.DateTimeField(default=clock.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     completed_by = models.CharField(max_length=150, blank=True)
+    delegated_by = models.CharField(max_length=150, blank=True, help_text="who delegated it, to confirm it")
+    delegation = models.CharField(max_length=10, blank=True, choices=Delegation.CHOICES)
 
     objects = HumanTaskQuerySet.as_manager()
 
@@ -97,7 +109,7 @@ class HumanTask(models.Model):
                    models.Index(fields=["assignee", "state"])]
 
     # The fields a transition changes.
-    TRANSITION_FIELDS = ("state", "assignee", "completed_at", "completed_by")
+    TRANSITION_FIELDS = ("state", "assignee", "completed_at", "completed_by", "delegated_by", "delegation")
 
     def __str__(self):
         return f"{self.name} ({self.state})"
@@ -107,7 +119,7 @@ class HumanTask(models.Model):
         return is_overdue(self.state, self.due_at)
 
     @transition(field=state, source=T.OPEN, target=T.CLAIMED)
-    def claim(self, username):
+    def claim(self, username, audit=None):
         self.assignee = username
 
     @transition(field=state, source=T.CLAIMED, target=T.OPEN)
@@ -117,6 +129,16 @@ class HumanTask(models.Model):
     @transition(field=state, source=T.ACTIVE, target=T.CLAIMED)
     def reassign(self, username, audit=None):
         self.assignee = username
+        self.delegated_by, self.delegation = "", ""
+
+    @transition(field=state, source=T.ACTIVE, target=T.CLAIMED)
+    def delegate(self, delegator, delegate, audit=None):
+        self.assignee, self.delegated_by, self.delegation = delegate, delegator, Delegation.PENDING
+
+    @transition(field=state, source=T.CLAIMED, target=T.CLAIMED)
+    def resolve(self, audit=None):
+        """The delegate hands the task back to the delegator, who confirms it."""
+        self.assignee, self.delegation = self.delegated_by, Delegation.RESOLVED
 
     @transition(field=state, source=T.ACTIVE, target=T.COMPLETED)
     def complete(self, username, audit=None):
