@@ -24,13 +24,15 @@ from .definitions import (DeployResult, compare_versions, convert_deadlines, dec
                           layout_source, located_on_diagram, main_file, pin_version, read_files, service_names,
                           try_decision, unpin_version, validate, version_diagram, version_history)
 from .instances import CONTROL_LABELS, advance_instance, cancel, resume, retry, start, suspend
+from .comments import add_comment, comments_on, mentioned, mentions_of
 from .messages import deliver_message, deliver_signal, send_message, send_signal
 from .migration import (MigrationFailed, Plan, create_migration_job, job_status, migrate_instance, preview_migration,
                         start_migration)
 from .schedules import skip_scheduled
 from .reads import (DUE_SOON_WORKDAYS, DueExplanation, TaskForm, deadline_data, diagram_marks, due_soon_limit,
-                    explain_due, inbox, task_form)
-from .tasks import claim, complete_task, discard_drafts, reassign, release, save_draft, task_draft
+                    explain_due, inbox, task_form, working_offices)
+from .tasks import (claim, complete_task, delegate, discard_drafts, reassign, release, resolve_task, save_draft,
+                    task_draft)
 
 __all__ = [
     # results and names
@@ -38,8 +40,11 @@ __all__ = [
     # instances
     "start", "suspend", "resume", "retry", "cancel", "advance_instance",
     # tasks
-    "claim", "release", "reassign", "complete_task", "task_form", "upload_attachment", "formjs",
+    "claim", "release", "reassign", "delegate", "resolve_task", "complete_task", "task_form", "upload_attachment",
+    "formjs",
     "save_draft", "task_draft", "discard_drafts",
+    # comments
+    "add_comment", "comments_on", "mentioned", "mentions_of",
     # messages
     "send_message", "deliver_message", "send_signal", "deliver_signal",
     # definitions and versions
@@ -49,7 +54,7 @@ __all__ = [
     # migration
     "preview_migration", "migrate_instance", "create_migration_job", "start_migration", "job_status",
     # reads, and the audit trail of what the domain does
-    "inbox", "due_soon_limit", "DUE_SOON_WORKDAYS", "diagram_marks", "explain_due", "DueExplanation",
+    "inbox", "working_offices", "due_soon_limit", "DUE_SOON_WORKDAYS", "diagram_marks", "explain_due", "DueExplanation",
     "deadline_data", "record_event",
     # time, the calendar and the system's work
     "clock", "calendar", "dispatch_due_timers", "recompute_due_times", "run_migration_job", "skip_scheduled",

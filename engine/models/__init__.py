@@ -1,6 +1,7 @@
 from .attachments import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarDay, CalendarYear, RegionalHoliday
+from .comments import Comment, CommentMention
 from .definitions import DefinitionFile, DefinitionVersion, ProcessDefinition
 from .drafts import TaskDraft
 from .instances import InstanceState, ProcessInstance
@@ -13,6 +14,8 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "CalendarDay",
+    "Comment",
+    "CommentMention",
     "CalendarYear",
     "RegionalHoliday",
     "DefinitionFile",
