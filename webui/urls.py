@@ -35,12 +35,14 @@ urlpatterns = [
     path("export/inbox.xlsx", inbox.export_inbox, name="export-inbox"),
     path("export/instances.xlsx", instances.export_instances, name="export-instances"),
     path("export/overdue.xlsx", dashboard.export_overdue, name="export-overdue"),
-    # Process owners: diagrams and forms in the browser, validation, deployment, versions.
+    # Process owners: diagrams, decisions and forms in the browser, validation, deployment, versions.
     path("modeler/", modeler.definitions, name="modeler_definitions"),
     path("modeler/jsi18n/", JavaScriptCatalog.as_view(packages=["webui"]), name="modeler_jsi18n"),
     path("modeler/new/", modeler_new.new, name="modeler_new"),
     path("modeler/<str:key>/v<int:number>/", modeler.editor, name="modeler"),
     path("modeler/<str:key>/v<int:number>/forms/<str:form_id>/", modeler.form_editor, name="modeler_form"),
+    path("modeler/<str:key>/v<int:number>/decisions/<str:file_name>/", modeler.decision_editor,
+         name="modeler_decision"),
     path("modeler/<str:key>/v<int:number>/draft/", modeler.draft, name="modeler_draft"),
     path("modeler/<str:key>/v<int:number>/discard/", modeler.discard, name="modeler_discard"),
     path("modeler/<str:key>/v<int:number>/validate/", modeler.validate, name="modeler_validate"),

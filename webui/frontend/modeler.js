@@ -1,5 +1,6 @@
 // The modeler page: a version's diagram in bpmn-js with the engine's properties, validation marked on
-// the diagram, drafts kept on the server until deployment, and deployment with a change note.
+// the diagram, its forms and decision tables, drafts kept on the server until deployment, and
+// deployment with a change note.
 import BpmnModeler from 'bpmn-js/lib/Modeler';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
 import { is } from 'bpmn-js/lib/util/ModelUtil';
@@ -12,6 +13,8 @@ import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import flow from './modeler/flow.json';
 import spiffworkflow from './modeler/spiffworkflow.json';
 import EnginePropertiesProvider from './modeler/properties-provider';
+import { calledDecision, decisionUrl } from './modeler/decision';
+import { DECISION_ID, decisionFile, newDecisionXml } from './decisions/new';
 import fitDiagram from './modeler/fit';
 import { hasDrawing, withDrawing } from './modeler/layout';
 import keepLoopReferences from './modeler/loop-references';
@@ -38,7 +41,16 @@ const modeler = new BpmnModeler({
 });
 window.modeler = modeler; // for the browser tests and the console
 
-const problems = new ProblemMarkers(modeler, $('#problem-list'));
+// A decision file's problems are marked on a business rule task calling it.
+function decisionOf(file) {
+  const found = page.decisions.find((d) => d.file === file);
+  if (!found) return null;
+  const task = modeler.get('elementRegistry').find((e) => is(e, 'bpmn:BusinessRuleTask')
+    && found.id && calledDecision(e.businessObject) === found.id);
+  return { url: decisionUrl(page.urls.decisionEditor, file), task: task ? task.id : null };
+}
+
+const problems = new ProblemMarkers(modeler, $('#problem-list'), decisionOf);
 let dirty = false;
 
 function status(text, kind = 'info') {
@@ -71,16 +83,60 @@ function renderFormLinks() {
     const link = document.createElement('a');
     link.href = page.urls.formEditor.replace('FORM_ID', encodeURIComponent(formId));
     link.textContent = formId + (page.forms.includes(formId) ? '' : ` ${t('（新）')}`);
-    link.addEventListener('click', async (event) => {
-      if (dirty && page.canDeploy) {
-        event.preventDefault();
-        await saveDraft();
-        window.location = link.href;
-      }
-    });
+    link.dataset.keepsDraft = '';
     li.append(link);
     return li;
   }));
+}
+
+function renderDecisionLinks() {
+  const called = new Set(modeler.get('elementRegistry').filter((e) => is(e, 'bpmn:BusinessRuleTask'))
+    .map((task) => calledDecision(task.businessObject)));
+  $('#modeler-decisions').replaceChildren(...page.decisions.map(({ file, id, name }) => {
+    const li = document.createElement('li');
+    const link = document.createElement('a');
+    link.href = decisionUrl(page.urls.decisionEditor, file);
+    link.textContent = !id ? t('（无法读取）') : (name && name !== id ? `${name}（${id}）` : id);
+    link.dataset.keepsDraft = '';
+    li.append(link, ` · ${file}`);
+    // A deployment keeps only the tables its tasks call.
+    if (id && !called.has(id)) li.append(` ${t('（未被任务引用，部署时不随版本保存）')}`);
+    return li;
+  }));
+}
+
+// Going to a form or decision table keeps the diagram's unsaved edits as a draft first.
+document.addEventListener('click', async (event) => {
+  const link = event.target.closest('a[data-keeps-draft]');
+  if (link && dirty && page.canDeploy) {
+    event.preventDefault();
+    await saveDraft();
+    window.location = link.href;
+  }
+});
+
+async function createDecision(event) {
+  event.preventDefault();
+  const id = $('#decision-id').value.trim();
+  const name = $('#decision-name').value.trim() || id;
+  const error = $('#decision-error');
+  if (!DECISION_ID.test(id)) {
+    error.textContent = t('编号须以英文字母或下划线开头，只含英文字母、数字和下划线。');
+    return;
+  }
+  if (page.decisions.some((d) => d.id === id || d.file === decisionFile(id))) {
+    error.textContent = t('已有编号为 %(id)s 的决策表。', { id });
+    return;
+  }
+  const body = { decisions: { [decisionFile(id)]: newDecisionXml(id, name) } };
+  if (dirty) body.bpmn = await currentXml();
+  const { ok, data } = await postJson(page.urls.draft, body);
+  if (!ok) {
+    error.textContent = data.error || t('保存失败。');
+    return;
+  }
+  dirty = false;
+  window.location = decisionUrl(page.urls.decisionEditor, decisionFile(id));
 }
 
 async function saveDraft() {
@@ -138,7 +194,7 @@ async function deploy(event) {
 }
 
 async function discard() {
-  if (!window.confirm(t('放弃本版本未部署的全部修改（含表单）？'))) return;
+  if (!window.confirm(t('放弃本版本未部署的全部修改（含表单和决策表）？'))) return;
   const { ok, data } = await postJson(page.urls.discard, {});
   if (ok) window.location = data.next || window.location.href;
 }
@@ -167,9 +223,11 @@ async function open() {
     return;
   }
   renderFormLinks();
+  renderDecisionLinks();
   modeler.on('commandStack.changed', () => {
     dirty = true;
     renderFormLinks();
+    renderDecisionLinks();
   });
   document.body.dataset.modelerReady = 'true';
 }
@@ -187,6 +245,12 @@ if (page.canDeploy) {
   $('#btn-deploy').addEventListener('click', () => $('#deploy-dialog').showModal());
   $('#deploy-cancel').addEventListener('click', () => $('#deploy-dialog').close());
   $('#deploy-form').addEventListener('submit', deploy);
+  $('#btn-new-decision').addEventListener('click', () => {
+    $('#decision-error').textContent = '';
+    $('#decision-dialog').showModal();
+  });
+  $('#decision-cancel').addEventListener('click', () => $('#decision-dialog').close());
+  $('#decision-form').addEventListener('submit', createDecision);
 }
 window.addEventListener('beforeunload', (event) => {
   if (dirty && page.canDeploy) event.preventDefault();

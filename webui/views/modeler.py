@@ -1,4 +1,5 @@
-"""The modeler: edit a version's diagram and forms in the browser, validate them, deploy a new version."""
+"""The modeler: edit a version's diagram, decisions and forms in the browser, validate them, deploy a new
+version."""
 import json
 import threading
 import time
@@ -74,6 +75,27 @@ def _submitted_bpmn(body):
     return bpmn
 
 
+def _submitted_decisions(body):
+    """The decision files of a draft, {file name: DMN text}, each no larger than a diagram may be."""
+    decisions = body.get("decisions") or {}
+    if not isinstance(decisions, dict) or not all(isinstance(v, str) for v in decisions.values()):
+        raise BadRequest(_("决策表（decisions）必须是“文件名: DMN 文本”的对象。"))
+    bad = [name for name in decisions if not name.endswith(".dmn") or name == ".dmn" or "/" in name or "\\" in name]
+    if bad:
+        raise BadRequest(_("决策表文件名必须以 .dmn 结尾且不含路径：%(names)s") % {"names": "、".join(bad)})
+    limit = settings.ENGINE["MAX_BPMN_BYTES"]
+    large = [name for name, text in decisions.items() if len(text.encode("utf-8")) > limit]
+    if large:
+        raise BadRequest(_("决策表超过 %(limit)s 字节的上限：%(names)s") % {"limit": limit, "names": "、".join(large)},
+                         status=413)
+    return decisions
+
+
+def _decision_url(key, number, file_name="FILE_NAME"):
+    """The decision editor's URL (FILE_NAME stands for any file, for the page's script)."""
+    return reverse("webui:modeler_decision", kwargs={"key": key, "number": number, "file_name": file_name})
+
+
 @viewer_required
 def definitions(request):
     """Every deployed definition with its latest version (d.latest), in two queries however many there are."""
@@ -97,7 +119,9 @@ def editor(request, key, number):
         "roles": [{"value": code, "label": label} for code, label in api.lane_roles().items()],
         "services": api.service_names(),
         "forms": sorted(json.loads(text).get("id", "") for text in copy.forms.values()),
+        "decisions": copy.decision_files(),
         "urls": {
+            "decisionEditor": _decision_url(key, number),
             "validate": reverse("webui:modeler_validate", kwargs=base),
             "deploy": reverse("webui:modeler_deploy", kwargs=base),
             "draft": reverse("webui:modeler_draft", kwargs=base),
@@ -128,13 +152,30 @@ def form_editor(request, key, number, form_id):
     return render(request, "webui/modeler/form_editor.html", {"version": version, "page": page})
 
 
+@viewer_required
+def decision_editor(request, key, number, file_name):
+    version = _version(request, key, number)
+    copy = working_copy(request, version)
+    if file_name not in copy.decisions:
+        raise Http404(_("没有决策表文件 %(name)s") % {"name": file_name})
+    base = {"key": key, "number": number}
+    page = {
+        "fileName": file_name,
+        "xml": copy.decisions[file_name],
+        "canSave": is_process_owner(request.user),
+        "urls": {"draft": reverse("webui:modeler_draft", kwargs=base), "modeler": reverse("webui:modeler", kwargs=base)},
+    }
+    return render(request, "webui/modeler/decision_editor.html", {"version": version, "page": page})
+
+
 @_json_view
 @_owner_only
 def draft(request, key, number):
-    """Keep edits of the diagram and/or forms in the session until deployment."""
+    """Keep edits of the diagram, decisions and/or forms in the session until deployment."""
     version = _version(request, key, number)
     body = json_body(request)
     bpmn, forms = body.get("bpmn"), body.get("forms") or {}
+    decisions = _submitted_decisions(body)
     if bpmn is not None and not isinstance(bpmn, str):
         raise BadRequest(_("流程图（bpmn）必须是 XML 文本。"))
     if not isinstance(forms, dict) or not all(isinstance(v, str) for v in forms.values()):
@@ -142,7 +183,7 @@ def draft(request, key, number):
     bad = [name for name in forms if not name.endswith(".form") or "/" in name]
     if bad:
         raise BadRequest(_("表单文件名必须以 .form 结尾且不含路径：%(names)s") % {"names": "、".join(bad)})
-    save_draft(request, version, bpmn=bpmn, forms=forms)
+    save_draft(request, version, bpmn=bpmn, decisions=decisions, forms=forms)
     return JsonResponse({"saved": True})
 
 
@@ -157,12 +198,13 @@ def discard(request, key, number):
 @_owner_only
 @_bounded
 def validate(request, key, number):
-    """Run the deployment's validation on the submitted diagram with the version's (edited) forms."""
+    """Run the deployment's validation on the submitted diagram with the version's (edited) decisions and forms."""
     version = _version(request, key, number)
     bpmn = _submitted_bpmn(json_body(request))
     copy = working_copy(request, version)
-    files = {copy.file_name: bpmn.encode("utf-8")}
-    warnings = api.lint(files)  # shown with the errors, and alone they do not stop a deployment
+    # Lint reads BPMN only; shown with the errors, its warnings alone do not stop a deployment.
+    warnings = api.lint({copy.file_name: bpmn.encode("utf-8")})
+    files = {copy.file_name: bpmn.encode("utf-8"), **copy.decisions}
     try:
         processes = api.validate(files, copy.forms)
     except InvalidDefinition as err:
@@ -176,7 +218,7 @@ def validate(request, key, number):
 @_owner_only
 @_bounded
 def deploy(request, key, number):
-    """Deploy the submitted diagram with the version's (edited) forms as a new version."""
+    """Deploy the submitted diagram with the version's (edited) decisions and forms as a new version."""
     version = _version(request, key, number)
     body = json_body(request)
     bpmn = _submitted_bpmn(body)
@@ -187,12 +229,12 @@ def deploy(request, key, number):
     if number == 0 and ProcessDefinition.objects.filter(key=key).exists():
         raise BadRequest(_("流程编号 %(key)s 已被另一个流程使用，请新建流程时另选编号。") % {"key": key})
     try:
-        result = api.deploy({copy.file_name: bpmn}, copy.forms, note=note, actor=request.user)
+        result = api.deploy({copy.file_name: bpmn, **copy.decisions}, copy.forms, note=note, actor=request.user)
     except InvalidDefinition as err:
         problems = api.located_on_diagram(err.problems, copy.file_name, bpmn)
         return JsonResponse({"valid": False, "problems": problems}, status=400)
     if not result.created:
-        return JsonResponse({"error": _("没有变化：流程元素和表单与已部署的最新版本相同（至多布局或格式不同），"
+        return JsonResponse({"error": _("没有变化：流程元素、决策表和表单与已部署的最新版本相同（至多布局或格式不同），"
                                         "未创建新版本。")}, status=409)
     discard_draft(request, version)
     return JsonResponse({"created": [{
@@ -200,3 +242,4 @@ def deploy(request, key, number):
         "history": reverse("webui:modeler_history", kwargs={"key": v.definition.key}),
         "modeler": reverse("webui:modeler", kwargs={"key": v.definition.key, "number": v.number}),
     } for v in result.created]})
+
