@@ -1,5 +1,5 @@
-// The decision editor page: a DMN decision table in dmn-js, saved as a draft with the diagram. Who may not
-// change the process sees the table read-only.
+// The decision editor page: a DMN decision table in dmn-js, saved as a draft with the diagram and tried on
+// sample inputs beside it. Who may not change the process sees the table read-only.
 import DmnModeler from 'dmn-js/lib/Modeler';
 import DmnViewer from 'dmn-js/lib/Viewer';
 
@@ -9,6 +9,7 @@ import 'dmn-js/dist/assets/dmn-js-decision-table-controls.css';
 import 'dmn-js/dist/assets/dmn-font/css/dmn-embedded.css';
 
 import { TranslateModule } from './decisions/translate';
+import TryPanel from './decisions/try-panel';
 import { pageData, postJson } from './modeler/http';
 import { t } from './modeler/i18n';
 
@@ -47,6 +48,41 @@ async function save() {
   return ok;
 }
 
+function decisionTable() {
+  return editor.getActiveViewer().get('sheet').getRoot().businessObject;
+}
+
+function outputLabels() {
+  return Object.fromEntries((decisionTable().get('output') || [])
+    .map((output) => [output.get('name'), output.get('label')]));
+}
+
+// What the try form asks for follows the input columns: their labels, expressions and types.
+function inputColumns() {
+  return JSON.stringify((decisionTable().get('input') || []).map((input) => {
+    const expression = input.get('inputExpression');
+    return [input.get('label'), expression && expression.get('text'), expression && expression.get('typeRef')];
+  }));
+}
+
+function watch(panel) {
+  let columns = inputColumns();
+  let timer = null;
+  editor.getActiveViewer().get('eventBus').on('elements.changed', () => {
+    dirty = true;
+    panel.clearMarks();
+    clearTimeout(timer);
+    // Asked again once typing pauses, and only when the columns changed or the table did not read.
+    timer = setTimeout(() => {
+      const now = inputColumns();
+      if (now !== columns || panel.inputs === null) {
+        columns = now;
+        panel.refreshInputs();
+      }
+    }, 800);
+  });
+}
+
 async function open() {
   try {
     await editor.importXML(page.xml);
@@ -55,7 +91,10 @@ async function open() {
     return;
   }
   if (page.canSave) {
-    editor.getActiveViewer().get('eventBus').on('elements.changed', () => { dirty = true; });
+    const panel = new TryPanel({ table: $('#decision-table'), fields: $('#try-fields'), form: $('#try-form'),
+      result: $('#try-result'), urls: page.urls, currentXml, outputLabels });
+    watch(panel);
+    await panel.refreshInputs();
     $('#btn-save-decision').addEventListener('click', save);
     // Going back keeps the edits, as the diagram's own links do.
     $('#back-to-diagram').addEventListener('click', async (event) => {

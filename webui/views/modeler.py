@@ -1,5 +1,5 @@
 """The modeler: edit a version's diagram, decisions and forms in the browser, validate them, deploy a new
-version."""
+version; try a decision table on sample inputs."""
 import json
 import threading
 import time
@@ -75,6 +75,13 @@ def _submitted_bpmn(body):
     return bpmn
 
 
+def _submitted_dmn(body):
+    dmn = body.get("dmn")
+    if not isinstance(dmn, str) or not dmn.strip():
+        raise BadRequest(_("缺少决策表（dmn）。"))
+    return dmn
+
+
 def _submitted_decisions(body):
     """The decision files of a draft, {file name: DMN text}, each no larger than a diagram may be."""
     decisions = body.get("decisions") or {}
@@ -91,9 +98,11 @@ def _submitted_decisions(body):
     return decisions
 
 
-def _decision_url(key, number, file_name="FILE_NAME"):
-    """The decision editor's URL (FILE_NAME stands for any file, for the page's script)."""
-    return reverse("webui:modeler_decision", kwargs={"key": key, "number": number, "file_name": file_name})
+def _decision_urls(key, number, file_name="FILE_NAME"):
+    """The decision editor's and its endpoints' URLs (FILE_NAME stands for any file, for the page's script)."""
+    kwargs = {"key": key, "number": number, "file_name": file_name}
+    return {name: reverse(f"webui:modeler_decision{suffix}", kwargs=kwargs)
+            for name, suffix in (("decisionEditor", ""), ("decisionInputs", "_inputs"), ("decisionTry", "_try"))}
 
 
 @viewer_required
@@ -121,7 +130,7 @@ def editor(request, key, number):
         "forms": sorted(json.loads(text).get("id", "") for text in copy.forms.values()),
         "decisions": copy.decision_files(),
         "urls": {
-            "decisionEditor": _decision_url(key, number),
+            "decisionEditor": _decision_urls(key, number)["decisionEditor"],
             "validate": reverse("webui:modeler_validate", kwargs=base),
             "deploy": reverse("webui:modeler_deploy", kwargs=base),
             "draft": reverse("webui:modeler_draft", kwargs=base),
@@ -159,11 +168,13 @@ def decision_editor(request, key, number, file_name):
     if file_name not in copy.decisions:
         raise Http404(_("没有决策表文件 %(name)s") % {"name": file_name})
     base = {"key": key, "number": number}
+    urls = _decision_urls(key, number, file_name)
     page = {
         "fileName": file_name,
         "xml": copy.decisions[file_name],
         "canSave": is_process_owner(request.user),
-        "urls": {"draft": reverse("webui:modeler_draft", kwargs=base), "modeler": reverse("webui:modeler", kwargs=base)},
+        "urls": {"draft": reverse("webui:modeler_draft", kwargs=base), "modeler": reverse("webui:modeler", kwargs=base),
+                 "inputs": urls["decisionInputs"], "try": urls["decisionTry"]},
     }
     return render(request, "webui/modeler/decision_editor.html", {"version": version, "page": page})
 
@@ -243,3 +254,37 @@ def deploy(request, key, number):
         "modeler": reverse("webui:modeler", kwargs={"key": v.definition.key, "number": v.number}),
     } for v in result.created]})
 
+
+def _table_problems(err):
+    return JsonResponse({"error": _("决策表有 %(count)s 个问题，请先改正。") % {"count": len(err.problems)},
+                         "problems": [p.as_dict() for p in err.problems]}, status=400)
+
+
+@_json_view
+@_owner_only
+@_bounded
+def decision_inputs(request, key, number, file_name):
+    """The process data the submitted table reads: the fields of its try form."""
+    _version(request, key, number)  # a 404 for a version not there
+    dmn = _submitted_dmn(json_body(request))
+    try:
+        return JsonResponse({"inputs": api.decision_inputs(dmn, file_name)})
+    except InvalidDefinition as err:
+        return _table_problems(err)
+
+
+@_json_view
+@_owner_only
+@_bounded
+def decision_try(request, key, number, file_name):
+    """What the submitted table gives for sample inputs, with the rule rows that matched."""
+    _version(request, key, number)  # a 404 for a version not there
+    body = json_body(request)
+    dmn = _submitted_dmn(body)
+    sample = body.get("sample") or {}
+    if not isinstance(sample, dict) or not all(isinstance(v, (str, int, float, bool)) for v in sample.values()):
+        raise BadRequest(_("试算输入（sample）必须是“名称: 值”的对象。"))
+    try:
+        return JsonResponse(api.try_decision(dmn, sample, file_name))
+    except InvalidDefinition as err:
+        return _table_problems(err)
