@@ -37,7 +37,8 @@ const modeler = new BpmnModeler({
     { __init__: ['enginePropertiesProvider'], enginePropertiesProvider: ['type', EnginePropertiesProvider] },
   ],
   moddleExtensions: { spiffworkflow, flow },
-  engineProperties: { roles: page.roles, services: page.services, forms: page.forms },
+  engineProperties: { roles: page.roles, services: page.services, forms: page.forms, decisions: page.decisions,
+    decisionEditor: page.urls.decisionEditor },
 });
 window.modeler = modeler; // for the browser tests and the console
 

@@ -1,5 +1,6 @@
 // The properties the engine reads, in the properties panel: lane office roles, a user task's form and
-// due date, timer expressions, service-task handlers with parameters, message payloads and correlation.
+// due date, a business rule task's decision, timer expressions, service-task handlers with parameters,
+// message payloads and correlation.
 import { SelectEntry, TextAreaEntry, TextFieldEntry, isSelectEntryEdited, isTextAreaEntryEdited,
   isTextFieldEntryEdited } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
@@ -8,6 +9,7 @@ import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { MULTI, addExtension, extensionsOf, formatLines, getProperty, getText, parseLines, removeExtension,
   setProperty, setText } from './extensions';
 import { deadlineEntries, deadlineOf, followEntries, followsDeadline } from './deadline';
+import { decisionEntries } from './decision';
 import { t } from './i18n';
 import laneOf from './lanes';
 
@@ -326,7 +328,7 @@ function messageEntries(element) {
 
 export default class EnginePropertiesProvider {
   constructor(propertiesPanel, config) {
-    this.options = { roles: [], services: [], forms: [], ...(config || {}) };
+    this.options = { roles: [], services: [], forms: [], decisions: [], ...(config || {}) };
     propertiesPanel.registerProvider(400, this);
   }
 
@@ -344,6 +346,9 @@ export default class EnginePropertiesProvider {
       if (is(element, 'bpmn:UserTask')) {
         group('engine-deadline', t('办理期限'), deadlineEntries());
         group('engine-userTask', t('表单与办理'), userTaskEntries(element, options));
+      }
+      if (is(element, 'bpmn:BusinessRuleTask')) {
+        group('engine-decision', t('决策'), decisionEntries(options));
       }
       if (is(element, 'bpmn:ServiceTask')) {
         group('engine-service', t('服务处理程序'), serviceEntries(element, options));
