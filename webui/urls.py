@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from .views import (attachments, challenges, dashboard, emergencies, inbox, incidents, instances, modeler,
-                    modeler_history, modeler_migration, modeler_new, tasks)
+from .views import (attachments, challenges, comments, dashboard, emergencies, inbox, incidents, instances, modeler,
+                    modeler_history, modeler_migration, modeler_new, substitutes, tasks)
 
 app_name = "webui"
 
@@ -20,13 +20,19 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/claim/", inbox.claim, name="task-claim"),
     path("tasks/<uuid:task_id>/release/", inbox.release, name="task-release"),
     path("tasks/<uuid:task_id>/reassign/", inbox.reassign, name="task-reassign"),
+    path("tasks/<uuid:task_id>/delegate/", tasks.delegate, name="task-delegate"),
+    path("tasks/<uuid:task_id>/resolve/", tasks.resolve, name="task-resolve"),
+    path("tasks/<uuid:task_id>/comments/", comments.on_task, name="task-comment"),
     path("tasks/<uuid:task_id>/attachments/", attachments.upload, name="attachment-upload"),
     path("attachments/<uuid:attachment_id>/", attachments.download, name="attachment"),
     path("instances/", instances.instance_list, name="instances"),
     path("incidents/", incidents.incident_list, name="incidents"),
     path("instances/<uuid:instance_id>/", instances.instance_page, name="instance"),
     path("instances/<uuid:instance_id>/diagram.bpmn", instances.diagram, name="instance-diagram"),
+    path("instances/<uuid:instance_id>/comments/", comments.on_instance, name="instance-comment"),
     path("instances/<uuid:instance_id>/<str:action>/", instances.control, name="instance-control"),
+    path("substitutes/", substitutes.page, name="substitutes"),
+    path("substitutes/<int:substitution_id>/end/", substitutes.end, name="substitute-end"),
     path("emergencies/report/", emergencies.report, name="emergency-report"),
     path("challenges/", challenges.challenge_list, name="challenges"),
     path("challenges/lots/<int:lot_id>/", challenges.file_against_lot, name="challenge-file"),

@@ -141,6 +141,17 @@ def can_see_instance(user, instance):
     return type(instance).objects.filter(pk=instance.pk).filter(_instance_condition(scope)).exists()
 
 
+def office_can_see_instance(office_code, instance):
+    """Whether the people of an office see an instance (a comment that mentions the office reaches them)."""
+    office = Office.objects.filter(code=office_code).values_list("code", "kind").first()
+    if office is None:
+        return False
+    scope = _scope([office])
+    if scope.all:
+        return True
+    return type(instance).objects.filter(pk=instance.pk).filter(_instance_condition(scope)).exists()
+
+
 def can_work_on(user, task):
     """Whether `user` may claim and complete `task`: it is still open and the user works in its office."""
     if user is None or not user.is_authenticated or task.state not in TaskState.ACTIVE:

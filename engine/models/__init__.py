@@ -7,7 +7,7 @@ from .drafts import TaskDraft
 from .instances import InstanceState, ProcessInstance
 from .messages import Message, MessageSubscription
 from .migration_jobs import MigrationItem, MigrationJob
-from .tasks import HumanTask, TaskState, is_overdue, overdue_condition
+from .tasks import Delegation, HumanTask, TaskState, is_overdue, overdue_condition
 from .timers import ScheduledStart, Timer
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "MessageSubscription",
     "MigrationItem",
     "MigrationJob",
+    "Delegation",
     "HumanTask",
     "TaskDraft",
     "TaskState",

@@ -125,6 +125,7 @@ class HumanTask(models.Model):
     @transition(field=state, source=T.CLAIMED, target=T.OPEN)
     def release(self):
         self.assignee = ""
+        self.delegated_by, self.delegation = "", ""
 
     @transition(field=state, source=T.ACTIVE, target=T.CLAIMED)
     def reassign(self, username, audit=None):

@@ -26,7 +26,7 @@ register = template.Library()
 @register.simple_tag
 def nav_links(request):
     """The main menu's links after the inbox, each marked when it is the current page."""
-    links = [(reverse("webui:instances"), _("流程实例"))]
+    links = [(reverse("webui:instances"), _("流程实例")), (reverse("webui:substitutes"), _("代理设置"))]
     if dashboard_prefectures(request.user).exists():
         links.append((reverse("webui:dashboard"), _("看板")))
     if is_process_owner(request.user):
@@ -66,8 +66,10 @@ def event_text(event, task_names=None):
     name = (task_names or {}).get(event.task_id) if event.task_id else None
     if event.action.startswith("message."):
         name = event.data.get("name")  # the message's name says what it carried
-    if event.action == "task.reassign" and event.data.get("to"):
+    if event.action in ("task.reassign", "task.delegate", "task.resolve") and event.data.get("to"):
         label = f"{label} → {actor(event.data['to'])}"
+    if event.data.get("on_behalf_of"):
+        label = _("%(what)s（代 %(user)s）") % {"what": label, "user": actor(event.data["on_behalf_of"])}
     return f"{label}：{name}" if name else label
 
 

@@ -23,6 +23,7 @@ from ..excel import workbook_response
 from ..offices import area_name, office_choices, office_names
 from ..page_forms import PageForm
 from .access import visible_task
+from .comments import mentioning
 from .navigation import back
 
 PAGE_SIZE = 50
@@ -132,6 +133,7 @@ def inbox(request):
     return render(request, "webui/inbox.html", {
         "tab": tab, "tabs": counts, "form": form, "page": page, "rows": task_rows(page.object_list),
         "query": query.urlencode(), "tabs_query": tabs_query.urlencode(), "username": request.user.get_username(),
+        "standing_in": api.working_offices(request.user)[1], "mentions": mentioning(request.user),
     })
 
 

@@ -181,6 +181,7 @@ def instance_page(request, instance_id):
         "station_name": names.get(instance.data.get("station"), ""),
         "tasks": tasks, "task_names": {t.id: t.name for t in tasks}, "timers": Timer.objects.filter(instance=instance),
         "events": AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200],
+        "comments": api.comments_on(instance).select_related("task"),
         "data_labels": data_labels(instance),
         "data_json": json.dumps(instance.data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=True),
         "marks": api.diagram_marks(instance, tasks, now),
