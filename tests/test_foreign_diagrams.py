@@ -124,3 +124,33 @@ def test_bpmn_io_defaults_are_refused_with_what_to_change(offices):
         deploy({"diagram.bpmn": demo.replace('name="社工站"', 'name="Lane 1"')})
     messages = [p.message for p in refused.value.problems]
     assert any("Lane 1" in m and "填写服务记录" in m for m in messages), messages
+
+
+POLICY_EVENTS = FOREIGN / "camunda_policy_events.bpmn"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_camunda_events_run_through_the_command_line(offices):
+    """A Camunda Modeler diagram's message start, signal boundary event and timer-cycle start (an unquoted ISO
+    repetition with xsi:type), driven as another system would: `bpmn send`, `bpmn signal`, `bpmn fire-timers`."""
+    from .steps import command_output
+
+    assert "valid: camunda_policy_notice, camunda_monthly_check" in command_output("bpmn", "validate",
+                                                                                  str(POLICY_EVENTS))
+    command_output("bpmn", "deploy", str(POLICY_EVENTS))
+    command_output("bpmn", "send", "policy_published", "--data", '{"county": "520102", "policy": "驻站社工补贴提标"}')
+    [notice] = ProcessInstance.objects.filter(version__definition__key="camunda_policy_notice")
+    assert notice.data == {"county": "520102", "policy": "驻站社工补贴提标"}
+    assert open_task(notice, "Activity_implement").office == "520102", "the lane 县(市、区)民政局 names the role"
+    assert "reached 1 instance(s)" in command_output("bpmn", "signal", "policy_revoked")
+    notice = ProcessInstance.objects.get(pk=notice.pk)
+    assert notice.state == "completed" and "Event_end_revoked" in notice.completed_elements
+    assert "Event_end" not in notice.completed_elements
+
+    clock.set_time(datetime(2026, 6, 1, 2, tzinfo=timezone.utc))  # 1 April, 1 May and 1 June, 09:00, passed
+    command_output("bpmn", "fire-timers")
+    checks = ProcessInstance.objects.filter(version__definition__key="camunda_monthly_check")
+    assert [(c.state, c.data.get("checked")) for c in checks] == [("completed", True)] * 3
+    clock.set_time(datetime(2026, 8, 1, 2, tzinfo=timezone.utc))
+    command_output("bpmn", "fire-timers")
+    assert checks.count() == 3, "R3: three times, then no more"
