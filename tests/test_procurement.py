@@ -1,6 +1,6 @@
 """The provincial procurement with the real diagram: the tender with the clock moved, its minimum periods,
-the deemed winner, challenges suspending signing, a failed lot tendered again, and the award messages
-reaching county instances (a stand-in for the county cycle's signing phase)."""
+the deemed winner, challenges suspending signing, a failed lot tendered again after the finance department's
+guidance, and the award messages reaching county instances (a stand-in for the county cycle's signing phase)."""
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +69,17 @@ def complete(instance, bpmn_id, users, data, files=()):
     row = open_task(instance, bpmn_id)
     data = {**data, **{field: uploaded(row, f"{field}.pdf") for field in files}}
     return api.complete_task(row.id, data, actor=users[row.office]).task
+
+
+def revise_documents(instance, users, analysis="有效投标人不足三家，放宽业绩要求"):
+    """The failed tender announced, its documents revised and approved by the finance department again."""
+    complete(instance, "handle_failed_tender", users, {"failure_url": "http://www.ccgp-guizhou.gov.cn/fb/2027-2",
+                                                       "failure_analysis": analysis})
+    complete(instance, "prepare_documents", users, {
+        "evaluation_method": "comprehensive", "qualification": "依法登记的社会工作服务机构", "min_social_workers": 1},
+        files=["tender_documents"])
+    assert open_task(instance, "give_guidance").office == "gz-fin"
+    complete(instance, "give_guidance", users, {"decision": "approve", "guidance": "同意重新招标"})
 
 
 def lot(county):
@@ -150,8 +161,20 @@ def test_the_whole_tender_with_a_failed_lot_tendered_again(world):
     assert "handle_failed_tender" not in open_ids(instance)
     move_clock_to(closes + MINUTE)
     assert ProcurementProject.objects.get(pk=project.pk).state == ProjectState.FAILED
+    # The re-tender's documents are revised and go through the finance department's guidance first.
     complete(instance, "handle_failed_tender", users, {"failure_url": "http://www.ccgp-guizhou.gov.cn/fb/2027-2",
                                                        "failure_analysis": "有效投标人不足三家，放宽业绩要求"})
+    assert open_ids(instance) == ["prepare_documents"]
+    complete(instance, "prepare_documents", users, {
+        "evaluation_method": "comprehensive", "qualification": "依法登记的社会工作服务机构", "min_social_workers": 1},
+        files=["tender_documents"])
+    complete(instance, "give_guidance", users, {"decision": "return", "comment": "业绩要求仍然过高"})
+    assert open_ids(instance) == ["prepare_documents"]
+    complete(instance, "prepare_documents", users, {
+        "evaluation_method": "comprehensive", "qualification": "依法登记的社会工作服务机构", "min_social_workers": 1},
+        files=["tender_documents"])
+    complete(instance, "give_guidance", users, {"decision": "approve", "guidance": "同意重新招标"})
+    assert ProcurementProject.objects.get(pk=project.pk).state == ProjectState.GUIDANCE
     republished = clock.now()
     move_clock_to(republished + timedelta(hours=1))
     complete(instance, "publish_tender", users, {"announcement_url": "http://www.ccgp-guizhou.gov.cn/zb/2027-2"})
@@ -191,8 +214,7 @@ def test_the_province_lets_a_re_tender_go_on_with_two_bidders_by_changing_a_deci
     complete(instance, "publish_award", users, {"award_url": "http://www.ccgp-guizhou.gov.cn/zbgg/2027-1"},
              files=["award_notices"])
     move_clock_to(calendar.add_workdays(calendar.add_workdays(clock.today_in_china(), 1), 7).at + MINUTE)
-    complete(instance, "handle_failed_tender", users, {"failure_url": "http://www.ccgp-guizhou.gov.cn/fb/2027-2",
-                                                       "failure_analysis": "有效投标人不足三家"})
+    revise_documents(instance, users, "有效投标人不足三家")
     move_clock_to(clock.now() + timedelta(hours=1))
     complete(instance, "publish_tender", users, {"announcement_url": "http://www.ccgp-guizhou.gov.cn/zb/2027-2"})
     move_clock_to(clock.now() + timedelta(days=21))

@@ -108,7 +108,7 @@ def announce(call):
     """The tender (or, after a failure, the re-tender of the failed lots) is announced today."""
     project = _project(call)
     today = clock.today_in_china()
-    if project.state == ProjectState.FAILED:
+    if project.tender_round:
         project.retender(today)
         for lot in project.lots.filter(state=LotState.FAILED):
             lot.reopen()

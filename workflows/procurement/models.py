@@ -42,15 +42,16 @@ class ProcurementProject(models.Model):
     def publish_intention(self, on):
         self.intention_published_on = on
 
-    @transition(field=state, source=ProjectState.INTENTION_PUBLISHED, target=ProjectState.GUIDANCE)
+    @transition(field=state, source=[ProjectState.INTENTION_PUBLISHED, ProjectState.FAILED],
+                target=ProjectState.GUIDANCE)
     def receive_guidance(self):
-        pass
+        """The finance department approved the tender documents, the first ones or those revised after a failure."""
 
     @transition(field=state, source=ProjectState.GUIDANCE, target=ProjectState.TENDERING)
     def announce(self, on):
         self.tender_round, self.tender_issued_on = 1, on
 
-    @transition(field=state, source=ProjectState.FAILED, target=ProjectState.TENDERING)
+    @transition(field=state, source=ProjectState.GUIDANCE, target=ProjectState.TENDERING)
     def retender(self, on):
         self.tender_round, self.tender_issued_on = self.tender_round + 1, on
 
