@@ -146,6 +146,7 @@ ENGINE = {
         "workflows.planning.handlers",
         "workflows.planning.launch",
         "workflows.procurement.handlers",
+        "workflows.procurement.challenges",
         "workflows.service.handlers",
     ],
     "MAX_BPMN_BYTES": int(os.environ.get("MAX_BPMN_BYTES", str(5 * 1024 * 1024))),

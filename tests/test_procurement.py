@@ -1,6 +1,7 @@
 """The provincial procurement with the real diagram: the tender with the clock moved, its minimum periods,
-the deemed winner, challenges suspending signing, a failed lot tendered again after the finance department's
-guidance, and the award messages reaching county instances (a stand-in for the county cycle's signing phase)."""
+the deemed winner, challenges (each its own instance) suspending signing, a failed lot tendered again after the
+finance department's guidance, and the award messages reaching county instances (a stand-in for the county
+cycle's signing phase)."""
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from .uploads import uploaded
 pytestmark = pytest.mark.django_db
 
 DIAGRAM = Path(__file__).resolve().parent.parent / "bpmn" / "provincial_procurement.bpmn"
+DIAGRAMS = [DIAGRAM.parent / "procurement_challenge.bpmn"]
 YEAR = 2027
 NANMING, HONGHUAGANG = "520102", "520302"
 MINUTE = timedelta(minutes=1)
@@ -46,7 +48,7 @@ def world(offices, django_user_model):
     for county, budget, stations in [(NANMING, "600000.00", 2), (HONGHUAGANG, "300000.00", 1)]:
         AnnualPlan.objects.create(county=Office.objects.get(code=county), year=YEAR, budget=budget,
                                   station_count=stations, state=PlanState.FILED)
-    bpmn, forms = read_files([DIAGRAM])
+    bpmn, forms = read_files([DIAGRAM, *DIAGRAMS])
     deploy(bpmn, forms)
     deploy_bpmn_standin()
     counties = {code: api.start("county_award_standin", business_key=f"county-{YEAR}-{code}",
@@ -129,6 +131,23 @@ def first_round(instance, users):
     complete(instance, "evaluate_bids", users, {"ranking": [
         rank(1, 1, "org1", "580000.00", "92.50"), rank(1, 2, "org2", "560000.00", "90.00"),
         rank(1, 3, "org3", "590000.00", "85.00")]}, files=["evaluation_report"])
+
+
+def award_both_lots(instance, users):
+    """A first round in which both lots get three valid bids: lot 1 (南明区) goes to org1, lot 2 to org2; the
+    award notices are issued."""
+    move_clock_to(china(2026, 9, 1, 9))
+    through_guidance(instance, users)
+    tender(instance, users, china(2026, 10, 9, 9), china(2026, 10, 30, 10), [
+        bid(1, "org1", "580000.00"), bid(1, "org2", "560000.00"), bid(1, "org3", "590000.00"),
+        bid(2, "org2", "290000.00"), bid(2, "org3", "280000.00"), bid(2, "org4", "295000.00")])
+    complete(instance, "evaluate_bids", users, {"ranking": [
+        rank(1, 1, "org1", "580000.00", "92.50"), rank(1, 2, "org2", "560000.00", "90.00"),
+        rank(2, 1, "org2", "290000.00", "91.00"), rank(2, 2, "org3", "280000.00", "89.00")]},
+        files=["evaluation_report"])
+    complete(instance, "confirm_winners", users, {"confirmed": True})
+    complete(instance, "publish_award", users, {"award_url": "http://x/zbgg"}, files=["award_notices"])
+    dispatch_due_timers()
 
 
 def test_the_whole_tender_with_a_failed_lot_tendered_again(world):
@@ -331,21 +350,24 @@ def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_unti
     with pytest.raises(InvalidInput, match="是第 1 标段的中标人"):
         file_challenge(lot(NANMING).pk, lot(NANMING).winner.code, "评分有误")
     challenge = file_challenge(lot(NANMING).pk, "org2", "第一名的业绩证明不实", actor=users["org2"])
+    # The challenge runs in an instance of its own, named after it.
+    handling = challenge.process_instance
+    assert handling.business_key == f"challenge-{YEAR}-{challenge.pk}" and handling.parent_id is None
     filed = AuditEvent.objects.get(action="challenge.filed", record_id=str(challenge.pk))
-    assert (filed.actor, filed.instance_id) == ("org2", instance.pk)
-    dispatch_due_timers()
-    assessment = open_task(instance, "assess_challenge")
+    assert (filed.actor, filed.instance_id) == ("org2", handling.pk)
+    assert open_ids(instance) == [], "the procurement waits for its challenge window, not for the challenge"
+    assessment = open_task(handling, "assess_challenge")
     assert assessment.office == "gz"
     assert assessment.due_at == calendar.add_workdays(challenge.filed_on, 7).at
-    complete(instance, "assess_challenge", users, {"may_change_result": True, "assessment": "涉及评分，暂停签约"})
+    complete(handling, "assess_challenge", users, {"may_change_result": True, "assessment": "涉及评分，暂停签约"})
     dispatch_due_timers()
     assert lot(NANMING).state == LotState.SUSPENDED
     assert "第 1 标段" in reload(counties[NANMING]).data["suspension"]["reason"]
 
     # Not answered in 7 working days: the finance department is asked to push it.
     move_clock_to(calendar.add_workdays(challenge.filed_on, 7).at + MINUTE)
-    assert open_task(instance, "remind_challenge_answer").office == "gz-fin"
-    complete(instance, "answer_challenge", users, {"answer": "经复核，第一名业绩不实，中标结果改为第二名",
+    assert open_task(handling, "remind_challenge_answer").office == "gz-fin"
+    complete(handling, "answer_challenge", users, {"answer": "经复核，第一名业绩不实，中标结果改为第二名",
                                                    "result_changed": True, "new_winner": "org2"})
     dispatch_due_timers()
     challenge.refresh_from_db()
@@ -356,12 +378,58 @@ def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_unti
     assert county.state == "completed"
     assert county.data["award"] == {"county": NANMING, "year": YEAR, "lot": changed.pk, "social_org": "org2",
                                     "amount": "560000.00", "award_notice_on": clock.today_in_china().isoformat()}
-    # The challenger acknowledges the answer in its own inbox.
-    assert open_task(instance, "acknowledge_answer").office == "org2"
+    # The challenger acknowledges the answer in its own inbox, and sees its own challenge.
+    assert open_task(handling, "acknowledge_answer").office == "org2"
+    assert can_see_instance(users["org2"], reload(handling)) and not can_see_instance(users["org3"], reload(handling))
+    assert not can_see_instance(users[NANMING], reload(handling))
     # Filing a challenge does not make it a party who may read the whole procurement.
     assert not can_see_instance(users["org2"], reload(instance))
     # The other lot was never suspended: nothing went to its county.
     assert not Message.objects.filter(name="signing_suspended", correlation__county=HONGHUAGANG).exists()
+
+
+def test_a_challenge_runs_on_its_own_and_its_escalation_does_not_hold_the_procurement_open(world):
+    """The procurement waits while the challenger may still complain, not for the challenge's 督办 task."""
+    users, _counties = world
+    instance = start_procurement(YEAR, actor=users["gz"])
+    award_both_lots(instance, users)
+    move_clock_to(clock.now() + timedelta(days=1))
+    challenge = file_challenge(lot(NANMING).pk, "org3", "评分标准适用有误", actor=users["org3"])
+    handling = challenge.process_instance
+    complete(handling, "assess_challenge", users, {"may_change_result": False, "assessment": "不影响中标结果"})
+    assert lot(NANMING).state == LotState.AWARDED
+    move_clock_to(challenge.answer_due_at + MINUTE)
+    assert open_task(handling, "remind_challenge_answer").office == "gz-fin"
+    complete(handling, "answer_challenge", users, {"answer": "评分标准适用无误，维持中标结果"})
+    assert open_ids(handling) == ["acknowledge_answer", "remind_challenge_answer"]
+    # The challenge window closes; the challenger may still complain until its complaint window closes.
+    project = ProcurementProject.objects.get(year=YEAR)
+    move_clock_to(project.challenge_window_closes_at + MINUTE)
+    project.refresh_from_db()
+    assert project.state == ProjectState.SETTLING and reload(instance).current_elements == ["settlement_wait"]
+    move_clock_to(challenge.complaint_window_closes_at)
+    assert reload(instance).state == "waiting"
+    move_clock_to(challenge.complaint_window_closes_at + MINUTE)
+    assert ProcurementProject.objects.get(pk=project.pk).state == ProjectState.CONCLUDED
+    assert reload(instance).state == "completed"
+    assert reload(handling).state == "running" and "remind_challenge_answer" in open_ids(handling)
+
+
+def test_an_unanswered_challenge_that_may_change_the_result_holds_the_procurement_until_answered(world):
+    users, _counties = world
+    instance = start_procurement(YEAR, actor=users["gz"])
+    award_both_lots(instance, users)
+    move_clock_to(clock.now() + timedelta(days=1))
+    challenge = file_challenge(lot(HONGHUAGANG).pk, "org3", "第一名报价低于成本", actor=users["org3"])
+    handling = challenge.process_instance
+    complete(handling, "assess_challenge", users, {"may_change_result": True, "assessment": "涉及报价，暂停签约"})
+    move_clock_to(challenge.complaint_window_closes_at + MINUTE)
+    assert reload(instance).current_elements == ["decision_news"], "nothing left to wait for but the answer"
+    complete(handling, "answer_challenge", users, {"answer": "报价合理，维持中标结果"})
+    dispatch_due_timers()
+    assert reload(instance).data["settlement_message"] == {"year": YEAR, "challenge": challenge.pk}
+    assert ProcurementProject.objects.get(year=YEAR).state == ProjectState.CONCLUDED
+    assert reload(instance).state == "completed" and lot(HONGHUAGANG).state == LotState.AWARDED
 
 
 def test_a_challenge_after_the_window_is_refused(world):

@@ -43,16 +43,18 @@ def test_a_bidder_files_a_challenge_and_the_procurement_page_shows_it_with_its_a
     page = client.get("/challenges/").content.decode()
     assert "质疑已提交" in page and "第一名的业绩证明不实" in page and "待答复" in page
 
-    dispatch_due_timers()
-    complete(instance, "assess_challenge", users, {"may_change_result": True, "assessment": "涉及评分，暂停签约"})
-    complete(instance, "answer_challenge", users, {"answer": "经复核，第一名业绩不实，中标结果改为第二名",
+    handling = challenge.process_instance
+    complete(handling, "assess_challenge", users, {"may_change_result": True, "assessment": "涉及评分，暂停签约"})
+    complete(handling, "answer_challenge", users, {"answer": "经复核，第一名业绩不实，中标结果改为第二名",
                                                    "result_changed": True, "new_winner": "org2"})
     client.force_login(users["gz"])
-    page = client.get(f"/instances/{instance.pk}/").content.decode()
-    assert "第一名的业绩证明不实" in page and "贵州同心社工中心" in page
-    assert "经复核，第一名业绩不实，中标结果改为第二名" in page and "中标结果已变更" in page
+    for shown in (instance, handling):  # the procurement's page and the challenge's own
+        page = client.get(f"/instances/{shown.pk}/").content.decode()
+        assert "第一名的业绩证明不实" in page and "贵州同心社工中心" in page
+        assert "经复核，第一名业绩不实，中标结果改为第二名" in page and "中标结果已变更" in page
     client.force_login(users["org2"])
     assert "经复核，第一名业绩不实" in client.get("/challenges/").content.decode()
+    assert "第一名的业绩证明不实" in client.get(f"/instances/{handling.pk}/").content.decode()
 
 
 def test_after_the_window_the_challenge_is_refused_with_the_reason(client, awarded):

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -54,8 +54,10 @@ def challenge_rows(challenges):
 
 
 def procurement_challenges(instance):
-    """The challenges filed in the procurement that `instance` runs (none for other processes)."""
-    return challenge_rows(Challenge.objects.filter(lot__project__process_instance=instance))
+    """The challenges filed in the procurement that `instance` runs, or the one it handles (none for other
+    processes)."""
+    return challenge_rows(Challenge.objects.filter(Q(lot__project__process_instance=instance)
+                                                   | Q(process_instance=instance)))
 
 
 def window_open(lot):

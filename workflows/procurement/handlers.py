@@ -3,8 +3,13 @@
 Each runs inside the instance's step transaction: what it writes (records, audit rows, the messages
 to the county instances) commits with the step. Dates returned into process data are ISO strings,
 money is a string with two decimals.
+
+Challenges run in instances of their own (challenges.py); they suspend and resume a lot's signing
+through the helpers here, and tell the procurement when it waits on them.
 """
 from decimal import Decimal, InvalidOperation
+
+from django.db.models import Min
 
 from django.utils.translation import gettext as _
 
@@ -21,18 +26,19 @@ from .models import Challenge, ChallengeState, Lot, LotState, ProcurementProject
 AWARD_MESSAGE = "procurement_award"
 SUSPENDED_MESSAGE = "signing_suspended"
 RESUMED_MESSAGE = "signing_resumed"
-CHALLENGE_MESSAGE = "procurement_challenge"
+SETTLEMENT_MESSAGE = "procurement_settlement"
 ANNOUNCEMENT_WORKDAYS = 1  # award announcement period (87号令 69)
 CHALLENGE_WORKDAYS = 7  # challenge period after the announcement ends (政府采购法 52)
 LOT_RELATED = ("county", "previous_evaluation__agreement__social_org")  # what _lot_data reads
 
 
-def _money(value):
+def money(value):
     return f"{Decimal(value):.2f}"
 
 
 def _project(call):
-    project = ProcurementProject.objects.filter(process_instance=call.instance).first()
+    # Locked: a challenge's or complaint's step reads its state to know whether the procurement waits on it.
+    project = ProcurementProject.objects.select_for_update().filter(process_instance=call.instance).first()
     if project is None:
         raise NotFound(f"{call.element}: no procurement project belongs to this instance")
     # Its lots, read through project.lots, reach the instance through it for their audit rows.
@@ -43,7 +49,7 @@ def _lot_data(lot):
     # flat keys: the bid-evaluation form lists the lots in a table, one column per key
     previous = lot.previous_evaluation.result() if lot.previous_evaluation else {}
     return {"lot": lot.pk, "number": lot.number, "county": lot.county.code, "county_name": lot.county.name,
-            "budget": _money(lot.budget), "station_count": lot.station_count,
+            "budget": money(lot.budget), "station_count": lot.station_count,
             "previous_year": previous.get("year", ""), "previous_score": previous.get("score", ""),
             "previous_grade": previous.get("grade", ""), "previous_social_org": previous.get("social_org", ""),
             "previous_social_org_name": previous.get("social_org_name", "")}
@@ -195,7 +201,7 @@ def record_evaluation(call):
         if row.get("lot_number") in lots:
             rows_by_lot.setdefault(row["lot_number"], []).append({
                 "rank": row.get("rank"), "social_org": row.get("social_org"),
-                "price": _money(row.get("price") or 0), "score": str(row.get("score") or "")})
+                "price": money(row.get("price") or 0), "score": str(row.get("score") or "")})
     names = dict(Office.objects.filter(kind=OfficeKind.SOCIAL_ORG).values_list("code", "name"))
     winners, failed = [], []
     for number, lot in sorted(lots.items()):
@@ -236,8 +242,8 @@ def award(call):
     return {"confirmed_on": clock.today_in_china().isoformat(), "deemed": deemed}
 
 
-def _award_payload(lot):
-    return {"lot": lot.pk, "social_org": lot.winner.code, "amount": _money(lot.awarded_amount),
+def award_payload(lot):
+    return {"lot": lot.pk, "social_org": lot.winner.code, "amount": money(lot.awarded_amount),
             "award_notice_on": lot.award_notice_on.isoformat()}
 
 
@@ -255,7 +261,7 @@ def issue_notices(call):
     for lot in lots:
         lot.issue_notice(today)
         save_transition(lot, "award_notice_on")
-        api.send_message(AWARD_MESSAGE, _correlation(lot), _award_payload(lot), actor=call.actor)
+        api.send_message(AWARD_MESSAGE, _correlation(lot), award_payload(lot), actor=call.actor)
     announcement_ends = calendar.add_workdays(today, ANNOUNCEMENT_WORKDAYS)
     closes = calendar.add_workdays(announcement_ends, CHALLENGE_WORKDAYS)
     project.challenge_window_closes_at = closes.at
@@ -264,87 +270,63 @@ def issue_notices(call):
             "window_closes_at": str(closes)}
 
 
-def conclude_when_settled(project):
-    """Conclude once the last round's challenge window has closed and every challenge is answered."""
-    if (project.state == ProjectState.AWARDED and project.challenge_window_closes_at <= clock.now()
-            and not Challenge.objects.filter(lot__project=project, state=ChallengeState.FILED).exists()):
-        project.conclude()
-        save_transition(project)
+def pending(project):
+    """(whether a challenge may still change a result, the next moment a challenger's complaint window closes or
+    None). A challenge not judged harmless holds the procurement until answered, and every challenge until a
+    complaint about it is no longer possible (政府采购法 55)."""
+    challenges = Challenge.objects.filter(lot__project=project)
+    held = challenges.filter(state=ChallengeState.FILED).exclude(may_change_result=False).exists()
+    next_close = challenges.filter(complaint_window_closes_at__gt=clock.now()).aggregate(
+        first=Min("complaint_window_closes_at"))["first"]
+    return held, next_close
 
 
-@service("procurement.close_challenge_window")
-def close_challenge_window(call):
-    """The round's challenge window closed: failed lots go to a re-tender, else the procurement may conclude."""
+@service("procurement.settle")
+def settle(call):
+    """After the round's challenge window, and again whenever what held the procurement changed: lots that failed
+    go to a re-tender; else the procurement concludes once nothing may change a result.
+    Returns what the diagram decides on and, while it waits, the next moment to look again (or "")."""
     project = _project(call)
     failed = list(project.lots.filter(state=LotState.FAILED).order_by("number").values_list("number", flat=True))
     if failed:
         project.fail()
         save_transition(project)
-    else:
-        conclude_when_settled(project)
-    return {"failed_lots": failed}
+        return {"failed_lots": failed, "concluded": False, "recheck_at": ""}
+    if project.state == ProjectState.AWARDED:
+        project.settle()
+        save_transition(project)
+    held, next_close = pending(project)
+    if not held and next_close is None:
+        project.conclude()
+        save_transition(project)
+    return {"failed_lots": [], "concluded": project.state == ProjectState.CONCLUDED,
+            "recheck_at": next_close.isoformat() if next_close else ""}
 
 
-def _challenge(call):
-    challenge = Challenge.objects.select_related("lot__project", "lot__county", "lot__winner", "filed_by").filter(
-        pk=call.params.get("challenge"), lot__project__process_instance=call.instance).first()
-    if challenge is None:
-        raise NotFound(f"{call.element}: no challenge {call.params.get('challenge')!r} in this procurement")
-    known_instance(challenge.lot.project, call.instance)  # the challenge's and the lot's audit rows name it
-    return challenge
+def tell_procurement(project, payload, actor=None):
+    """Let the procurement look again at what holds it, if it is waiting on its challenges (otherwise it looks when
+    its round ends): `payload` says what changed."""
+    if ProcurementProject.objects.select_for_update().filter(pk=project.pk, state=ProjectState.SETTLING).exists():
+        api.send_message(SETTLEMENT_MESSAGE, {"year": project.year}, payload, actor=actor)
 
 
-@service("procurement.receive_challenge")
-def receive_challenge(call):
-    """What the purchaser needs to handle a challenge, with the lot's ranked bidders as possible winners."""
-    challenge = _challenge(call)
-    lot = challenge.lot
-    names = dict(Office.objects.filter(kind=OfficeKind.SOCIAL_ORG).values_list("code", "name"))
-    return {
-        "challenge": challenge.pk, "lot": lot.pk, "lot_number": lot.number, "county": lot.county.code,
-        "county_name": lot.county.name, "filed_by": challenge.filed_by.code,
-        "filed_by_name": challenge.filed_by.name, "filed_on": challenge.filed_on.isoformat(),
-        "grounds": challenge.grounds, "winner": lot.winner.code, "amount": _money(lot.awarded_amount),
-        "candidates": [{"label": f"{r['rank']}. {names.get(r['social_org'], r['social_org'])}（{r['price']} 元）",
-                        "value": r["social_org"]} for r in lot.ranking],
-    }
+def signing_held(lot):
+    """Whether a challenge that may change the result is unanswered."""
+    return Challenge.objects.filter(lot=lot, state=ChallengeState.FILED, may_change_result=True).exists()
 
 
-@service("procurement.assess_challenge")
-def assess_challenge(call):
-    """The purchaser judged whether the challenge may change the result; if so, signing stops (实施条例 54)."""
-    challenge = _challenge(call)
-    challenge.may_change_result = bool(call.params.get("may_change_result"))
-    challenge.save(update_fields=["may_change_result"])
-    lot = challenge.lot
-    if challenge.may_change_result and lot.state == LotState.AWARDED:
+def suspend_signing(lot, reason, actor=None):
+    """Stop the signing of an awarded lot and tell its county; a lot already suspended stays so."""
+    if lot.state == LotState.AWARDED:
         lot.suspend()
         save_transition(lot)
-        reason = _("%(org)s 对第 %(n)s 标段中标结果提出质疑，可能影响中标结果，暂停签订合同") % {
-            "org": challenge.filed_by.name, "n": lot.number}
-        api.send_message(SUSPENDED_MESSAGE, _correlation(lot), {"reason": reason}, actor=call.actor)
-        return True
-    return False
+        api.send_message(SUSPENDED_MESSAGE, _correlation(lot), {"reason": reason}, actor=actor)
 
 
-@service("procurement.answer_challenge")
-def answer_challenge(call):
-    """The answer is given; a suspended lot resumes signing, with another winner when the result changed."""
-    challenge = _challenge(call)
-    lot = challenge.lot
-    today = clock.today_in_china()
-    # The answer form offers the lot's ranked bidders only; naming the current winner changes nothing.
-    row = next((r for r in lot.ranking if r["social_org"] == call.params.get("new_winner")), None)
-    changed = (bool(call.params.get("result_changed")) and lot.state == LotState.SUSPENDED and row is not None
-               and row["social_org"] != lot.winner.code)
-    challenge.give_answer(call.params.get("answer") or "", today, changed)
-    save_transition(challenge, "answer", "answered_on", "result_changed")
-    if lot.state == LotState.SUSPENDED:
-        if changed:
-            lot.resume(Office.objects.get(code=row["social_org"]), Decimal(row["price"]), today)
-        else:
-            lot.resume(lot.winner, lot.awarded_amount, lot.award_notice_on)
-        save_transition(lot, "winner", "awarded_amount", "award_notice_on")
-        api.send_message(RESUMED_MESSAGE, _correlation(lot), _award_payload(lot), actor=call.actor)
-    conclude_when_settled(lot.project)
-    return {"answered_on": today.isoformat(), "result_changed": changed}
+def resume_signing(lot, actor=None):
+    """Let the county sign again, with the lot's winner as it now stands, once nothing holds the lot any more."""
+    if lot.state == LotState.SUSPENDED and not signing_held(lot):
+        lot.resume()
+        save_transition(lot)
+        api.send_message(RESUMED_MESSAGE, _correlation(lot), award_payload(lot), actor=actor)
+

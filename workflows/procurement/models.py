@@ -1,7 +1,8 @@
 """Records of the provincial procurement: the project, its lots (标段) and the challenges (质疑) against an award.
 
 Each record's state changes only through its django-fsm transitions, so the audit trail has every
-change; the handlers in handlers.py drive them from the provincial_procurement process.
+change; the handlers drive them from the provincial_procurement process (handlers.py) and each challenge's
+procurement_challenge process (challenges.py).
 """
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +17,7 @@ class ProjectState(models.TextChoices):
     BID_OPENING = "bid_opening", _("待开标")
     EVALUATING = "evaluating", _("评标中")
     AWARDED = "awarded", _("已确定中标人")
+    SETTLING = "settling", _("质疑期满，待质疑投诉办结")
     FAILED = "failed", _("废标待重新招标")
     CONCLUDED = "concluded", _("采购完成")
 
@@ -67,12 +69,16 @@ class ProcurementProject(models.Model):
     def award(self):
         pass
 
-    @transition(field=state, source=[ProjectState.BID_OPENING, ProjectState.EVALUATING, ProjectState.AWARDED],
-                target=ProjectState.FAILED)
+    @transition(field=state, source=[ProjectState.BID_OPENING, ProjectState.EVALUATING, ProjectState.AWARDED,
+                                     ProjectState.SETTLING], target=ProjectState.FAILED)
     def fail(self):
         """Some lot had too few bidders or no qualified bid: it is tendered again."""
 
-    @transition(field=state, source=ProjectState.AWARDED, target=ProjectState.CONCLUDED)
+    @transition(field=state, source=ProjectState.AWARDED, target=ProjectState.SETTLING)
+    def settle(self):
+        """The last round's challenge window closed; challenges may still change a result."""
+
+    @transition(field=state, source=ProjectState.SETTLING, target=ProjectState.CONCLUDED)
     def conclude(self):
         pass
 
@@ -131,9 +137,14 @@ class Lot(models.Model):
     def suspend(self):
         """A challenge may change the result: signing waits for its answer (实施条例 54)."""
 
-    @transition(field=state, source=LotState.SUSPENDED, target=LotState.AWARDED)
-    def resume(self, winner, amount, notice_on):
+    @transition(field=state, source=LotState.SUSPENDED, target=LotState.SUSPENDED)
+    def change_winner(self, winner, amount, notice_on):
+        """A challenge's answer named another of the ranked bidders."""
         self.winner, self.awarded_amount, self.award_notice_on = winner, amount, notice_on
+
+    @transition(field=state, source=LotState.SUSPENDED, target=LotState.AWARDED)
+    def resume(self):
+        pass
 
     @transition(field=state, source=LotState.AWARDED, target=LotState.SIGNED)
     def sign(self):
@@ -154,7 +165,8 @@ class ChallengeState(models.TextChoices):
 
 
 class Challenge(models.Model):
-    """A bidder's challenge (质疑) against the award of a lot, answered within 7 working days."""
+    """A bidder's challenge (质疑) against the award of a lot, answered within 7 working days in its own
+    procurement_challenge instance."""
 
     lot = models.ForeignKey(Lot, on_delete=models.CASCADE, related_name="challenges")
     filed_by = models.ForeignKey("workflows.Office", on_delete=models.PROTECT, related_name="+")
@@ -165,14 +177,17 @@ class Challenge(models.Model):
     answer = models.TextField(blank=True)
     answered_on = models.DateField(null=True, blank=True)
     result_changed = models.BooleanField(default=False)
+    answer_due_at = models.DateTimeField(null=True, blank=True, help_text="the end of the 7-working-day answer "
+                                                                          "period (政府采购法 53)")
+    complaint_window_closes_at = models.DateTimeField(null=True, blank=True, help_text="15 working days after "
+                                                      "the answer period ends (政府采购法 55)")
+    process_instance = models.ForeignKey("engine.ProcessInstance", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+")
 
     def __str__(self):
         return f"{self.lot} / {self.filed_by}"
 
-    @property
-    def process_instance(self):
-        return self.lot.project.process_instance
-
     @transition(field=state, source=ChallengeState.FILED, target=ChallengeState.ANSWERED)
     def give_answer(self, answer, on, result_changed):
         self.answer, self.answered_on, self.result_changed = answer, on, result_changed
+
