@@ -147,6 +147,7 @@ ENGINE = {
         "workflows.planning.launch",
         "workflows.procurement.handlers",
         "workflows.procurement.challenges",
+        "workflows.procurement.complaints",
         "workflows.service.handlers",
     ],
     "MAX_BPMN_BYTES": int(os.environ.get("MAX_BPMN_BYTES", str(5 * 1024 * 1024))),

@@ -28,7 +28,7 @@ from .uploads import uploaded
 pytestmark = pytest.mark.django_db
 
 DIAGRAM = Path(__file__).resolve().parent.parent / "bpmn" / "provincial_procurement.bpmn"
-DIAGRAMS = [DIAGRAM.parent / "procurement_challenge.bpmn"]
+DIAGRAMS = [DIAGRAM.parent / f"{key}.bpmn" for key in ("procurement_challenge", "procurement_complaint")]
 YEAR = 2027
 NANMING, HONGHUAGANG = "520102", "520302"
 MINUTE = timedelta(minutes=1)

@@ -4,8 +4,8 @@ Each runs inside the instance's step transaction: what it writes (records, audit
 to the county instances) commits with the step. Dates returned into process data are ISO strings,
 money is a string with two decimals.
 
-Challenges run in instances of their own (challenges.py); they suspend and resume a lot's signing
-through the helpers here, and tell the procurement when it waits on them.
+Challenges and complaints run in instances of their own (challenges.py, complaints.py); they suspend
+and resume a lot's signing through the helpers here, and tell the procurement when it waits on them.
 """
 from decimal import Decimal, InvalidOperation
 
@@ -21,7 +21,8 @@ from workflows.models import Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, PlanState
 from workflows.records import known_instance, save_transition
 
-from .models import Challenge, ChallengeState, Lot, LotState, ProcurementProject, ProjectState
+from .models import (Challenge, ChallengeState, Complaint, ComplaintState, Lot, LotState, ProcurementProject,
+                     ProjectState)
 
 AWARD_MESSAGE = "procurement_award"
 SUSPENDED_MESSAGE = "signing_suspended"
@@ -253,7 +254,8 @@ def _correlation(lot):
 
 @service("procurement.issue_notices")
 def issue_notices(call):
-    """Award notices issued today: each county of this round hears of its winner; the challenge window opens."""
+    """Award notices issued today: each county of this round hears of its winner; the challenge window opens.
+    A county whose earlier award was set aside waits with signing suspended: for it, signing resumes."""
     project = _project(call)
     today = clock.today_in_china()
     lots = project.lots.filter(state=LotState.AWARDED, tender_round=project.tender_round).select_related(
@@ -261,7 +263,8 @@ def issue_notices(call):
     for lot in lots:
         lot.issue_notice(today)
         save_transition(lot, "award_notice_on")
-        api.send_message(AWARD_MESSAGE, _correlation(lot), award_payload(lot), actor=call.actor)
+        message = RESUMED_MESSAGE if lot.set_aside_on else AWARD_MESSAGE
+        api.send_message(message, _correlation(lot), award_payload(lot), actor=call.actor)
     announcement_ends = calendar.add_workdays(today, ANNOUNCEMENT_WORKDAYS)
     closes = calendar.add_workdays(announcement_ends, CHALLENGE_WORKDAYS)
     project.challenge_window_closes_at = closes.at
@@ -271,12 +274,14 @@ def issue_notices(call):
 
 
 def pending(project):
-    """(whether a challenge may still change a result, the next moment a challenger's complaint window closes or
-    None). A challenge not judged harmless holds the procurement until answered, and every challenge until a
-    complaint about it is no longer possible (政府采购法 55)."""
+    """(whether a challenge or complaint may still change a result, the next moment a challenger's complaint
+    window closes or None). A challenge not judged harmless holds the procurement until answered, a complaint
+    until decided, and every challenge until a complaint about it is no longer possible (政府采购法 55)."""
     challenges = Challenge.objects.filter(lot__project=project)
-    held = challenges.filter(state=ChallengeState.FILED).exclude(may_change_result=False).exists()
-    next_close = challenges.filter(complaint_window_closes_at__gt=clock.now()).aggregate(
+    held = (challenges.filter(state=ChallengeState.FILED).exclude(may_change_result=False).exists()
+            or Complaint.objects.filter(challenge__lot__project=project).exclude(state=ComplaintState.DECIDED)
+            .exists())
+    next_close = challenges.filter(complaint__isnull=True, complaint_window_closes_at__gt=clock.now()).aggregate(
         first=Min("complaint_window_closes_at"))["first"]
     return held, next_close
 
@@ -284,7 +289,7 @@ def pending(project):
 @service("procurement.settle")
 def settle(call):
     """After the round's challenge window, and again whenever what held the procurement changed: lots that failed
-    go to a re-tender; else the procurement concludes once nothing may change a result.
+    or whose award was set aside go to a re-tender; else the procurement concludes once nothing may change a result.
     Returns what the diagram decides on and, while it waits, the next moment to look again (or "")."""
     project = _project(call)
     failed = list(project.lots.filter(state=LotState.FAILED).order_by("number").values_list("number", flat=True))
@@ -304,15 +309,17 @@ def settle(call):
 
 
 def tell_procurement(project, payload, actor=None):
-    """Let the procurement look again at what holds it, if it is waiting on its challenges (otherwise it looks when
-    its round ends): `payload` says what changed."""
+    """Let the procurement look again at what holds it, if it is waiting on challenges and complaints (otherwise it
+    looks when its round ends): `payload` says what changed."""
     if ProcurementProject.objects.select_for_update().filter(pk=project.pk, state=ProjectState.SETTLING).exists():
         api.send_message(SETTLEMENT_MESSAGE, {"year": project.year}, payload, actor=actor)
 
 
 def signing_held(lot):
-    """Whether a challenge that may change the result is unanswered."""
-    return Challenge.objects.filter(lot=lot, state=ChallengeState.FILED, may_change_result=True).exists()
+    """Whether a challenge that may change the result is unanswered, or a complaint's suspension stands."""
+    return (Challenge.objects.filter(lot=lot, state=ChallengeState.FILED, may_change_result=True).exists()
+            or Complaint.objects.filter(challenge__lot=lot, suspended_on__isnull=False,
+                                        suspension_lifted_on__isnull=True).exists())
 
 
 def suspend_signing(lot, reason, actor=None):
@@ -330,3 +337,11 @@ def resume_signing(lot, actor=None):
         save_transition(lot)
         api.send_message(RESUMED_MESSAGE, _correlation(lot), award_payload(lot), actor=actor)
 
+
+def set_aside(lot, reason, actor=None):
+    """The lot's award is void: its county stops signing (it may have been signing) until the re-tender's award."""
+    was_suspended = lot.state == LotState.SUSPENDED
+    lot.set_aside(reason, clock.today_in_china())
+    save_transition(lot, "failure_reason", "set_aside_on", "winner", "awarded_amount", "winner_deemed")
+    if not was_suspended:
+        api.send_message(SUSPENDED_MESSAGE, _correlation(lot), {"reason": reason}, actor=actor)

@@ -1,8 +1,10 @@
-"""Records of the provincial procurement: the project, its lots (标段) and the challenges (质疑) against an award.
+"""Records of the provincial procurement: the project, its lots (标段), the challenges (质疑) against an award
+and the complaints (投诉) to the finance department about a challenge.
 
 Each record's state changes only through its django-fsm transitions, so the audit trail has every
-change; the handlers drive them from the provincial_procurement process (handlers.py) and each challenge's
-procurement_challenge process (challenges.py).
+change; the handlers drive them from the provincial_procurement process (handlers.py), each challenge's
+procurement_challenge process (challenges.py) and each complaint's procurement_complaint process
+(complaints.py).
 """
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -72,11 +74,11 @@ class ProcurementProject(models.Model):
     @transition(field=state, source=[ProjectState.BID_OPENING, ProjectState.EVALUATING, ProjectState.AWARDED,
                                      ProjectState.SETTLING], target=ProjectState.FAILED)
     def fail(self):
-        """Some lot had too few bidders or no qualified bid: it is tendered again."""
+        """Some lot had too few bidders, no qualified bid, or its award was set aside: it is tendered again."""
 
     @transition(field=state, source=ProjectState.AWARDED, target=ProjectState.SETTLING)
     def settle(self):
-        """The last round's challenge window closed; challenges may still change a result."""
+        """The last round's challenge window closed; challenges and complaints may still change a result."""
 
     @transition(field=state, source=ProjectState.SETTLING, target=ProjectState.CONCLUDED)
     def conclude(self):
@@ -114,6 +116,8 @@ class Lot(models.Model):
                                                                  "confirm in time")
     award_notice_on = models.DateField(null=True, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
+    set_aside_on = models.DateField(null=True, blank=True, help_text="the finance department declared the award "
+                                                                      "void; its county waits for the re-tender")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "number"], name="unique_lot_number")]
@@ -135,7 +139,8 @@ class Lot(models.Model):
 
     @transition(field=state, source=LotState.AWARDED, target=LotState.SUSPENDED)
     def suspend(self):
-        """A challenge may change the result: signing waits for its answer (实施条例 54)."""
+        """A challenge may change the result (实施条例 54), or the finance department suspended the procurement
+        while it handles a complaint (政府采购法 57): signing waits."""
 
     @transition(field=state, source=LotState.SUSPENDED, target=LotState.SUSPENDED)
     def change_winner(self, winner, amount, notice_on):
@@ -145,6 +150,12 @@ class Lot(models.Model):
     @transition(field=state, source=LotState.SUSPENDED, target=LotState.AWARDED)
     def resume(self):
         pass
+
+    @transition(field=state, source=[LotState.AWARDED, LotState.SUSPENDED], target=LotState.FAILED)
+    def set_aside(self, reason, on):
+        """A complaint upheld: the award is void and the lot is tendered again (政府采购法 56, 财政部令第94号 32)."""
+        self.failure_reason, self.set_aside_on = reason, on
+        self.winner, self.awarded_amount, self.winner_deemed = None, None, False
 
     @transition(field=state, source=LotState.AWARDED, target=LotState.SIGNED)
     def sign(self):
@@ -191,3 +202,62 @@ class Challenge(models.Model):
     def give_answer(self, answer, on, result_changed):
         self.answer, self.answered_on, self.result_changed = answer, on, result_changed
 
+
+class ComplaintState(models.TextChoices):
+    FILED = "filed", _("已提出")
+    ACCEPTED = "accepted", _("已受理")
+    DECIDED = "decided", _("已作出处理决定")
+
+
+class ComplaintOutcome(models.TextChoices):
+    DISMISSED = "dismissed", _("投诉事项不成立，驳回投诉")
+    UPHELD = "upheld", _("投诉事项成立，不影响中标结果")
+    AWARD_VOID = "award_void", _("投诉事项成立，中标结果无效，重新招标")
+
+
+class Complaint(models.Model):
+    """A challenger's complaint (投诉) to the finance department about the answer to its challenge, or the lack
+    of one; decided within 30 working days in its own procurement_complaint instance (政府采购法 55-57)."""
+
+    challenge = models.OneToOneField(Challenge, on_delete=models.CASCADE, related_name="complaint")
+    filed_by = models.ForeignKey("workflows.Office", on_delete=models.PROTECT, related_name="+")
+    filed_on = models.DateField()
+    grounds = models.TextField()
+    state = FSMField(default=ComplaintState.FILED, choices=ComplaintState.choices, protected=False)
+    accepted_on = models.DateField(null=True, blank=True)
+    suspended_on = models.DateField(null=True, blank=True, help_text="the finance department suspended the lot's "
+                                                                     "procurement while it handles the complaint")
+    suspension_ends_at = models.DateTimeField(null=True, blank=True, help_text="30 days at most (政府采购法 57)")
+    suspension_lifted_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, choices=ComplaintOutcome.choices, blank=True)
+    decision = models.TextField(blank=True)
+    decided_on = models.DateField(null=True, blank=True)
+    process_instance = models.ForeignKey("engine.ProcessInstance", null=True, blank=True, on_delete=models.SET_NULL,
+                                         related_name="+")
+
+    def __str__(self):
+        return f"{self.challenge} / {self.filed_on}"
+
+    @property
+    def suspending(self):
+        """Whether the lot's procurement stands suspended for this complaint."""
+        return self.suspended_on is not None and self.suspension_lifted_on is None
+
+    @transition(field=state, source=ComplaintState.FILED, target=ComplaintState.ACCEPTED)
+    def accept(self, on, suspension_ends_at=None):
+        """Accepted; with `suspension_ends_at`, the lot's procurement is suspended until then at the latest."""
+        self.accepted_on = on
+        if suspension_ends_at is not None:
+            self.suspended_on, self.suspension_ends_at = on, suspension_ends_at
+
+    @transition(field=state, source=ComplaintState.ACCEPTED, target=ComplaintState.ACCEPTED)
+    def lift_suspension(self, on):
+        """The suspension ends: the decision came, or 30 days passed without one."""
+        self.suspension_lifted_on = on
+
+    @transition(field=state, source=ComplaintState.ACCEPTED, target=ComplaintState.DECIDED)
+    def decide(self, outcome, decision, on):
+        """Decided; a suspension still standing ends with the decision."""
+        self.outcome, self.decision, self.decided_on = outcome, decision, on
+        if self.suspending:
+            self.suspension_lifted_on = on
