@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
-from .views import (attachments, challenges, comments, dashboard, emergencies, inbox, incidents, instances, modeler,
-                    modeler_history, modeler_migration, modeler_new, substitutes, tasks)
+from .views import (attachments, challenges, comments, complaints, dashboard, emergencies, inbox, incidents, instances,
+                    modeler, modeler_history, modeler_migration, modeler_new, substitutes, tasks)
 
 app_name = "webui"
 
@@ -36,6 +36,8 @@ urlpatterns = [
     path("emergencies/report/", emergencies.report, name="emergency-report"),
     path("challenges/", challenges.challenge_list, name="challenges"),
     path("challenges/lots/<int:lot_id>/", challenges.file_against_lot, name="challenge-file"),
+    path("complaints/", complaints.complaint_list, name="complaints"),
+    path("complaints/challenges/<int:challenge_id>/", complaints.file_about_challenge, name="complaint-file"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/versions/<int:version_id>.bpmn", dashboard.version_diagram, name="version-diagram"),
     path("export/inbox.xlsx", inbox.export_inbox, name="export-inbox"),

@@ -35,6 +35,7 @@ def nav_links(request):
         links.append((reverse("webui:incidents"), _("故障")))
     if social_orgs_of(request.user).exists():
         links.append((reverse("webui:challenges"), _("质疑")))
+        links.append((reverse("webui:complaints"), _("投诉")))
         if held_deployments(request.user).exists():
             links.append((reverse("webui:emergency-report"), _("报告突发事件")))
     return format_html_join("", '<a href="{}"{}>{}</a>', (

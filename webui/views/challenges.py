@@ -70,7 +70,7 @@ class ChallengeForm(PageForm):
                               widget=forms.Textarea(attrs={"rows": 6}))
 
 
-def _organisations(user):
+def organisations(user):
     codes = set(social_orgs_of(user).values_list("code", flat=True))
     if not codes:
         raise PermissionDenied
@@ -79,7 +79,7 @@ def _organisations(user):
 
 @login_required
 def challenge_list(request):
-    codes = _organisations(request.user)
+    codes = organisations(request.user)
     lots = [(lot, window_open(lot)) for lot in lots_bid_on(codes)]
     return render(request, "webui/challenges.html", {
         "lots": lots, "challenges": challenge_rows(Challenge.objects.filter(filed_by__code__in=codes))})
@@ -87,7 +87,7 @@ def challenge_list(request):
 
 @login_required
 def file_against_lot(request, lot_id):
-    codes = _organisations(request.user)
+    codes = organisations(request.user)
     lot = Lot.objects.select_related("project__process_instance", "county", "winner").defer(
         "project__process_instance__serialized").filter(pk=lot_id).first()
     if lot is None:

@@ -28,6 +28,7 @@ from ..page_forms import PageForm
 from ..permissions import can_control_instances, require
 from .access import listed_instances, visible_instance
 from .challenges import procurement_challenges
+from .complaints import procurement_complaints
 from .emergencies import report_link
 
 PAGE_SIZE = 50
@@ -191,6 +192,7 @@ def instance_page(request, instance_id):
                      if allowed and can_proceed(getattr(instance, name))],
         "emergency_link": report_link(request.user, instance),
         "challenges": procurement_challenges(instance),
+        "complaints": procurement_complaints(instance),
     })
 
 

@@ -25,6 +25,14 @@ def _when(moment):
     return f"{moment.astimezone(clock.CHINA):%Y-%m-%d %H:%M}"
 
 
+def window_open(challenge):
+    """Whether its challenger may complain now: the challenge answered or its answer period over, the 15 working
+    days after that period not past yet, and no complaint about it filed yet."""
+    now = clock.now()
+    return (not Complaint.objects.filter(challenge=challenge).exists() and now < challenge.complaint_window_closes_at
+            and (challenge.state == ChallengeState.ANSWERED or now >= challenge.answer_due_at))
+
+
 def file_complaint(challenge_id, social_org, grounds, actor=None):
     """File the complaint of organisation `social_org` (office code) about its challenge `challenge_id` and start
     its procurement_complaint instance; returns the complaint.
