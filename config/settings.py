@@ -5,6 +5,7 @@ DATABASE_URL: a PostgreSQL (production) or SQLite database, as a URL dj-database
 REDIS_URL: Celery broker; tasks then run on a worker and beat dispatches timers.
 """
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
     "workflows.planning",
     "workflows.service",
     "webui",
+    "axes",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -51,6 +54,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so they see the login view's outcome: one password check at a time per account, and the lockout page.
+    "accounts.throttle.OneCheckPerAccount",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -116,6 +122,27 @@ MEDIA_ROOT = VAR_DIR / "media"
 LOGIN_URL = "webui:login"
 LOGIN_REDIRECT_URL = "webui:inbox"
 LOGOUT_REDIRECT_URL = "webui:login"
+
+# Local logins (accounts/throttle.py, on django-axes): LOGIN_FAILURES_PER_ACCOUNT failed passwords for one account,
+# or LOGIN_FAILURES_PER_ADDRESS from one address, each within LOGIN_LOCK_MINUTES of the one before, lock it until
+# LOGIN_LOCK_MINUTES after the last; the right password is refused meanwhile. Behind reverse proxies that append to
+# X-Forwarded-For, LOGIN_PROXY_COUNT says how many, so the address is the client's and not the proxy's.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "50"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("LOGIN_LOCK_MINUTES", "15")))
+LOGIN_PROXY_COUNT = int(os.environ.get("LOGIN_PROXY_COUNT", "0"))
+AXES_HANDLER = "accounts.throttle.AccountAndAddressHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_WHITELIST_CALLABLE = "accounts.throttle.without_password"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
+AXES_RESET_ON_SUCCESS = True
+# Attempts while locked are refused without being counted: the lock lifts when it said it would.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 
 # Celery: Redis when REDIS_URL is set, otherwise eager in-process execution.
 REDIS_URL = os.environ.get("REDIS_URL", "")
