@@ -5,10 +5,11 @@ from functools import partial
 import pytest
 from django.core.management.base import CommandError
 
+from engine import api
 from engine.models import HumanTask, ProcessInstance
 from workflows.models import Office
 from workflows.planning.models import AnnualPlan, ServiceAgreement
-from workflows.procurement.models import Lot
+from workflows.procurement.models import Complaint, Lot
 from workflows.sample_data import load_sample_data
 from workflows.simulation.lifecycle import choose_counties
 
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 STATUTORY_STEPS = ["编制年度实施计划", "审核年度实施计划", "年度计划备案", "签订服务协议", "公告服务协议", "服务协议备案",
                    "评标并提交评标报告", "采购人确定中标人", "发布中标公告、发出中标通知书", "安排社工到岗", "提交报告",
-                   "省级绩效评价", "受理质疑，判断是否影响中标结果", "答复质疑"]
+                   "省级绩效评价", "受理质疑，判断是否影响中标结果", "答复质疑", "受理投诉，决定是否暂停采购活动",
+                   "作出投诉处理决定"]
 
 
 simulate = partial(command_output, "simulate")
@@ -26,19 +28,26 @@ simulate = partial(command_output, "simulate")
 
 @pytest.fixture
 def small_year():
-    return simulate("--year", "2026", "--stations", "2", "--seed", "4")
+    return simulate("--year", "2026", "--stations", "2", "--seed", "1")
 
 
 def test_a_small_year_completes_every_instance_and_reports_the_statutory_steps(small_year):
     counts = {key: ProcessInstance.objects.filter(version__definition__key=key).count()
-              for key in ("county_annual_cycle", "provincial_procurement", "station_service")}
+              for key in ("county_annual_cycle", "provincial_procurement", "station_service", "procurement_challenge",
+                          "procurement_complaint")}
     assert counts["provincial_procurement"] == 1 and counts["station_service"] == 2
+    assert counts["procurement_challenge"] == counts["procurement_complaint"] == 2
     assert set(ProcessInstance.objects.values_list("state", flat=True)) == {"completed"}, small_year
     assert AnnualPlan.objects.filter(year=2026, state="filed").count() == counts["county_annual_cycle"]
     # Each county's agreement closed its procurement lot.
     agreements = ServiceAgreement.objects.filter(year=2026)
     assert agreements.count() == counts["county_annual_cycle"]
     assert set(Lot.objects.filter(pk__in=agreements.values("lot")).values_list("state", flat=True)) == {"signed"}
+    # One complaint upheld, the award set aside: the lot was tendered again after the finance guidance; one dismissed.
+    assert sorted(Complaint.objects.values_list("outcome", flat=True)) == ["award_void", "dismissed"]
+    retendered = Lot.objects.get(set_aside_on__isnull=False)
+    assert retendered.tender_round == 2 and retendered.pk in agreements.values_list("lot", flat=True)
+    assert HumanTask.objects.filter(bpmn_id="give_guidance", completed_at__date__gt=retendered.set_aside_on).exists()
     for step in STATUTORY_STEPS:
         assert step in small_year, step
     assert "met" in small_year and "result: ok" in small_year
@@ -48,8 +57,10 @@ def test_a_small_year_completes_every_instance_and_reports_the_statutory_steps(s
     assert done.exists() and all(task.completed_by == task.office for task in done)
 
 
-def test_the_same_year_again_is_refused_without_reset(small_year):
-    with pytest.raises(CommandError, match="already holds"):
+def test_the_same_year_again_is_refused_without_reset(deploy_bpmn):
+    deploy_bpmn("quick_timer.bpmn")
+    api.start("quick_timer", data={"year": 2026})
+    with pytest.raises(CommandError, match="already holds 1 instances of 2026"):
         simulate("--year", "2026", "--stations", "2")
 
 

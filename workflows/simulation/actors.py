@@ -5,8 +5,9 @@ data makes them). An office takes up a task after a random number of working
 days: usually before the due date, now and then after it. Decisions are played
 the way offices make them: a reviewer returns some plans once before approving,
 organisations bid on every lot and the committee ranks them, a challenge may
-stop the signing; a plan's budget is the sum of its lines; dates and scores are
-what a clerk writes.
+stop the signing, the finance department upholds or dismisses complaints as
+planned; a plan's budget is the sum of its lines; dates and scores are what a
+clerk writes.
 """
 import random
 from dataclasses import dataclass, field
@@ -29,7 +30,10 @@ class Behaviour:
 
     late: float = 0.1            # tasks completed after their due date
     plan_returned: float = 0.3   # reviews that return a plan the first time they see it
-    challenge: float = 1.0       # procurements in which a losing bidder files a challenge: a year has one
+    challenge: float = 1.0       # procurements in which losing bidders file challenges: a year has them
+    # One challenger complains per outcome; the finance department decides the complaints so, in turn. An award
+    # is set aside only while its agreement is unsigned: the department then suspends signing and decides in time.
+    complaint_outcomes: tuple = ("award_void", "dismissed")
     idle_workdays: int = 3       # at most this many working days before taking up a task without a due date
 
 
@@ -39,6 +43,7 @@ class Actors:
     behaviour: Behaviour = field(default_factory=Behaviour)
     _users: dict = field(default_factory=dict)
     _decided: set = field(default_factory=set)
+    _outcomes: dict = field(default_factory=dict)  # complaint -> the outcome planned for it
 
     def user_for(self, office_code):
         """The account that works in the office (None when the office has none)."""
@@ -52,7 +57,10 @@ class Actors:
     def when(self, task, now, not_before=None):
         """The moment the office takes up `task`, at the earliest `not_before`."""
         today = _china_day(now)
-        if task.due_at is None:
+        suspension_ends = _suspension_ends(task)
+        if suspension_ends is not None:  # a department that suspended a procurement decides before it resumes
+            day = _workday(today, self.rng.randint(0, _workdays_until(today, min(task.due_at, suspension_ends))))
+        elif task.due_at is None:
             day = _workday(today, self.rng.randint(0, self.behaviour.idle_workdays))
         elif self.rng.random() < self.behaviour.late:
             day = _workday(_china_day(task.due_at - timedelta(seconds=1)), self.rng.randint(1, 5))
@@ -86,6 +94,12 @@ class Actors:
         if "may_change_result" in keys:
             chosen["may_change_result"] = self.rng.random() < 0.5  # then signing is suspended until answered
             chosen["result_changed"] = False
+        if "suspend" in keys:
+            chosen["suspend"] = self._outcome(context) == "award_void" or self.rng.random() < 0.3
+        if "outcome" in keys:
+            refused = (context.get("decision_result") or {}).get("recorded") is False
+            # A void award the department could not declare (the agreement was signed) is upheld instead.
+            chosen["outcome"] = "upheld" if refused else self._outcome(context)
         paths = _paths(schema.get("components", []))
         if "budget_lines" in paths and "budget" in keys:
             chosen["budget_lines"] = self._budget_lines(context)
@@ -127,6 +141,14 @@ class Actors:
                              "price": str(bid["price"]), "score": f"{score:.2f}"})
         return rows
 
+    def _outcome(self, context):
+        """The outcome planned for the complaint of the task: the behaviour's outcomes, in turn."""
+        complaint = (context.get("complaint_info") or {}).get("complaint")
+        if complaint not in self._outcomes:
+            planned = self.behaviour.complaint_outcomes
+            self._outcomes[complaint] = planned[len(self._outcomes) % len(planned)]
+        return self._outcomes[complaint]
+
     def _decision(self, task, component):
         options = [option.get("value") for option in component.get("values", [])]
         first_look = (task.instance_id, task.bpmn_id) not in self._decided
@@ -154,6 +176,14 @@ def _paths(components, found=None):
             found.add(component.get("path"))
         _paths(component.get("components", []), found)
     return found
+
+
+def _suspension_ends(task):
+    """When the suspension its complaint's acceptance ordered ends, for a complaint's decision; else None."""
+    if task.bpmn_id != "decide_complaint":
+        return None
+    acceptance = task.instance.data.get("acceptance") or {}
+    return datetime.fromisoformat(acceptance["suspension_ends"]) if acceptance.get("suspended") else None
 
 
 def _china_day(moment) -> date:
