@@ -40,8 +40,11 @@ def _choices(users):
 class SubstituteForm(PageForm):
     absent = forms.ChoiceField(label=gettext_lazy("请假人员"))
     substitute = forms.ChoiceField(label=gettext_lazy("代理人"))
-    starts_on = forms.DateField(label=gettext_lazy("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=gettext_lazy("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    # A date input takes and shows ISO dates, whatever the page's language.
+    starts_on = forms.DateField(label=gettext_lazy("开始日期"),
+                                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    ends_on = forms.DateField(label=gettext_lazy("结束日期"),
+                              widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reason = forms.CharField(required=False, max_length=200, label=gettext_lazy("事由"))
 
     def __init__(self, data, user):
