@@ -66,3 +66,15 @@ def test_only_the_challenger_may_complain(client, awarded):
     assert client.get("/complaints/").status_code == 403
     assert 'href="/complaints/"' not in client.get("/").content.decode()
     assert not Complaint.objects.exists()
+
+
+def test_the_complaint_page_in_english(client, awarded):
+    users, _counties, _instance = awarded
+    challenge = challenged(users)
+    client.cookies["django_language"] = "en"
+    client.force_login(users["org2"])
+    client.post(f"/complaints/challenges/{challenge.pk}/", {"grounds": "答复未回应业绩造假问题"})
+    page = client.get("/complaints/").content.decode()
+    assert "<h1>Complaints</h1>" in page and "Complaint period" in page and "awaiting decision" in page
+    assert "Complaint filed: the provincial finance department decides within 30 working days" in page
+    assert ">Filed<" in page  # the record's state, from the project's catalog
