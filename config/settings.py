@@ -41,6 +41,10 @@ INSTALLED_APPS = [
     "webui",
     "axes",
     "accounts",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's and ReDoc's assets, served from here rather than a CDN
+    "restapi",
 ]
 
 MIDDLEWARE = [
@@ -200,6 +204,35 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * ENGINE["MAX_BPMN_BYTES"] + 2 ** 20
 # The modeler validates (and deploys) this many diagrams at a time per web process, and this many a minute per owner.
 MODELER_PARALLEL_VALIDATIONS = int(os.environ.get("MODELER_PARALLEL_VALIDATIONS", "2"))
 MODELER_VALIDATIONS_PER_MINUTE = int(os.environ.get("MODELER_VALIDATIONS_PER_MINUTE", "30"))
+
+# The REST API (restapi/): tokens for other systems, sessions (with CSRF) for the pages' scripts; errors as
+# problem details; only JSON answers, the documentation being Swagger UI and ReDoc at /api/docs/ and /api/redoc/.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["restapi.auth.TokenAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["restapi.limits.JSONParser", "restapi.limits.MultiPartParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "restapi.pagination.Pages",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "restapi.problems.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "社工站服务流程引擎 API",
+    "DESCRIPTION": "Process definitions, instances, tasks, messages and the working-day calendar. "
+                   "Systems send `Authorization: Token <token>` (manage.py apitoken create OFFICE_CODE --name NAME).",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"InstanceState": "engine.models.InstanceState.CHOICES",
+                            "TaskState": "engine.models.TaskState.CHOICES"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "restapi.problems.add_problem_responses"],
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,1 @@
+"""The API's views, by what they act on; each calls the engine through engine.api."""
