@@ -107,7 +107,7 @@ def receive_complaint(call):
 @service("procurement.accept_complaint")
 def accept_complaint(call):
     """Accepted today; a suspension the department chose stops the lot's signing for 30 days at most. Returns when
-    such a suspension would end, whether or not there is one (the timer that lifts it needs a moment)."""
+    such a suspension would end, whether or not there is one (the timer that would lift it needs a moment)."""
     complaint = _complaint(call)
     lot = complaint.challenge.lot
     today = clock.today_in_china()
@@ -124,7 +124,8 @@ def accept_complaint(call):
 
 @service("procurement.lift_complaint_suspension")
 def lift_complaint_suspension(call):
-    """Thirty days of suspension passed without a decision: the lot's signing may go on (政府采购法 57)."""
+    """Thirty days of suspension passed without a decision: the lot's signing may go on (政府采购法 57). A decision
+    refused and taken up again re-arms the timer: a suspension already lifted stays so."""
     complaint = _complaint(call)
     if not complaint.suspending:
         return ""
