@@ -60,7 +60,7 @@ def test_every_instance_completes_with_deadlines_met_and_missed(diagrams):
 
 
 def test_offices_act_as_themselves_within_the_minimum_period_and_message_and_timer_follow(diagrams):
-    report = year(COUNTIES[:2], Behaviour(late=0.0, plan_returned=0.0))
+    report = year(COUNTIES[:2], Behaviour(late=0.0, plan_returned=0.0, delegated=0.0, absent=0.0))
     assert report.ok, render(report)
     opened = HumanTask.objects.filter(bpmn_id="open_bids")
     assert opened.count() == 2, "one tender per county"
@@ -98,3 +98,17 @@ def test_filled_forms_pass_the_server_validation(form, db):
         assert ("budget" in cleaned) == has_budget, (seed, cleaned)
         if "budget" in cleaned:
             assert cleaned["budget"].as_tuple().exponent == -2, (seed, cleaned["budget"])
+
+
+def test_delegated_and_substituted_tasks_are_played_and_counted(diagrams):
+    report = year(COUNTIES[:2], Behaviour(late=0.0, plan_returned=0.0, challenge=0.0, delegated=0.4, absent=0.4))
+    assert report.ok, render(report)
+    work = report.office_work
+    assert work.delegated_met and work.substituted_met, render(report)
+    assert work.delegated_missed == work.substituted_missed == 0, "nobody was late"
+    delegated = AuditEvent.objects.filter(action="task.delegate").values_list("task_id", flat=True)
+    resolved = AuditEvent.objects.filter(action="task.resolve").values_list("task_id", flat=True)
+    assert set(delegated) == set(resolved), "every delegated task came back"
+    on_behalf = AuditEvent.objects.filter(action="task.complete", data__has_key="on_behalf_of")
+    assert on_behalf.count() >= work.substituted_met, "and those without a deadline"
+    assert "delegated to a colleague and confirmed  met" in render(report)

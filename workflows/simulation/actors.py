@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 
 from engine.api import calendar, clock
+from workflows.models import Membership, Office
 
 RETURN_COMMENT = "请补充预算明细和服务站点质量标准后重新报送。"
 WORKDAY_STARTS = time(9, 0)
@@ -35,6 +36,8 @@ class Behaviour:
     # is set aside only while its agreement is unsigned: the department then suspends signing and decides in time.
     complaint_outcomes: tuple = ("award_void", "dismissed")
     idle_workdays: int = 3       # at most this many working days before taking up a task without a due date
+    delegated: float = 0.05      # tasks the office's person delegates to a colleague, who hands them back
+    absent: float = 0.03         # tasks a substitute does because the office's person is on leave
 
 
 @dataclass
@@ -44,6 +47,33 @@ class Actors:
     _users: dict = field(default_factory=dict)
     _decided: set = field(default_factory=set)
     _outcomes: dict = field(default_factory=dict)  # complaint -> the outcome planned for it
+
+    def how(self, task):
+        """Who does the task: its office's person ("self"), a colleague they delegate it to ("delegate"), or
+        a substitute while they are on leave ("substitute")."""
+        draw = self.rng.random()
+        if draw < self.behaviour.delegated:
+            return "delegate"
+        if draw < self.behaviour.delegated + self.behaviour.absent:
+            return "substitute"
+        return "self"
+
+    def colleague_for(self, office_code):
+        """A second account of the office, made when it has none: demonstration offices have one person."""
+        first = self.user_for(office_code)
+        colleague = get_user_model().objects.filter(memberships__office__code=office_code).exclude(
+            pk=first.pk).order_by("pk").first()
+        if colleague is None:
+            colleague = get_user_model().objects.create_user(f"{office_code}-colleague")
+            colleague.set_unusable_password()
+            colleague.save(update_fields=["password"])
+            Membership.objects.create(user=colleague, office=Office.objects.get(code=office_code))
+        return colleague
+
+    def substitute_for(self, office_code):
+        """Who stands in for the office's person: the office above's person, or else a colleague."""
+        parent = Office.objects.filter(code=office_code).values_list("parent__code", flat=True).first()
+        return (self.user_for(parent) if parent else None) or self.colleague_for(office_code)
 
     def user_for(self, office_code):
         """The account that works in the office (None when the office has none)."""

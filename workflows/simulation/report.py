@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef
 
 from engine.api import clock
-from engine.models import HumanTask, MessageSubscription, ProcessInstance, Timer
+from engine.models import AuditEvent, HumanTask, MessageSubscription, ProcessInstance, Timer
 from engine.models import InstanceState
 from engine.models import TaskState
 
@@ -23,12 +23,23 @@ class StepDeadlines:
 
 
 @dataclass
+class OfficeWork:
+    """Tasks done other than by their office's person, and how their deadlines went."""
+
+    delegated_met: int = 0
+    delegated_missed: int = 0
+    substituted_met: int = 0
+    substituted_missed: int = 0
+
+
+@dataclass
 class Report:
     steps: list = field(default_factory=list)        # StepDeadlines, by process then step
     processes: dict = field(default_factory=dict)    # process key -> Counter of instance states
     stuck: list = field(default_factory=list)        # (process key, business key, elements)
     failed: list = field(default_factory=list)       # (process key, business key, error)
     errors: list = field(default_factory=list)       # from the run
+    office_work: OfficeWork = field(default_factory=OfficeWork)
     actions: int = 0
     began_at: object = None
     ended_at: object = None
@@ -51,6 +62,7 @@ def build_report(outcome) -> Report:
         processes[instance.version.definition.key][instance.state] += 1
     report.processes = dict(sorted(processes.items()))
     report.steps = _deadlines(outcome.instance_ids)
+    report.office_work = _office_work(outcome.instance_ids)
     for instance in _stuck(instances):
         report.stuck.append((instance.version.definition.key, instance.business_key, instance.current_elements))
     for instance in instances.filter(state=InstanceState.FAILED):
@@ -79,6 +91,22 @@ def _deadlines(instance_ids):
     return [steps[key] for key in sorted(steps)]
 
 
+def _office_work(instance_ids):
+    """Delegated tasks (handed back and confirmed) and tasks a substitute completed, met or missed."""
+    work = OfficeWork()
+    delegated = set(AuditEvent.objects.filter(instance_id__in=instance_ids, action="task.delegate")
+                    .values_list("task_id", flat=True))
+    substituted = set(AuditEvent.objects.filter(instance_id__in=instance_ids, action="task.complete",
+                                                data__has_key="on_behalf_of").values_list("task_id", flat=True))
+    for task_id, due_at, completed_at in HumanTask.objects.filter(
+            pk__in=delegated | substituted, state=TaskState.COMPLETED, due_at__isnull=False).values_list(
+            "pk", "due_at", "completed_at"):
+        kind = "delegated" if task_id in delegated else "substituted"
+        outcome = "met" if completed_at <= due_at else "missed"
+        setattr(work, f"{kind}_{outcome}", getattr(work, f"{kind}_{outcome}") + 1)
+    return work
+
+
 def _stuck(instances):
     """Active instances with nothing to wait for: no open task, no timer, no awaited message."""
     return instances.filter(state__in=InstanceState.ACTIVE).exclude(
@@ -103,6 +131,11 @@ def render(report: Report) -> str:
             f"  {step.process:<24} {step.bpmn_id:<32} {step.name:<{width}}  met {step.met:>4}  missed "
             f"{step.missed:>4}  open {step.open_overdue:>3} overdue {step.open_in_time:>3} in time"
             + (f"  ({share:.0%} on time)" if share is not None else ""))
+    work = report.office_work
+    lines += ["", "tasks done other than by the office's person (deadline met / missed)",
+              f"  delegated to a colleague and confirmed  met {work.delegated_met:>4}  missed {work.delegated_missed:>4}",
+              f"  done by a substitute during leave       met {work.substituted_met:>4}  missed "
+              f"{work.substituted_missed:>4}"]
     lines += ["", "instances per process"]
     for process, states in report.processes.items():
         summary = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))

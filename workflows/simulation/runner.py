@@ -22,12 +22,18 @@ from engine.models import InstanceState
 from engine.models import TaskState
 from engine.api import dispatch_due_timers
 
+from workflows.models import Substitution
+from workflows.substitutes import set_substitute
+
 from .actors import Actors
 from .form_filler import FormFiller, FormFillError
 
 log = logging.getLogger(__name__)
 
 ONE_SECOND = timedelta(seconds=1)
+DELEGATION_NOTE = "请代为办理，办完交回我确认。"
+LEAVE_REASON = "休假"
+LEAVE_DAYS = 7
 
 
 @dataclass
@@ -175,13 +181,30 @@ class Simulation:
             data = self._form_data(row, form, user)
             if row.state == TaskState.OPEN:
                 api.claim(row.pk, actor=user)
-            api.complete_task(row.pk, data, actor=user)
+            self._do(row, user, data, self.actors.how(row))
             self.outcome.actions += 1
         except Conflict:
             return  # the process moved on (a boundary event took the task away)
         except (InvalidInput, PermissionDenied, FormFillError) as err:
             self.abandoned.add(row.pk)
             self._error(row, str(getattr(err, "errors", None) or err))
+
+    def _do(self, row, user, data, how):
+        """Complete the task as `how` (Actors.how) says: by the person, through a colleague they delegate it
+        to and who hands it back, or by a substitute while the person is on leave."""
+        if how == "delegate":
+            colleague = self.actors.colleague_for(row.office)
+            api.delegate(row.pk, colleague.get_username(), actor=user, note=DELEGATION_NOTE)
+            api.resolve_task(row.pk, data, actor=colleague)
+        elif how == "substitute":
+            substitute = self.actors.substitute_for(row.office)
+            today = clock.today_in_china()
+            if not Substitution.objects.filter(absent=user, substitute=substitute, starts_on__lte=today,
+                                               ends_on__gte=today).exists():
+                set_substitute(user.get_username(), substitute.get_username(), today,
+                               today + timedelta(days=LEAVE_DAYS), reason=LEAVE_REASON, actor=user)
+            user = substitute
+        api.complete_task(row.pk, data, actor=user)
 
     def _form_data(self, row, form, user):
         if form.schema is None:
