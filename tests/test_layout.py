@@ -15,7 +15,8 @@ from .steps import command_output
 
 PRODUCT_DIR = Path(__file__).parent.parent / "bpmn"
 LIFECYCLE = ["county_annual_cycle", "provincial_procurement", "station_service", "station_report",
-             "station_emergency", "performance_evaluation", "emergency_inbound"]
+             "station_emergency", "performance_evaluation", "emergency_inbound", "procurement_challenge",
+             "procurement_complaint"]
 NS = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS}
 _FLOW_NODES = ("startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
                "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "task",
