@@ -11,7 +11,7 @@ from webui.event_labels import EVENT_LABELS
 ROOT = Path(__file__).resolve().parent.parent
 # engine.audit names the transitions of these two by a short prefix, every other model by its model name.
 PREFIXES = {ProcessInstance: "instance", HumanTask: "task"}
-RECORD_CALL = re.compile(r"(?:audit\.record|api\.record_event)\(\s*([^,]+),")
+RECORD_CALL = re.compile(r"(?:audit\.record|\brecord_event)\(\s*([^,]+),")
 ACTION = re.compile(r'"([a-z_]+\.[a-z_]+)"')
 
 
@@ -28,7 +28,8 @@ def transition_actions():
 def recorded_actions():
     """The action names engine and domain code pass to audit.record() (api.record_event()), read from the source."""
     found = set()
-    for path in [*(ROOT / "engine").rglob("*.py"), *(ROOT / "workflows").rglob("*.py")]:
+    for path in [*(ROOT / "engine").rglob("*.py"), *(ROOT / "workflows").rglob("*.py"),
+                 *(ROOT / "restapi").rglob("*.py")]:
         for call in RECORD_CALL.finditer(path.read_text(encoding="utf-8")):
             names = ACTION.findall(call.group(1))
             assert names, f"{path.relative_to(ROOT)}: audit.record({call.group(1)}, ...) names no action literally"

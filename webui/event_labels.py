@@ -28,6 +28,8 @@ EVENT_LABELS = {
     "comment.added": _("发表意见"),
     "substitution.set": _("设置代理人"),
     "substitution.ended": _("结束代理"),
+    "apitoken.created": _("创建接口令牌"),
+    "apitoken.revoked": _("吊销接口令牌"),
     "task.cancel": _("任务取消"),
     "task.due_recomputed": _("重算办理期限"),
     "task.migrated": _("任务随版本迁移"),

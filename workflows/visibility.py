@@ -11,11 +11,12 @@ filters are JSONField key lookups that run on SQLite and PostgreSQL alike.
 """
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from engine import api
 from engine.api import clock
-from engine.models import ProcessInstance
+from engine.models import CommentMention, ProcessInstance
 from engine.models import TaskState
 
 from .directory import office_tree, per_user, working_memberships
@@ -150,6 +151,15 @@ def office_can_see_instance(office_code, instance):
     if scope.all:
         return True
     return type(instance).objects.filter(pk=instance.pk).filter(_instance_condition(scope)).exists()
+
+
+def unseeing_mentions(mentions, instance):
+    """The labels of the people and offices a comment mentions (api.mentioned) who cannot see the instance."""
+    users = {u.get_username(): u for u in get_user_model().objects.filter(
+        username__in=[m["code"] for m in mentions if m["kind"] == CommentMention.USER])}
+    return [m["label"] for m in mentions if not (
+        can_see_instance(users[m["code"]], instance) if m["kind"] == CommentMention.USER
+        else office_can_see_instance(m["code"], instance))]
 
 
 def can_work_on(user, task):

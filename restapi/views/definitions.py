@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from engine import api
 from engine.errors import InvalidDefinition
 from engine.models import ProcessDefinition
-from webui.views.modeler import _bounded as bounded_like_the_modeler
+from webui.views.modeler import bounded_validation as bounded_like_the_modeler
 
 from ..permissions import OwnsProcesses, SeesDefinitions
 from ..problems import STATUS_TITLES

@@ -11,7 +11,7 @@ from engine import api
 from engine.errors import InvalidInput
 from engine.models import Attachment, AuditEvent, HumanTask
 from webui.views.access import listed_instances, visible_instance
-from webui.views.comments import _unseeing as unseeing
+from workflows.visibility import unseeing_mentions as unseeing
 from webui.views.instances import CONTROLS, filter_instances
 from workflows.visibility import instances_visible_to
 

@@ -1,14 +1,13 @@
 """Comments on an instance or one of its tasks, and the comments that mention the user or their offices."""
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from engine import api
 from engine.errors import EngineError
-from engine.models import CommentMention, ProcessInstance
-from workflows.visibility import can_see_instance, instances_visible_to, office_can_see_instance
+from engine.models import ProcessInstance
+from workflows.visibility import instances_visible_to, unseeing_mentions
 
 from .access import visible_instance, visible_task
 from .navigation import back
@@ -16,18 +15,9 @@ from .navigation import back
 MENTIONS_SHOWN = 10
 
 
-def _unseeing(mentions, instance):
-    """The labels of mentioned people and offices who cannot see the instance."""
-    users = {u.get_username(): u for u in get_user_model().objects.filter(
-        username__in=[m["code"] for m in mentions if m["kind"] == CommentMention.USER])}
-    return [m["label"] for m in mentions if not (
-        can_see_instance(users[m["code"]], instance) if m["kind"] == CommentMention.USER
-        else office_can_see_instance(m["code"], instance))]
-
-
 def _add(request, instance, task=None):
     text = request.POST.get("text", "")
-    hidden = _unseeing(api.mentioned(text), instance)
+    hidden = unseeing_mentions(api.mentioned(text), instance)
     if hidden:
         messages.error(request, _("意见未发表：%(names)s 看不到这个流程，不能提及") % {"names": "、".join(hidden)})
         return

@@ -49,7 +49,7 @@ _owner_only = owner_required(gettext_lazy("只有省民政厅的流程负责人�
 _validating = threading.BoundedSemaphore(settings.MODELER_PARALLEL_VALIDATIONS)
 
 
-def _bounded(view):
+def bounded_validation(view):
     """Refuse (429) a validation past the owner's rate or while the process runs as many as it may."""
     @wraps(view)
     def checked(request, *args, **kwargs):
@@ -207,7 +207,7 @@ def discard(request, key, number):
 
 @_json_view
 @_owner_only
-@_bounded
+@bounded_validation
 def validate(request, key, number):
     """Run the deployment's validation on the submitted diagram with the version's (edited) decisions and forms."""
     version = _version(request, key, number)
@@ -227,7 +227,7 @@ def validate(request, key, number):
 
 @_json_view
 @_owner_only
-@_bounded
+@bounded_validation
 def deploy(request, key, number):
     """Deploy the submitted diagram with the version's (edited) decisions and forms as a new version."""
     version = _version(request, key, number)
@@ -262,7 +262,7 @@ def _table_problems(err):
 
 @_json_view
 @_owner_only
-@_bounded
+@bounded_validation
 def decision_inputs(request, key, number, file_name):
     """The process data the submitted table reads: the fields of its try form."""
     _version(request, key, number)  # a 404 for a version not there
@@ -275,7 +275,7 @@ def decision_inputs(request, key, number, file_name):
 
 @_json_view
 @_owner_only
-@_bounded
+@bounded_validation
 def decision_try(request, key, number, file_name):
     """What the submitted table gives for sample inputs, with the rule rows that matched."""
     _version(request, key, number)  # a 404 for a version not there

@@ -24,10 +24,13 @@ from .inbox import tab_queryset
 from .json_views import BadRequest, json_answers, json_body, request_body
 from .navigation import back
 
+TOKEN_ACCOUNT_PREFIX = "token:"  # restapi/tokens.py names a token's service account so
 
 def colleagues(task, but=""):
-    """Users of the task's office, to hand the task to: anyone but who has it now (and `but`)."""
-    users = get_user_model().objects.filter(memberships__office__code=task.office)
+    """People of the task's office, to hand the task to: anyone but who has it now (and `but`); not the
+    accounts other systems act through with an API token."""
+    users = get_user_model().objects.filter(memberships__office__code=task.office).exclude(
+        username__startswith=TOKEN_ACCOUNT_PREFIX)
     return users.exclude(username__in=[task.assignee or "", but]).order_by("username")
 
 
