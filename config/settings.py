@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "workflows.planning",
     "workflows.service",
     "webui",
+    "notifications",
     "axes",
     "accounts",
     "rest_framework",
@@ -167,6 +168,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "engine.jobs.dispatch_due_timers",
         "schedule": float(os.environ.get("TIMER_DISPATCH_INTERVAL", "5")),
     },
+    # Audit events and due dates into notifications and webhook deliveries, and what is due sent (notifications/).
+    "notifications": {
+        "task": "notifications.jobs.tick",
+        "schedule": float(os.environ.get("NOTIFY_INTERVAL", "15")),
+    },
 }
 
 ENGINE = {
@@ -195,6 +201,42 @@ ENGINE = {
     "SCRIPT_STEPS": int(os.environ.get("SCRIPT_STEPS", "1000000")),
     "SCRIPT_MAX_ITEMS": int(os.environ.get("SCRIPT_MAX_ITEMS", "1000000")),
     "SCRIPT_MEMORY_MB": int(os.environ.get("SCRIPT_MEMORY_MB", "256")),
+}
+
+# Mail: SMTP when EMAIL_HOST is set; otherwise each mail is a file in VAR_DIR/mail, to read what would be sent.
+if os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "社工站服务流程 <noreply@localhost>")
+
+# Notifications and webhooks (notifications/, README "Notifications and webhooks").
+NOTIFICATIONS = {
+    # Links in messages start with this: the address people open the pages at.
+    "BASE_URL": os.environ.get("NOTIFY_BASE_URL", "http://127.0.0.1:8000"),
+    # A digest gathers what came since the last one and goes out at this hour, China time.
+    "DIGEST_HOUR": int(os.environ.get("NOTIFY_DIGEST_HOUR", "8")),
+    # A failed send is tried again after RETRY_SECONDS, twice that, ... at most RETRY_MAX_SECONDS apart, until
+    # MAX_ATTEMPTS have failed; a claimed row whose sender vanished is claimed again after LEASE_SECONDS.
+    "RETRY_SECONDS": float(os.environ.get("NOTIFY_RETRY_SECONDS", "30")),
+    "RETRY_MAX_SECONDS": float(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", "3600")),
+    "MAX_ATTEMPTS": int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "16")),
+    "LEASE_SECONDS": int(os.environ.get("NOTIFY_LEASE_SECONDS", "120")),
+    # Robots and webhooks: seconds to connect and for each read (the whole exchange at most twice that), and
+    # how much of an answer is read.
+    "HTTP_TIMEOUT": float(os.environ.get("NOTIFY_HTTP_TIMEOUT", "10")),
+    "MAX_RESPONSE_BYTES": int(os.environ.get("NOTIFY_MAX_RESPONSE_BYTES", str(64 * 1024))),
+    # The only hosts a person's group robot may post to.
+    "ROBOT_HOSTS": [h.strip() for h in os.environ.get(
+        "NOTIFY_ROBOT_HOSTS", "qyapi.weixin.qq.com,oapi.dingtalk.com").split(",") if h.strip()],
 }
 
 # A request may carry a diagram of MAX_BPMN_BYTES as JSON (quotes escaped) with its forms: larger bodies are

@@ -5,6 +5,7 @@ from django.views.i18n import JavaScriptCatalog
 
 from .views import (attachments, challenges, comments, complaints, dashboard, emergencies, inbox, incidents, instances,
                     modeler, modeler_history, modeler_migration, modeler_new, substitutes, tasks)
+from .views import notification_settings
 
 app_name = "webui"
 
@@ -66,4 +67,10 @@ urlpatterns = [
     path("modeler/<str:key>/migrate/preview/", modeler_migration.preview, name="modeler_migration_preview"),
     path("modeler/<str:key>/migrate/start/", modeler_migration.start, name="modeler_migration_start"),
     path("modeler/<str:key>/migrate/jobs/<int:job_id>/", modeler_migration.job, name="modeler_migration_job"),
+]
+
+# One's own notification settings (notifications/).
+urlpatterns += [
+    path("settings/notifications/", notification_settings.page, name="notification-settings"),
+    path("settings/notifications/test/", notification_settings.test, name="notification-test"),
 ]

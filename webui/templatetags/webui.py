@@ -27,6 +27,7 @@ register = template.Library()
 def nav_links(request):
     """The main menu's links after the inbox, each marked when it is the current page."""
     links = [(reverse("webui:instances"), _("流程实例")), (reverse("webui:substitutes"), _("代理设置"))]
+    links.append((reverse("webui:notification-settings"), _("通知设置")))
     if dashboard_prefectures(request.user).exists():
         links.append((reverse("webui:dashboard"), _("看板")))
     if is_process_owner(request.user):
