@@ -188,6 +188,11 @@ def step_transaction():
         batch.flush()
 
 
+def running():
+    """Whether an engine step is running in this context."""
+    return _current.get() is not None
+
+
 def current():
     """The batch of the running step; there must be one."""
     batch = _current.get()

@@ -69,6 +69,9 @@ def test_a_complaint_comes_after_the_answer_or_the_answer_period_and_within_15_w
                        "采购人答复后或答复期满后方可投诉")
     # Answered: the challenger may complain at once; unanswered, from the end of the answer period.
     complaint = file_complaint(answered.pk, "org2", "答复未回应业绩造假问题", actor=users["org2"])
+    # The procurement's page lists its challenges, a challenge's page its complaint.
+    assert complaint.process_instance.parent_id == answered.process_instance_id
+    assert answered.process_instance.parent_id == _instance.pk
     with pytest.raises(InvalidInput, match="已于 .* 就该质疑提出投诉"):
         file_complaint(answered.pk, "org2", "再次投诉")
     move_clock_to(unanswered.answer_due_at)

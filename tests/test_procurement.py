@@ -350,9 +350,9 @@ def test_a_challenge_that_may_change_the_result_suspends_signing_of_its_lot_unti
     with pytest.raises(InvalidInput, match="是第 1 标段的中标人"):
         file_challenge(lot(NANMING).pk, lot(NANMING).winner.code, "评分有误")
     challenge = file_challenge(lot(NANMING).pk, "org2", "第一名的业绩证明不实", actor=users["org2"])
-    # The challenge runs in an instance of its own, named after it.
+    # The challenge runs in an instance of its own, named after it, listed on the procurement's page.
     handling = challenge.process_instance
-    assert handling.business_key == f"challenge-{YEAR}-{challenge.pk}" and handling.parent_id is None
+    assert handling.business_key == f"challenge-{YEAR}-{challenge.pk}" and handling.parent_id == instance.pk
     filed = AuditEvent.objects.get(action="challenge.filed", record_id=str(challenge.pk))
     assert (filed.actor, filed.instance_id) == ("org2", handling.pk)
     assert open_ids(instance) == [], "the procurement waits for its challenge window, not for the challenge"

@@ -26,24 +26,25 @@ def start(key, business_key="", data=None, actor=None, version=None, parent=None
 
     Returns the StepResult; its `open_tasks` are the human task rows the start left open.
 
-    `parent`: the instance whose step starts this one (a service task's handler); the new
-    instance's rows are then written with that step's rows, so both commit or neither does.
+    `parent`: the instance this one belongs to (its page lists it). When a step of the parent starts it (a
+    service task's handler), the new instance's rows are written with that step's rows, so both commit or
+    neither does; started outside any step (a challenge filed against a procurement), it is a step of its own.
     """
     data = check_data(data)
     check_text(business_key or "", "business_key", ProcessInstance._meta.get_field("business_key").max_length)
-    if parent is not None:
+    if parent is not None and batch.running():
         # The parent's step commits later, so a stale remembered version could not be retried here.
         return _start(version or _current_version(key, fresh=True), business_key, data, actor, parent=parent)
     if version is not None:
-        return incidents.run_step(lambda: _start(version, business_key, data, actor))
-    return incidents.run_step(lambda: _start_current(key, business_key, data, actor))
+        return incidents.run_step(lambda: _start(version, business_key, data, actor, parent=parent))
+    return incidents.run_step(lambda: _start_current(key, business_key, data, actor, parent))
 
 
-def _start_current(key, business_key, data, actor):
+def _start_current(key, business_key, data, actor, parent=None):
     try:
-        return _start(_current_version(key), business_key, data, actor, confirm_current=key)
+        return _start(_current_version(key), business_key, data, actor, confirm_current=key, parent=parent)
     except StaleVersion:  # a deployment since this process last looked
-        return _start(_current_version(key, fresh=True), business_key, data, actor)
+        return _start(_current_version(key, fresh=True), business_key, data, actor, parent=parent)
 
 
 def _start(version, business_key, data, actor, confirm_current=None, parent=None):

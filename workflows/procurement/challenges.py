@@ -56,7 +56,8 @@ def file_challenge(lot_id, social_org, grounds, actor=None):
             complaint_window_closes_at=calendar.add_workdays(answer_due.last_day, COMPLAINT_WORKDAYS).at)
         # The challenger's code names its instance's supplier lane and lets it see its own challenge.
         instance = api.start(PROCESS, business_key=business_key(challenge), actor=actor, data={
-            "year": lot.project.year, "challenge": challenge.pk, "social_org": office.code}).instance
+            "year": lot.project.year, "challenge": challenge.pk, "social_org": office.code},
+            parent=lot.project.process_instance).instance
         challenge.process_instance = instance  # as its first step recorded it
         api.record_event("challenge.filed", instance=instance, record=challenge, to_state=challenge.state,
                          data={"lot": lot.number, "grounds": challenge.grounds}, actor=actor)

@@ -67,7 +67,8 @@ def file_complaint(challenge_id, social_org, grounds, actor=None):
                                              grounds=grounds.strip())
         # The complainant's code names its instance's supplier lane and lets it see its own complaint.
         instance = api.start(PROCESS, business_key=business_key(complaint), actor=actor, data={
-            "year": challenge.lot.project.year, "complaint": complaint.pk, "social_org": office.code}).instance
+            "year": challenge.lot.project.year, "complaint": complaint.pk, "social_org": office.code},
+            parent=challenge.process_instance).instance
         complaint.process_instance = instance  # as its first step recorded it
         api.record_event("complaint.filed", instance=instance, record=complaint, to_state=complaint.state,
                          data={"lot": challenge.lot.number, "challenge": challenge.pk, "grounds": complaint.grounds},
