@@ -35,25 +35,32 @@ TREE_SECONDS = 60.0
 MENTION_CHARS = 60  # the longest office name or username an @ is matched against
 MAX_MENTIONS = 20  # @s read in one text: each costs two queries
 
-_tree = {"read_at": None, "parents": {}, "children": {}, "kinds": {}, "by_kind": {}}
+_tree = {"read_at": None, "parents": {}, "children": {}, "kinds": {}, "by_kind": {}, "provincial": {}}
 _lock = threading.Lock()
 _changes = {"count": 0}  # offices and memberships saved or deleted in this process
 
 
 def office_tree():
-    """{"parents", "children", "kinds", "by_kind"} of every office by code, as this process last read them."""
+    """{"parents", "children", "kinds", "by_kind"} of every office by code, and "provincial": for each
+    province-level office, the office of each province-level kind with its region, as this process last
+    read them."""
     with _lock:
         if _tree["read_at"] is not None and monotonic() - _tree["read_at"] < TREE_SECONDS:
             return _tree
-    parents, children, kinds, by_kind = {}, {}, {}, {}
-    for code, kind, parent in Office.objects.values_list("code", "kind", "parent__code"):
+    parents, children, kinds, by_kind, regions, by_region = {}, {}, {}, {}, {}, {}
+    for code, kind, parent, region in Office.objects.values_list("code", "kind", "parent__code", "region"):
         parents[code] = parent
         kinds[code] = kind
         if parent is not None:
             children.setdefault(parent, []).append(code)
         by_kind.setdefault(kind, code)
+        if kind in SINGLE_OFFICE_ROLES:
+            regions[code] = region
+            by_region.setdefault(region, {}).setdefault(kind, code)
+    provincial = {code: by_region[region] for code, region in regions.items()}
     with _lock:
-        _tree.update(read_at=monotonic(), parents=parents, children=children, kinds=kinds, by_kind=by_kind)
+        _tree.update(read_at=monotonic(), parents=parents, children=children, kinds=kinds, by_kind=by_kind,
+                     provincial=provincial)
     return _tree
 
 
@@ -124,12 +131,27 @@ class OfficeDirectory(Directory):
             return explicit
         tree = office_tree()
         if role in SINGLE_OFFICE_ROLES:
-            return tree["by_kind"].get(role, "")
+            return self._provincial(tree, role, instance_data)
         if role == OfficeKind.PREFECTURE_BUREAU:
             county = instance_data.get("county")
             return tree["parents"].get(county) or instance_data.get("prefecture", "")
         key = ROLE_DATA_KEYS.get(role)
         return str(instance_data.get(key, "")) if key else ""
+
+    @staticmethod
+    def _provincial(tree, role, instance_data):
+        """The office of a province-level role in the province of the offices the instance names; the first
+        of its kind when it names none (a province-wide procurement)."""
+        parents, named = tree["parents"], None
+        for key in ("county", "station", "prefecture"):
+            if isinstance(instance_data.get(key), str) and instance_data[key] in parents:
+                named = instance_data[key]
+                break
+        seen = set()
+        while named is not None and parents.get(named) is not None and named not in seen:
+            seen.add(named)
+            named = parents[named]
+        return tree["provincial"].get(named, {}).get(role) or tree["by_kind"].get(role, "")
 
     def offices_of(self, user):
         return [code for code, _kind in memberships(user)]

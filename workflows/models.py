@@ -22,6 +22,8 @@ class Office(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     region = models.CharField(max_length=32, blank=True, help_text="administrative division code")
     is_sample = models.BooleanField(default=False, help_text="loaded as sample data, not a real office")
+    is_synthetic = models.BooleanField(default=False, help_text="generated for load tests: its division code "
+                                                                "follows GB/T 2260's pattern but is not real")
 
     class Meta:
         ordering = ["code"]

@@ -4,6 +4,7 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from workflows.national import load_national, size_for
 from workflows.sample_data import load_sample_data, sample_offices
 
 PASSWORD_FILE = "demo-password"
@@ -16,8 +17,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--password", help="password of every demonstration account (default: generated "
                                                "the first time and kept in VAR_DIR/demo-password)")
+        parser.add_argument("--national", action="store_true",
+                            help="also generate a synthetic nation (provinces, prefectures, counties, stations, "
+                                 "social organisations, one account each) for load tests")
+        parser.add_argument("--stations", type=int, default=40000, help="stations of the synthetic nation")
+        parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic nation's random choices")
 
-    def handle(self, *args, password=None, **options):
+    def handle(self, *args, password=None, national=False, stations=40000, seed=0, **options):
         path = settings.VAR_DIR / PASSWORD_FILE
         given = password is not None
         if not given:
@@ -41,3 +47,13 @@ class Command(BaseCommand):
         self.stdout.write(f"password of every account below: {password}  (kept in {path})")
         for office in sample_offices():
             self.stdout.write(f"  {office.code:<28} {office.name}")
+        if national:
+            if stations < 1:
+                self.stderr.write("--stations: at least one station")
+                raise SystemExit(2)
+            size = size_for(stations)
+            created = load_national(stations, password, seed)
+            self.stdout.write(
+                f"synthetic nation: {size.provinces} provinces, {size.prefectures} prefectures, {size.counties} "
+                f"counties, {size.stations} stations, {size.social_orgs} social organisations; {created} offices "
+                "created (codes syn-…, the same password)")

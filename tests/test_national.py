@@ -1,0 +1,77 @@
+"""The synthetic nation `manage.py loaddemo --national` generates for load tests, and lanes per province."""
+import re
+from functools import partial
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.test import RequestFactory
+
+from engine.extensions import get_directory
+from workflows.models import Membership, Office, OfficeKind
+from workflows.national import PREFIX
+from workflows.sample_data import FINANCE_CODE, PROVINCE_CODE
+
+from .steps import command_output
+
+pytestmark = pytest.mark.django_db
+
+K = OfficeKind
+loaddemo = partial(command_output, "loaddemo")
+
+
+@pytest.fixture
+def nation():
+    return loaddemo("--password", "secret-1", "--national", "--stations", "2700", "--seed", "3")
+
+
+def count(kind):
+    return Office.objects.filter(kind=kind, is_synthetic=True).count()
+
+
+def test_proportions_of_the_national_programme(nation):
+    assert (count(K.PROVINCE_CIVIL_AFFAIRS), count(K.PROVINCE_FINANCE)) == (2, 2)
+    assert (count(K.PREFECTURE_BUREAU), count(K.COUNTY_BUREAU), count(K.STATION)) == (22, 189, 2700)
+    assert count(K.SOCIAL_ORG) == 94
+    assert "189 counties, 2700 stations" in nation
+    # Guizhou's real sample is loaded beside it, unchanged and not synthetic.
+    assert Office.objects.filter(is_synthetic=False, kind=K.STATION).count() == 64
+    assert not Office.objects.filter(is_synthetic=True, is_sample=False).exists()
+
+
+def test_division_codes_follow_the_pattern_and_are_marked(nation):
+    for code, kind, parent, region in Office.objects.filter(is_synthetic=True).values_list(
+            "code", "kind", "parent__code", "region"):
+        assert code.startswith(PREFIX)
+        if kind == K.PREFECTURE_BUREAU:
+            assert re.fullmatch(r"syn-\d{4}", code) and region == code[4:] + "00"
+            assert parent == f"{PREFIX}{code[4:6]}-civil-affairs"
+        elif kind == K.COUNTY_BUREAU:
+            assert re.fullmatch(r"syn-\d{6}", code) and region == code[4:] and parent == code[:8]
+        elif kind == K.STATION:
+            assert code.startswith(parent + "-s") and region == parent[4:]
+
+
+def test_every_office_has_an_account_that_logs_in(nation):
+    offices = Office.objects.filter(is_synthetic=True)
+    assert Membership.objects.filter(office__in=offices, user__username=Office.objects.get(
+        code="syn-110101-s01").code).exists()
+    assert get_user_model().objects.filter(username__startswith=PREFIX).count() == offices.count()
+    assert authenticate(RequestFactory().get("/"), username="syn-1101", password="secret-1") is not None
+
+
+def test_generated_again_changes_nothing(nation):
+    before = Office.objects.count()
+    out = loaddemo("--national", "--stations", "2700", "--seed", "3")
+    assert "0 offices created" in out and Office.objects.count() == before
+
+
+def test_lanes_go_to_the_offices_of_the_instances_province(nation):
+    directory = get_directory()
+    county = Office.objects.filter(kind=K.COUNTY_BUREAU, code__startswith="syn-12").values_list(
+        "code", flat=True).first()
+    assert directory.office_for(K.PROVINCE_CIVIL_AFFAIRS, {"county": county}) == "syn-12-civil-affairs"
+    assert directory.office_for(K.PROVINCE_FINANCE, {"station": county + "-s01"}) == "syn-12-finance"
+    assert directory.office_for(K.PROVINCE_FINANCE, {"county": "520526"}) == FINANCE_CODE
+    assert directory.office_for(K.PROVINCE_CIVIL_AFFAIRS, {"prefecture": "syn-1101"}) == "syn-11-civil-affairs"
+    # An instance that names no office (the provincial procurement) keeps Guizhou's department.
+    assert directory.office_for(K.PROVINCE_CIVIL_AFFAIRS, {}) == PROVINCE_CODE
