@@ -135,6 +135,7 @@ LOGOUT_REDIRECT_URL = "webui:login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "accounts.oidc.OfficeBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
 LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "50"))
@@ -148,6 +149,34 @@ AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
 AXES_RESET_ON_SUCCESS = True
 # Attempts while locked are refused without being counted: the lock lifts when it said it would.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+
+# Single sign-on through the province's identity service (accounts/oidc.py), beside local passwords: on when
+# OIDC_RP_CLIENT_ID is set, and then the client's secret, the service's issuer and its endpoints must be set too.
+# A person's office is the claim OIDC_OFFICE_CLAIM names, their display name OIDC_NAME_CLAIM's, a new account's
+# username OIDC_USERNAME_CLAIM's (else their subject). Sign-on makes no one a supervisor or a process owner unless
+# OIDC_SUPERVISOR_CLAIM or OIDC_PROCESS_OWNER_CLAIM names the claim that says so.
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+if OIDC_RP_CLIENT_ID:
+    _unset = [name for name in ("OIDC_RP_CLIENT_SECRET", "OIDC_OP_ISSUER", "OIDC_OP_AUTHORIZATION_ENDPOINT",
+                                "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT")
+              if not globals()[name]]
+    if _unset:
+        raise ImproperlyConfigured(f"OIDC_RP_CLIENT_ID is set, single sign-on needs {', '.join(_unset)} as well")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid profile")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = float(os.environ.get("OIDC_TIMEOUT", "10"))  # seconds for each call to the identity service
+OIDC_OFFICE_CLAIM = os.environ.get("OIDC_OFFICE_CLAIM", "office_code")
+OIDC_NAME_CLAIM = os.environ.get("OIDC_NAME_CLAIM", "name")
+OIDC_USERNAME_CLAIM = os.environ.get("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_SUPERVISOR_CLAIM = os.environ.get("OIDC_SUPERVISOR_CLAIM", "")
+OIDC_PROCESS_OWNER_CLAIM = os.environ.get("OIDC_PROCESS_OWNER_CLAIM", "")
 
 # Celery: Redis when REDIS_URL is set, otherwise eager in-process execution.
 REDIS_URL = os.environ.get("REDIS_URL", "")
