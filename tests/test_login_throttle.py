@@ -17,6 +17,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from restapi.tokens import create_token
+
 from .conftest import BPMN_DIR
 
 ROOT = BPMN_DIR.parent.parent
@@ -138,6 +140,17 @@ def test_a_session_already_open_goes_on_while_the_account_is_locked(client, offi
     signed_in.force_login(offices["520102"])
     fail(client, "520102", 5)
     assert signed_in.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_api_tokens_are_neither_counted_nor_refused_by_the_login_lock(client, offices, settings):
+    settings.LOGIN_FAILURES_PER_ADDRESS = 5
+    _row, token = create_token("520102", "county-system")
+    fail(client, "520102", 5)  # the account, and the address the system calls from, are locked
+    for _ in range(3):
+        assert client.get("/api/v1/tasks/", HTTP_AUTHORIZATION="Token not-a-token").status_code == 401
+    assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == 5
+    assert client.get("/api/v1/tasks/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
 
 
 def _free_port():
