@@ -1,10 +1,14 @@
 """Who sees which instances and tasks, on a real office tree with instances started through the engine."""
+from importlib import import_module
+
 import pytest
+from django.apps import apps
 
 from engine import api
 from engine.models import HumanTask, ProcessInstance
-from workflows.models import Membership, Office, OfficeKind
-from workflows.visibility import can_see_instance, can_work_on, instances_visible_to, tasks_visible_to, visible_scope
+from workflows.models import InstanceOffice, Membership, Office, OfficeKind
+from workflows.visibility import can_see_instance, can_work_on, instances_visible_to, named_offices, tasks_visible_to
+from workflows.visibility import visible_scope
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +136,39 @@ def test_only_members_of_the_task_office_work_on_an_open_task(users, instances):
     api.complete_task(task.id, {}, actor=users["520102"])
     task.refresh_from_db()
     assert not can_work_on(users["520102"], task)
+
+
+def links():
+    return sorted(InstanceOffice.objects.values_list("instance__business_key", "key", "office", "path"))
+
+
+def test_the_offices_an_instance_names_follow_the_data_its_steps_write(users, instances):
+    for instance in ProcessInstance.objects.all():
+        assert dict(InstanceOffice.objects.filter(instance=instance).values_list("key", "office")) == \
+            named_offices(instance.data)
+    assert ("a", "station", "s1", "/gz/5201/520102/s1/") in links()
+    unnamed = api.start("county_work", "f", {"year": 2026}).instance
+    assert ("f", "", "", "") in links()
+    assert visible(users["5203"], {"f": unnamed}) == {"f"} and not visible(users["s4"], {"f": unnamed})
+    # The county's step names a county and a station: the instance leaves the province-wide ones.
+    api.complete_task(HumanTask.objects.get(instance=unnamed).id, {"county": "520302", "station": "s4"})
+    assert [row for row in links() if row[0] == "f"] == [
+        ("f", "county", "520302", "/gz/5203/520302/"), ("f", "station", "s4", "/gz/5203/520302/s4/")]
+    assert visible(users["s4"], {"f": unnamed}) == {"f"} and not visible(users["5201"], {"f": unnamed})
+
+
+def test_an_office_moved_in_the_tree_takes_its_stations_and_instances_along(users, instances):
+    yunyan = Office.objects.get(code="520103")
+    yunyan.parent = Office.objects.get(code="5203")
+    yunyan.save()
+    assert Office.objects.get(code="s3").path == "/gz/5203/520103/s3/"
+    assert ("d", "station", "s3", "/gz/5203/520103/s3/") in links()
+    assert "yunyan_s3" in visible(users["5203"], instances)
+    assert "yunyan_s3" not in visible(users["5201"], instances)
+
+
+def test_the_migration_fills_the_links_of_existing_instances(instances):
+    before = links()
+    InstanceOffice.objects.all().delete()
+    import_module("workflows.migrations.0005_instance_offices").fill(apps, None)
+    assert links() == before and len(before) == 9

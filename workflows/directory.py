@@ -35,22 +35,24 @@ TREE_SECONDS = 60.0
 MENTION_CHARS = 60  # the longest office name or username an @ is matched against
 MAX_MENTIONS = 20  # @s read in one text: each costs two queries
 
-_tree = {"read_at": None, "parents": {}, "children": {}, "kinds": {}, "by_kind": {}, "provincial": {}}
+_tree = {"read_at": None, "parents": {}, "children": {}, "kinds": {}, "paths": {}, "by_kind": {}, "provincial": {}}
 _lock = threading.Lock()
 _changes = {"count": 0}  # offices and memberships saved or deleted in this process
 
 
 def office_tree():
-    """{"parents", "children", "kinds", "by_kind"} of every office by code, and "provincial": for each
+    """{"parents", "children", "kinds", "paths", "by_kind"} of every office by code, and "provincial": for each
     province-level office, the office of each province-level kind with its region, as this process last
     read them."""
     with _lock:
         if _tree["read_at"] is not None and monotonic() - _tree["read_at"] < TREE_SECONDS:
             return _tree
-    parents, children, kinds, by_kind, regions, by_region = {}, {}, {}, {}, {}, {}
-    for code, kind, parent, region in Office.objects.values_list("code", "kind", "parent__code", "region"):
+    parents, children, kinds, paths, by_kind, regions, by_region = {}, {}, {}, {}, {}, {}, {}
+    for code, kind, parent, region, path in Office.objects.values_list("code", "kind", "parent__code", "region",
+                                                                        "path"):
         parents[code] = parent
         kinds[code] = kind
+        paths[code] = path
         if parent is not None:
             children.setdefault(parent, []).append(code)
         by_kind.setdefault(kind, code)
@@ -59,8 +61,8 @@ def office_tree():
             by_region.setdefault(region, {}).setdefault(kind, code)
     provincial = {code: by_region[region] for code, region in regions.items()}
     with _lock:
-        _tree.update(read_at=monotonic(), parents=parents, children=children, kinds=kinds, by_kind=by_kind,
-                     provincial=provincial)
+        _tree.update(read_at=monotonic(), parents=parents, children=children, kinds=kinds, paths=paths,
+                     by_kind=by_kind, provincial=provincial)
     return _tree
 
 

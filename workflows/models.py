@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Value
+from django.db.models.functions import Concat, Substr
 
 
 class OfficeKind(models.TextChoices):
@@ -24,12 +26,51 @@ class Office(models.Model):
     is_sample = models.BooleanField(default=False, help_text="loaded as sample data, not a real office")
     is_synthetic = models.BooleanField(default=False, help_text="generated for load tests: its division code "
                                                                 "follows GB/T 2260's pattern but is not real")
+    # The codes from the top of the tree down to this office, "/gz/5201/520102/": an office's subtree is the
+    # offices whose path starts with its own, one index range (PostgreSQL also gets a varchar_pattern_ops
+    # index for LIKE from db_index).
+    path = models.CharField(max_length=400, db_index=True, editable=False)
 
     class Meta:
         ordering = ["code"]
 
     def __str__(self):
         return self.name
+
+    def tree_path(self):
+        return f"{self.parent.path if self.parent_id else '/'}{self.code}/"
+
+    def save(self, *args, **kwargs):
+        before, self.path = self.path, self.tree_path()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "path"}
+        super().save(*args, **kwargs)
+        if before and before != self.path:
+            moved_to(before, self.path)
+        InstanceOffice.objects.filter(office=self.code).exclude(path=self.path).update(path=self.path)
+
+
+def moved_to(before, after):
+    """Offices and instance links below a moved (or renamed) office follow it to its new path."""
+    rest = Substr("path", len(before) + 1)
+    for model in (Office, InstanceOffice):
+        model.objects.filter(path__startswith=before).update(path=Concat(Value(after), rest))
+
+
+class InstanceOffice(models.Model):
+    """An office an instance's data names under one of its keys (visibility.OFFICE_DATA_KEYS), with the
+    office's tree path, so that who sees an instance is an indexed lookup rather than a test on its data.
+    An instance that names none has one row with an empty key. Kept in step by visibility's data hook."""
+
+    id = models.CharField(max_length=100, primary_key=True, help_text="instance id:key")
+    instance = models.ForeignKey("engine.ProcessInstance", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=16, blank=True)
+    office = models.CharField(max_length=64, blank=True)
+    path = models.CharField(max_length=400, blank=True, db_index=True, help_text="the office's path, if known")
+
+    class Meta:
+        indexes = [models.Index(fields=["office", "instance"]),
+                   models.Index(fields=["instance"], condition=models.Q(key=""), name="instance_names_no_office")]
 
 
 class Membership(models.Model):

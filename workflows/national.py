@@ -101,12 +101,17 @@ def load_national(stations, password, seed=0):
     rows = national_offices(stations, seed)
     existing = set(Office.objects.filter(code__startswith=PREFIX).values_list("code", flat=True))
     new = [row for row in rows if row[0] not in existing]
-    ids = dict(Office.objects.filter(code__startswith=PREFIX).values_list("code", "pk"))
+    ids, paths = {}, {}
+    for code, pk, path in Office.objects.filter(code__startswith=PREFIX).values_list("code", "pk", "path"):
+        ids[code], paths[code] = pk, path
     # Parents come before their children: created level by level, each level knowing its parents' keys.
     for level in _levels(new):
+        for code, _name, _en, _kind, parent, _region in level:
+            paths[code] = f"{paths[parent] if parent else '/'}{code}/"
         created = Office.objects.bulk_create(
             [Office(code=code, name=name, name_en=name_en, kind=kind, parent_id=ids.get(parent), region=region,
-                    is_sample=True, is_synthetic=True) for code, name, name_en, kind, parent, region in level],
+                    path=paths[code], is_sample=True, is_synthetic=True)
+             for code, name, name_en, kind, parent, region in level],
             batch_size=CHUNK)
         if any(office.pk is None for office in created):  # SQLite before 3.35 returns no keys
             ids.update(Office.objects.filter(code__in=[o.code for o in created]).values_list("code", "pk"))

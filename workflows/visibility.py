@@ -6,21 +6,26 @@ organisation sees only what it holds and an evaluator what names it. Province-wi
 instances (the provincial procurement, whose data names no office) are visible to
 the province, prefecture and county bureaus, not to stations or outside parties.
 
-Instances are matched by the office codes in their data (keys below), so the
-filters are JSONField key lookups that run on SQLite and PostgreSQL alike.
+Instances are matched by the offices their data names (keys below), through InstanceOffice: a row per
+key naming an office, with the office's tree path, kept in step with the data by the engine's data hook.
+A bureau's subtree is a path prefix, so each test is an index lookup whatever the size of the tree,
+never a list of office codes nor a test on instance data.
 """
 from dataclasses import dataclass
+from functools import reduce
+from operator import or_
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from engine import api
 from engine.api import clock
-from engine.models import CommentMention, ProcessInstance
+from engine.extensions import on_data_written
+from engine.models import CommentMention, HumanTask, ProcessInstance
 from engine.models import TaskState
 
 from .directory import office_tree, per_user, working_memberships
-from .models import Office, OfficeKind
+from .models import InstanceOffice, Office, OfficeKind
 
 # Data keys by which an instance names the offices it concerns.
 OFFICE_DATA_KEYS = ("county", "station", "social_org", "evaluator", "prefecture")
@@ -39,6 +44,8 @@ class Scope:
     all: bool = False
     offices: frozenset = frozenset()
     province_wide: bool = False  # instances whose data names no office (the provincial procurement)
+    own: frozenset = frozenset()  # the user's offices
+    subtrees: frozenset = frozenset()  # tree paths of the offices the user oversees: they and all below them
 
     def __contains__(self, office_code):
         return self.all or office_code in self.offices
@@ -61,11 +68,11 @@ def visible_scope(user):
 def _scope(rows):
     if any(kind in SEES_EVERYTHING for _code, kind in rows):
         return EVERYTHING
-    offices = {code for code, _kind in rows}
+    own = {code for code, _kind in rows}
     overseen = [code for code, kind in rows if kind in SEES_DESCENDANTS]
-    offices |= _descendants(overseen)
-    province_wide = bool(overseen)
-    return Scope(offices=frozenset(offices), province_wide=province_wide)
+    paths = office_tree()["paths"]
+    return Scope(offices=frozenset(own | _descendants(overseen)), province_wide=bool(overseen),
+                 own=frozenset(own), subtrees=frozenset(paths[code] for code in overseen if code in paths))
 
 
 def _descendants(codes):
@@ -78,16 +85,51 @@ def _descendants(codes):
     return found
 
 
-def _instance_condition(scope, prefix=""):
-    """A Q matching the instances `scope` covers; `prefix` reaches them from another model."""
-    codes = sorted(scope.offices)
-    condition = Q(pk__in=[])
-    if codes:
-        for key in OFFICE_DATA_KEYS:
-            condition |= Q(**{f"{prefix}data__{key}__in": codes})
+def named_offices(data):
+    """{key: office code} of the offices `data` names ("" for a value that is not a code); {"": ""} when
+    it names none."""
+    if not isinstance(data, dict):
+        return {"": ""}
+    named = {key: data[key] if isinstance(data[key], str) else "" for key in OFFICE_DATA_KEYS if key in data}
+    return named or {"": ""}
+
+
+def _link(instance_id, key, office, paths):
+    return InstanceOffice(id=f"{instance_id}:{key}", instance_id=instance_id, key=key, office=office,
+                          path=paths.get(office, "") if office else "")
+
+
+def links_for(instance_id, data):
+    """The InstanceOffice rows of an instance with `data`."""
+    paths = office_tree()["paths"]
+    return [_link(instance_id, key, office, paths) for key, office in named_offices(data).items()]
+
+
+@on_data_written
+def _links_follow_data(instance, before):
+    """The instance's InstanceOffice rows that change with its data: (to insert, to delete)."""
+    after, before = named_offices(instance.data), named_offices(before) if before is not None else {}
+    paths = office_tree()["paths"] if after != before else {}
+    return ([_link(instance.pk, key, office, paths) for key, office in after.items() if before.get(key) != office],
+            [_link(instance.pk, key, office, {}) for key, office in before.items() if after.get(key) != office])
+
+
+def _offices_condition(scope, code_field):
+    """A Q on rows with an office code (`code_field`) and a tree path: the offices `scope` covers."""
+    return reduce(or_, [Q(path__startswith=path) for path in sorted(scope.subtrees)],
+                  Q(**{f"{code_field}__in": sorted(scope.own)}))
+
+
+def _visible_links(scope):
+    """The InstanceOffice rows of the instances `scope` covers: one index lookup per office or subtree."""
+    condition = _offices_condition(scope, "office")
     if scope.province_wide:
-        condition |= ~Q(**{f"{prefix}data__has_any_keys": list(OFFICE_DATA_KEYS)})
-    return condition
+        condition |= Q(key="")
+    return InstanceOffice.objects.filter(condition)
+
+
+def _instance_condition(scope):
+    return Q(pk__in=_visible_links(scope).values("instance_id"))
 
 
 def instances_visible_to(user, queryset):
@@ -103,10 +145,11 @@ def tasks_visible_to(user, queryset):
     scope = visible_scope(user)
     if scope.all:
         return queryset
-    condition = _instance_condition(scope, prefix="instance__")
-    if scope.offices:
-        condition |= Q(office__in=sorted(scope.offices))
-    return queryset.filter(condition)
+    # A union, not an OR of two subqueries: each half is read through its own index.
+    of_instances = HumanTask.objects.filter(instance__in=_visible_links(scope).values("instance_id"))
+    offices = Office.objects.filter(_offices_condition(scope, "code")).values("code")
+    of_offices = HumanTask.objects.filter(office__in=offices)
+    return queryset.filter(pk__in=of_instances.order_by().values("pk").union(of_offices.order_by().values("pk")))
 
 
 def offices_in_view(user, kind):

@@ -11,7 +11,7 @@ import logging
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .. import batch, clock
+from .. import batch, clock, datahooks
 from ..bpmn.serializer import to_json_data
 from ..models import AuditEvent
 from ..models.messages import SIGNAL
@@ -117,6 +117,7 @@ def advance(instance, workflow, rows=None, new=False):
         # PostgreSQL would refuse it at commit and SQLite keep it: refused alike, as the step's failure.
         raise UnstorableState(f"the step's data {problem}")
     last = workflow.last_task
+    before = None if new else instance.data
     if last is not None or not instance.data:  # without a last task, the data shown so far stays
         instance.data = to_json_data(last.data if last is not None else workflow.data)
     elements = {t.task_spec.bpmn_id for t in (*ready, *waiting)} | {instance.error_element}
@@ -126,7 +127,28 @@ def advance(instance, workflow, rows=None, new=False):
         batch.insert(instance)
     else:
         batch.update(instance, STEP_FIELDS)
+    if new or instance.data != before:
+        _write_data_rows(*datahooks.rows_for(instance, before))
     return step_result(instance, rows, open_tasks)
+
+
+def _write_data_rows(inserts, deletes):
+    """The listeners' rows (datahooks) into the batch. One the batch already inserts (an instance stepped
+    twice in one batch, a child's step inside its parent's) is replaced or dropped rather than written twice."""
+    current = batch.current()
+
+    def drop_pending(row):
+        pending = [obj for obj in current.inserted(type(row)) if obj.pk == row.pk]
+        for obj in pending:
+            current.delete(obj)
+        return pending
+
+    for row in deletes:
+        if not drop_pending(row):
+            current.delete(row)
+    for row in inserts:
+        drop_pending(row)
+        current.insert(row)
 
 
 def step_result(instance, rows, open_tasks=None):
