@@ -106,7 +106,9 @@ class HumanTask(models.Model):
         ordering = ["due_at", "created_at"]
         # Every step writes these rows: only the indexes the inbox and the engine read by.
         indexes = [models.Index(fields=["office", "state"]), models.Index(fields=["instance", "state"]),
-                   models.Index(fields=["assignee", "state"])]
+                   models.Index(fields=["assignee", "state"]),
+                   # Overdue filters: the open tasks past their due time, without reading the closed ones.
+                   models.Index(fields=["state", "due_at"])]
 
     # The fields a transition changes.
     TRANSITION_FIELDS = ("state", "assignee", "completed_at", "completed_by", "delegated_by", "delegation")
