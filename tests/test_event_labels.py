@@ -28,8 +28,8 @@ def transition_actions():
 def recorded_actions():
     """The action names engine and domain code pass to audit.record() (api.record_event()), read from the source."""
     found = set()
-    for path in [*(ROOT / "engine").rglob("*.py"), *(ROOT / "workflows").rglob("*.py"),
-                 *(ROOT / "restapi").rglob("*.py")]:
+    for path in [path for folder in ("engine", "workflows", "restapi", "accounts", "notifications")
+                 for path in (ROOT / folder).rglob("*.py")]:
         for call in RECORD_CALL.finditer(path.read_text(encoding="utf-8")):
             names = ACTION.findall(call.group(1))
             assert names, f"{path.relative_to(ROOT)}: audit.record({call.group(1)}, ...) names no action literally"
