@@ -12,6 +12,7 @@ import { TranslateModule } from './decisions/translate';
 import TryPanel from './decisions/try-panel';
 import { pageData, postJson } from './modeler/http';
 import { t } from './modeler/i18n';
+import { showStatus as status } from './modeler/status';
 
 const page = pageData('decision-page');
 const $ = (selector) => document.querySelector(selector);
@@ -29,11 +30,6 @@ const editor = new Editor({ container: '#decision-table', decisionTable: { addit
 window.decisionEditor = editor; // for the browser tests and the console
 let dirty = false;
 
-function status(text, kind = 'info') {
-  const box = $('#modeler-status');
-  box.textContent = text;
-  box.className = `modeler-status ${kind}`;
-}
 
 async function currentXml() {
   const { xml } = await editor.saveXML({ format: true });

@@ -1,6 +1,7 @@
 // The migration page: preview what migrating each chosen instance does, start the job, poll its progress.
 import { getJson, pageData, postJson } from './modeler/http';
 import { t } from './modeler/i18n';
+import { showStatus as status } from './modeler/status';
 
 const page = pageData('migration-page');
 const $ = (selector) => document.querySelector(selector);
@@ -11,10 +12,6 @@ function choice() {
   return Object.fromEntries(new FormData(form).entries());
 }
 
-function status(text, kind = 'info') {
-  $('#modeler-status').textContent = text;
-  $('#modeler-status').className = `modeler-status ${kind}`;
-}
 
 function cell(content) {
   const td = document.createElement('td');

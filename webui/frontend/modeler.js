@@ -22,6 +22,7 @@ import ProblemMarkers from './modeler/problems';
 import { pageData, postJson } from './modeler/http';
 import { t } from './modeler/i18n';
 import { TranslateModule } from './modeler/translate';
+import { showStatus as status } from './modeler/status';
 
 const page = pageData('modeler-page');
 const PALETTE_WIDTH = 110; // the tool palette covers the canvas's left edge
@@ -54,11 +55,6 @@ function decisionOf(file) {
 const problems = new ProblemMarkers(modeler, $('#problem-list'), decisionOf);
 let dirty = false;
 
-function status(text, kind = 'info') {
-  const box = $('#modeler-status');
-  box.textContent = text;
-  box.className = `modeler-status ${kind}`;
-}
 
 async function currentXml() {
   const { xml } = await modeler.saveXML({ format: true });
