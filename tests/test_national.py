@@ -4,11 +4,15 @@ from functools import partial
 
 import pytest
 from django.contrib.auth import authenticate, get_user_model
+from django.core.management.base import CommandError
 from django.test import RequestFactory
 
+from engine import api
 from engine.extensions import get_directory
-from workflows.models import Membership, Office, OfficeKind
+from engine.models import AuditEvent, HumanTask, ProcessInstance, TaskState
+from workflows.models import InstanceOffice, Membership, Office, OfficeKind
 from workflows.national import PREFIX
+from workflows.visibility import named_offices
 from workflows.sample_data import FINANCE_CODE, PROVINCE_CODE
 
 from .steps import command_output
@@ -75,3 +79,37 @@ def test_lanes_go_to_the_offices_of_the_instances_province(nation):
     assert directory.office_for(K.PROVINCE_CIVIL_AFFAIRS, {"prefecture": "syn-1101"}) == "syn-11-civil-affairs"
     # An instance that names no office (the provincial procurement) keeps Guizhou's department.
     assert directory.office_for(K.PROVINCE_CIVIL_AFFAIRS, {}) == PROVINCE_CODE
+
+
+@pytest.fixture
+def history():
+    return loaddemo("--password", "secret-1", "--national", "--stations", "40", "--seed", "2", "--history")
+
+
+def test_history_copies_a_simulated_year_onto_every_synthetic_station_once(history):
+    stations = set(Office.objects.filter(kind=K.STATION, is_synthetic=True).values_list("code", flat=True))
+    copies = ProcessInstance.objects.filter(pk__in=InstanceOffice.objects.filter(
+        office__startswith=PREFIX).values("instance_id"))
+    served = {data.get("station") for data in copies.values_list("data", flat=True)}
+    assert stations <= served
+    assert HumanTask.objects.filter(instance__in=copies, state__in=TaskState.ACTIVE).exists()
+    assert not HumanTask.objects.filter(instance__in=copies, office__in=["gz-civil-affairs", "520204"]).exists()
+    # Beside them, each province's own instances, which name no office.
+    assert 0 < copies.count() <= int(re.search(r"history: (\d+) instances", history)[1])
+    # Each copy names only synthetic offices and its links agree with its data.
+    for instance in copies:
+        assert dict(InstanceOffice.objects.filter(instance=instance).values_list("key", "office")) == \
+            named_offices(instance.data)
+    assert not InstanceOffice.objects.filter(instance__in=copies).exclude(office="").exclude(
+        office__startswith=PREFIX).exclude(key="evaluator").exists()
+
+    # A copied task is claimed through the engine like any other.
+    task = HumanTask.objects.filter(office__startswith=PREFIX, state=TaskState.OPEN).order_by("id").first()
+    user = get_user_model().objects.get(username=task.office)
+    api.claim(task.id, actor=user)
+    task.refresh_from_db()
+    assert task.assignee == user.get_username()
+    assert AuditEvent.objects.filter(task_id=task.id, action="task.claim").exists()
+
+    with pytest.raises(CommandError, match="history already"):
+        loaddemo("--national", "--stations", "40", "--history")

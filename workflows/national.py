@@ -7,15 +7,26 @@ for a province, four for a prefecture, six for a county) but are not real, so co
 and never meet Guizhou's real sample. Each province has its own civil-affairs department and finance
 department (region = the province's code), so lanes resolve to the offices of the instance's province.
 """
+import json
 import random
+import re
+import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import AutoField
 
-from .models import Membership, Office, OfficeKind
+from engine import api
+from engine.models import AuditEvent, HumanTask, MessageSubscription, ProcessInstance, TaskState, Timer
+
+from .directory import forget_office_tree, office_tree
+from .models import InstanceOffice, Membership, Office, OfficeKind
 from .sample_data import LIAISON_KINDS
+from .visibility import links_for
 
 K = OfficeKind
 PREFIX = "syn-"
@@ -143,3 +154,232 @@ def _levels(rows):
 
 def _account_name(name, kind):
     return name + ("联络员" if kind in LIAISON_KINDS else "管理员")
+
+
+# --history: a year of instances, cloned from a short simulation through the engine.
+#
+# The rows are the engine's own (ProcessInstance, HumanTask, Timer, MessageSubscription, AuditEvent),
+# written in bulk: this is the one place a domain module writes engine rows itself, because stepping a
+# million tasks through the engine would take days, and load tests need the rows exactly as the engine
+# writes them (stored workflow state included, so the instances go on working). So a handful of stations
+# are simulated through the engine (workflows.simulation, the year so far, rolled back afterwards) and
+# their rows copied for every synthetic station: office codes and usernames mapped to the copy's offices,
+# every UUID (instance, task, and inside the stored state) changed by a per-copy mask, times moved back
+# by up to a week so the copies do not all tie.
+TEMPLATE_STATIONS = 4
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+ROW_MODELS = (HumanTask, Timer, MessageSubscription, AuditEvent)
+SPREAD_DAYS = 7
+
+
+@dataclass
+class History:
+    instances: int = 0
+    tasks: int = 0
+    open_tasks: int = 0
+    audit: int = 0
+
+
+def simulate_templates(seed):
+    """The rows a simulation of this year so far leaves ({model: [row dicts]}), rolled back afterwards."""
+    from engine.api import clock
+    from workflows.planning import launch as county_cycle
+    from workflows.simulation.actors import Actors
+    from workflows.simulation.lifecycle import choose_counties, year_plan
+    from workflows.simulation.runner import Simulation
+
+    now = clock.now()
+    year = clock.today_in_china().year
+    rows = {}
+    # Deployed for good: the copies run on these versions.
+    api.deploy(*api.read_files(sorted((settings.BASE_DIR / "bpmn").glob("*.bpmn"))), note="national history",
+               actor="system")
+    try:
+        with transaction.atomic():
+            rng = random.Random(seed)
+            actors = Actors(rng)
+            api.skip_scheduled(county_cycle.PROCESS, now, reason="loaddemo --history")
+            simulation = Simulation(year_plan(year, choose_counties(TEMPLATE_STATIONS, rng), actors), actors, now)
+            try:
+                outcome = simulation.run()
+            finally:
+                clock.release()
+            ids = outcome.instance_ids
+            rows[ProcessInstance] = list(ProcessInstance.objects.filter(pk__in=ids).order_by("started_at").values())
+            for model in ROW_MODELS:
+                found = model.objects.filter(instance__in=ids)
+                if model is AuditEvent:
+                    found = found.filter(record_type="")  # the engine's rows; domain records are not copied
+                rows[model] = list(found.order_by("pk").values())
+            raise _RollBack
+    except _RollBack:
+        pass
+    return rows
+
+
+class _RollBack(Exception):
+    pass
+
+
+def fill_history(seed=0):
+    """Copy a simulated year onto every synthetic station, county and province; what was written."""
+    if InstanceOffice.objects.filter(office__startswith=PREFIX).exists():
+        # The copies' timers would fire inside the next simulation and their rows be copied again.
+        raise ValueError("the synthetic nation has its history already: generate it into a new database")
+    templates = simulate_templates(seed)
+    forget_office_tree()  # the synthetic offices were bulk-created: no signal told the tree
+    tree, rng, history = office_tree(), random.Random(seed), History()
+    kinds, parents = tree["kinds"], tree["parents"]
+    synthetic = set(Office.objects.filter(is_synthetic=True).values_list("code", flat=True))
+    orgs = sorted(c for c in synthetic if kinds[c] == K.SOCIAL_ORG)
+    template_orgs = sorted(c for c, kind in kinds.items() if kind == K.SOCIAL_ORG and c not in synthetic)
+    by_level = {"station": {}, "county": {}, "other": []}
+    for row in templates[ProcessInstance]:
+        data = row["data"]
+        if data.get("station") in kinds:
+            by_level["station"].setdefault(data["station"], []).append(row)
+        elif data.get("county") in kinds:
+            by_level["county"].setdefault(data["county"], []).append(row)
+        else:
+            by_level["other"].append(row)
+    rows_of = {model: {} for model in ROW_MODELS}
+    for model in ROW_MODELS:
+        for row in templates[model]:
+            rows_of[model].setdefault(row["instance_id"], []).append(row)
+    template_counties = sorted({parents[s] for s in by_level["station"]} | set(by_level["county"]))
+    provincial = {code for county in template_counties
+                  for code in tree["provincial"].get(_above(county, parents), {}).values()}
+    codes = sorted({*template_counties, *(parents[c] for c in template_counties), *provincial,
+                    *by_level["station"], *template_orgs}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, codes)) + r")(?![\w-])")
+    copier = _Copier(pattern, rows_of, history)
+
+    stations_of = {}
+    for code in sorted(synthetic):
+        if kinds[code] == K.STATION:
+            stations_of.setdefault(parents[code], []).append(code)
+    counties = sorted(stations_of, key=lambda c: (_above(c, parents), c))
+    province = None
+    for number, county in enumerate(counties):
+        if _above(county, parents) != province:  # the province's own instances come before its counties'
+            province = _above(county, parents)
+            mapping = _province_mapping(template_counties[0], province, tree)
+            mapping.update(_orgs_for(template_orgs, orgs, rng))
+            for row in by_level["other"]:
+                copier.copy(row, mapping, rng)
+        template = template_counties[number % len(template_counties)]
+        mapping = {template: county, parents[template]: parents[county],
+                   **_province_mapping(template, _above(county, parents), tree)}
+        mapping.update(_orgs_for(template_orgs, orgs, rng))
+        template_stations = sorted(s for s in by_level["station"] if parents[s] == template)
+        mapping.update(zip(template_stations, stations_of[county]))
+        for row in by_level["county"].get(template, []):
+            copier.copy(row, mapping, rng)
+        for i, station in enumerate(stations_of[county]):
+            if template_stations:
+                chosen = template_stations[i % len(template_stations)]
+                for row in by_level["station"][chosen]:
+                    copier.copy(row, {**mapping, chosen: station}, rng)
+        copier.flush_if_full()
+    copier.flush()
+    return history
+
+
+def _orgs_for(template_orgs, orgs, rng):
+    """Each template organisation to a synthetic one: different ones while there are enough."""
+    chosen = rng.sample(orgs, len(template_orgs)) if len(orgs) >= len(template_orgs) else \
+        rng.choices(orgs, k=len(template_orgs))
+    return dict(zip(template_orgs, chosen))
+
+
+def _above(code, parents):
+    """The top of the tree above `code`: its province's civil-affairs department."""
+    while parents.get(code) is not None:
+        code = parents[code]
+    return code
+
+
+def _province_mapping(template_county, province, tree):
+    """The template's provincial offices (both departments) to the province's."""
+    source = tree["provincial"].get(_above(template_county, tree["parents"]), {})
+    target = tree["provincial"].get(province, {})
+    return {source[kind]: target[kind] for kind in source if kind in target}
+
+
+class _Copier:
+    """Copies of template instances with their rows, written in chunks."""
+
+    def __init__(self, pattern, rows_of, history):
+        self.pattern, self.rows_of, self.history = pattern, rows_of, history
+        self.pending = {model: [] for model in (ProcessInstance, *ROW_MODELS, InstanceOffice)}
+        self.masks = {}  # template instance id: the mask of its latest copy, which a child's copy names
+
+    def copy(self, row, mapping, rng):
+        mask = self.masks[row["id"]] = rng.getrandbits(128)
+        back = timedelta(days=rng.uniform(0, SPREAD_DAYS))
+
+        def ids(value):
+            return uuid.UUID(int=value.int ^ mask) if isinstance(value, uuid.UUID) else value
+
+        def text(value):
+            value = self.pattern.sub(lambda m: mapping.get(m.group(1), m.group(1)), value)
+            return UUID.sub(lambda m: str(uuid.UUID(int=uuid.UUID(m.group()).int ^ mask)), value)
+
+        def jsonish(value):
+            return json.loads(text(json.dumps(value, ensure_ascii=False)))
+
+        def shaped(source):
+            out = {}
+            for name, value in source.items():
+                if isinstance(value, datetime):
+                    value = value - back
+                elif isinstance(value, uuid.UUID):
+                    value = ids(value)
+                elif isinstance(value, str):
+                    value = mapping.get(value, value) if name != "serialized" else text(value)
+                elif isinstance(value, (dict, list)):
+                    value = jsonish(value)
+                out[name] = value
+            return out
+
+        instance = shaped(row)
+        if row["parent_id"] is not None:
+            instance["parent_id"] = uuid.UUID(int=row["parent_id"].int ^ self.masks[row["parent_id"]])
+        instance["business_key"] = text(row["business_key"])
+        self.pending[ProcessInstance].append(ProcessInstance(**instance))
+        self.history.instances += 1
+        for model in ROW_MODELS:
+            for source in self.rows_of[model].get(row["id"], ()):
+                copied = shaped(source)
+                if model is not HumanTask:
+                    copied.pop("id")  # a number the database gives
+                self.pending[model].append(model(**copied))
+        self.pending[InstanceOffice] += links_for(instance["id"], instance["data"])
+
+    def flush_if_full(self):
+        if len(self.pending[ProcessInstance]) >= CHUNK:
+            self.flush()
+
+    @transaction.atomic
+    def flush(self):
+        for model, objs in self.pending.items():
+            _write(model, objs)
+            if model is HumanTask:
+                self.history.tasks += len(objs)
+                self.history.open_tasks += sum(1 for obj in objs if obj.state in TaskState.ACTIVE)
+            elif model is AuditEvent:
+                self.history.audit += len(objs)
+            objs.clear()
+
+
+def _write(model, objs):
+    """Insert `objs`: on PostgreSQL by COPY, as bulk_create's arrays cost minutes per million text values."""
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=CHUNK)
+        return
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, AutoField))]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+        for obj in objs:
+            copy.write_row([f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields])

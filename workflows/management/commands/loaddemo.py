@@ -2,9 +2,9 @@
 import secrets
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from workflows.national import load_national, size_for
+from workflows.national import fill_history, load_national, size_for
 from workflows.sample_data import load_sample_data, sample_offices
 
 PASSWORD_FILE = "demo-password"
@@ -22,8 +22,11 @@ class Command(BaseCommand):
                                  "social organisations, one account each) for load tests")
         parser.add_argument("--stations", type=int, default=40000, help="stations of the synthetic nation")
         parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic nation's random choices")
+        parser.add_argument("--history", action="store_true",
+                            help="with --national: fill the year so far with instances, tasks, timers and audit "
+                                 "rows, copied from a simulation of a few stations through the engine")
 
-    def handle(self, *args, password=None, national=False, stations=40000, seed=0, **options):
+    def handle(self, *args, password=None, national=False, stations=40000, seed=0, history=False, **options):
         path = settings.VAR_DIR / PASSWORD_FILE
         given = password is not None
         if not given:
@@ -57,3 +60,10 @@ class Command(BaseCommand):
                 f"synthetic nation: {size.provinces} provinces, {size.prefectures} prefectures, {size.counties} "
                 f"counties, {size.stations} stations, {size.social_orgs} social organisations; {created} offices "
                 "created (codes syn-…, the same password)")
+            if history:
+                try:
+                    filled = fill_history(seed)
+                except ValueError as err:
+                    raise CommandError(str(err)) from None
+                self.stdout.write(f"history: {filled.instances} instances, {filled.tasks} tasks "
+                                  f"({filled.open_tasks} open), {filled.audit} audit rows")
