@@ -77,9 +77,9 @@ class ProcessInstance(models.Model):
     class Meta:
         ordering = ["-started_at"]
         # Every step writes this row: plain indexes only where lists and the engine look rows up.
-        indexes = [models.Index(fields=["version", "state"]), models.Index(fields=["state"]),
-                   models.Index(fields=["business_key"]),
-                   models.Index(fields=["started_at"])]  # the lists' order: a page without sorting them all
+        # The lists' order, in any state or in one: a page without sorting them all.
+        indexes = [models.Index(fields=["version", "state"]), models.Index(fields=["state", "started_at"]),
+                   models.Index(fields=["business_key"]), models.Index(fields=["started_at"])]
 
     def __str__(self):
         return f"{self.version} #{self.business_key or self.id}"

@@ -107,8 +107,8 @@ class HumanTask(models.Model):
         # Every step writes these rows: only the indexes the inbox and the engine read by.
         indexes = [models.Index(fields=["office", "state"]), models.Index(fields=["instance", "state"]),
                    models.Index(fields=["assignee", "state"]),
-                   # Overdue filters: the open tasks past their due time, without reading the closed ones.
-                   models.Index(fields=["state", "due_at"])]
+                   # Inboxes and overdue filters: the open tasks by due time, without reading the closed ones.
+                   models.Index(fields=["due_at"], condition=models.Q(state__in=T.ACTIVE), name="open_tasks_by_due")]
 
     # The fields a transition changes.
     TRANSITION_FIELDS = ("state", "assignee", "completed_at", "completed_by", "delegated_by", "delegation")
