@@ -15,7 +15,7 @@ from workflows.visibility import instances_visible_to, tasks_visible_to
 
 from .steps import command_output
 
-pytestmark = [pytest.mark.django_db(transaction=True),
+pytestmark = [pytest.mark.django_db,
               pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")]
 
 BIG_TABLES = {"engine_processinstance", "engine_humantask", "engine_auditevent"}
