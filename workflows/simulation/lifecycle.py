@@ -22,9 +22,10 @@ EMERGENCY_DESCRIPTION = "安置点突降暴雨，部分搬迁群众住房进水�
 
 
 def choose_counties(station_count, rng):
-    """{county code: [station codes]} holding `station_count` sample stations, counties in random order."""
-    counties = list(Office.objects.filter(kind=OfficeKind.COUNTY_BUREAU, is_sample=True).order_by("code")
-                    .values_list("code", flat=True))
+    """{county code: [station codes]} holding `station_count` of Guizhou's sample stations (not a synthetic
+    nation's), counties in random order."""
+    counties = list(Office.objects.filter(kind=OfficeKind.COUNTY_BUREAU, is_sample=True, is_synthetic=False)
+                    .order_by("code").values_list("code", flat=True))
     stations_of = {}
     for code, county in Office.objects.filter(kind=OfficeKind.STATION, parent__code__in=counties).values_list(
             "code", "parent__code"):

@@ -37,7 +37,7 @@ class Command(BaseCommand):
     def handle(self, *args, year, stations, seed, reset_year, **options):
         if stations < 1:
             raise CommandError("--stations must be at least 1")
-        if not Office.objects.filter(is_sample=True).exists():
+        if not Office.objects.filter(is_sample=True, is_synthetic=False).exists():
             call_command("loaddemo", stdout=StringIO())
             self.stdout.write("loaded the demonstration offices (manage.py loaddemo prints the accounts)")
         self._deploy()
