@@ -124,6 +124,9 @@ STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise reads it at startup, filled by collectstatic
 MEDIA_ROOT = VAR_DIR / "media"
 
+# An Excel export holds at most this many rows (a note in the sheet says when there were more).
+EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", "100000"))
+
 LOGIN_URL = "webui:login"
 LOGIN_REDIRECT_URL = "webui:inbox"
 LOGOUT_REDIRECT_URL = "webui:login"

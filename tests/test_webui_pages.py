@@ -268,17 +268,37 @@ def test_dashboard_for_province_and_prefecture_only(client, review, offices):
     assert "遵义市民政局" in page and "编写年度计划" in page and "heat-data" in page
 
 
+def workbook(response):
+    """The sheet an export streams."""
+    return load_workbook(BytesIO(b"".join(response.streaming_content))).active
+
+
+def test_exports_are_read_in_chunks_and_stop_at_their_row_limit(client, review, offices, settings, monkeypatch):
+    from webui import excel
+
+    for n in range(4):
+        api.start("review", f"plan-2026-extra-{n}", {"county": "520102", "year": 2026, "revisions": 0})
+    monkeypatch.setattr(excel, "CHUNK_ROWS", 2)  # five instances: three chunks
+    login(client, offices, "520102")
+    sheet = workbook(client.get("/export/instances.xlsx"))
+    keys = sorted(row[0].value for row in sheet.iter_rows(min_row=2))
+    assert keys == ["plan-2026-520102", *(f"plan-2026-extra-{n}" for n in range(4))]
+    settings.EXPORT_MAX_ROWS = 3
+    rows = [[c.value for c in row] for row in workbook(client.get("/export/instances.xlsx")).iter_rows(min_row=2)]
+    assert len(rows) == 4 and rows[-1][0] == "仅导出前 3 行：请缩小筛选范围后分批导出"
+
+
 def test_exports_are_excel_workbooks_of_the_lists(client, review, offices):
     clock.set_time(START + timedelta(days=8))
     login(client, offices, "520102")
     for url in ("/export/inbox.xlsx", "/export/instances.xlsx"):
         response = client.get(url)
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-        sheet = load_workbook(BytesIO(response.content)).active
+        sheet = workbook(response)
         assert "plan-2026-520102" in [c.value for c in sheet[2]], url
     assert client.get("/export/overdue.xlsx").status_code == 403
     client.force_login(offices["gz"])
-    sheet = load_workbook(BytesIO(client.get("/export/overdue.xlsx").content)).active
+    sheet = workbook(client.get("/export/overdue.xlsx"))
     assert sheet[2][0].value == "编写年度计划"
 
 
@@ -287,11 +307,11 @@ def test_exports_write_due_times_as_the_pages_do_and_mark_late_instances(client,
     login(client, offices, "520102")
     page = client.get("/").content.decode()
     assert "2026-03-09 24:00" in page
-    inbox = load_workbook(BytesIO(client.get("/export/inbox.xlsx").content)).active
+    inbox = workbook(client.get("/export/inbox.xlsx"))
     headers = [c.value for c in inbox[1]]
     assert inbox[2][headers.index("截止时间")].value == "2026-03-09 24:00", "one instant, written one way"
     assert inbox.column_dimensions["A"].width >= 2 * len("编写年度计划"), "Chinese text takes two widths"
-    instances = load_workbook(BytesIO(client.get("/export/instances.xlsx").content)).active
+    instances = workbook(client.get("/export/instances.xlsx"))
     headers = [c.value for c in instances[1]]
     assert instances[2][headers.index("逾期")].value == "是"
 

@@ -19,7 +19,7 @@ from workflows.service.models import ServiceReport
 from workflows.visibility import offices_in_view, tasks_visible_to
 
 from .. import deadlines
-from ..excel import workbook_response
+from ..excel import chunks, workbook_response
 from ..offices import area_name, office_choices, office_names
 from ..page_forms import PageForm
 from .access import visible_task
@@ -88,10 +88,18 @@ def apply_filter(tasks, data):
     return tasks
 
 
+def _with_instances(tasks):
+    return tasks.select_related("instance__version__definition").defer(
+        "instance__serialized", "instance__version__spec_json")
+
+
 def task_rows(tasks):
-    """Rows for the inbox table and its export: the task with its offices' names and due state."""
-    tasks = list(tasks.select_related("instance__version__definition").defer(
-        "instance__serialized", "instance__version__spec_json"))
+    """Rows for the inbox table: the task with its offices' names and due state."""
+    return _annotated(list(_with_instances(tasks)))
+
+
+def _annotated(tasks):
+    """The tasks (a list) with what the inbox table and its export show of them."""
     codes = set()
     for task in tasks:
         codes.update((task.office, task.instance.data.get("county"), task.instance.data.get("station")))
@@ -139,9 +147,10 @@ def inbox(request):
 
 def task_workbook(filename, title, tasks):
     """The tasks as an Excel workbook, with the inbox table's columns (the inbox and the overdue export)."""
-    rows = [(t.name, t.instance.version.definition.name or t.instance.version.definition.key,
+    rows = ((t.name, t.instance.version.definition.name or t.instance.version.definition.key,
              t.instance.business_key, t.county_name, t.station_name, t.office_name, t.assignee,
-             deadlines.shown(t.due_at) if t.due_at else "", t.workdays_left) for t in task_rows(tasks)]
+             deadlines.shown(t.due_at) if t.due_at else "", t.workdays_left)
+            for chunk in chunks(_with_instances(tasks)) for t in _annotated(chunk))
     return workbook_response(filename, title, [
         _("任务"), _("流程"), _("业务编号"), _("县(市、区)"), _("社工站"), _("办理单位"), _("认领人"),
         _("截止时间"), _("剩余工作日")], rows)

@@ -22,7 +22,7 @@ from workflows.models import Office, OfficeKind
 from workflows.visibility import instances_visible_to, offices_in_view
 
 from .. import deadlines
-from ..excel import workbook_response
+from ..excel import chunks, workbook_response
 from ..offices import area_name, office_choices, office_names
 from ..page_forms import PageForm
 from ..permissions import can_control_instances, require
@@ -157,9 +157,9 @@ def instance_list(request):
 @login_required
 def export_instances(request):
     _form, _any_state, instances = _filtered(request)
-    rows = [(i.business_key, i.version.definition.name or i.version.definition.key, i.version.number,
+    rows = ((i.business_key, i.version.definition.name or i.version.definition.key, i.version.number,
              i.data.get("year"), i.county_name, i.station_name, str(i.state_label), i.steps, i.started_at,
-             i.ended_at, _("是") if i.is_late else "") for i in instance_rows(instances)]
+             i.ended_at, _("是") if i.is_late else "") for chunk in chunks(instances) for i in instance_rows(chunk))
     return workbook_response("instances.xlsx", _("流程实例"), [
         _("业务编号"), _("流程"), _("版本"), _("年度"), _("县(市、区)"), _("社工站"), _("状态"), _("当前环节"),
         _("开始时间"), _("结束时间"), _("逾期")], rows)
