@@ -358,26 +358,31 @@ def test_inbox_filters_list_only_what_the_user_sees_and_the_county_by_its_name(
     user = django_user_model.objects.create_user("520102-s1")
     Membership.objects.create(user=user, office=station)
 
-    def options(page, field):
-        select = page.split(f'name="{field}"')[1].split("</select>")[0]
-        return [text.split(">")[1] for text in select.split("<option")[1:]]
+    def found(kind, text=""):
+        answer = client.get("/offices/search/", {"kind": kind, "q": text}).json()["offices"]
+        return [office["label"] for office in answer]
 
     client.force_login(user)  # a station: its own county and itself
-    page = client.get("/").content.decode()
-    assert options(page, "county") == ["全部</option", "南明区</option"]
-    assert options(page, "station") == ["全部</option", "南明区花果园街道社工站</option"]
+    assert found("county_bureau") == ["南明区（520102）"]
+    assert found("station") == ["南明区花果园街道社工站（520102-s1）"]
+    assert 'data-office-kind="county_bureau"' in client.get("/").content.decode(), "searched, not listed"
     client.force_login(offices["5201"])  # a prefecture: its counties and their stations
-    page = client.get("/").content.decode()
-    assert "南明区" in options(page, "county")[1] and len(options(page, "county")) == 2
-    assert len(options(page, "station")) == 2
-    client.force_login(offices["gz"])  # the province: all of them
+    assert found("county_bureau") == ["南明区（520102）"] and len(found("station")) == 1
+    client.force_login(offices["gz"])  # the province: all of them, as many as it types for
+    assert found("county_bureau") == ["南明区（520102）", "红花岗区（520302）"]
+    assert found("county_bureau", "红花") == ["红花岗区（520302）"] and found("county_bureau", "5203") == [
+        "红花岗区（520302）"]
+    assert client.get("/offices/search/", {"kind": "social_org"}).status_code == 404
+    page = client.get("/instances/", {"county": "红花岗区（520302）"}).content.decode()
+    assert '<td data-label="县(市、区)">红花岗区</td>' in page and '<td data-label="县(市、区)">南明区</td>' not in page
     page = client.get("/instances/").content.decode()
-    assert options(page, "county") == ["全部</option", "南明区</option", "红花岗区</option"]
     assert '<td data-label="县(市、区)">南明区</td>' in page and '<td data-label="县(市、区)">红花岗区</td>' in page
     client.force_login(offices["520102"])
     page = client.get("/").content.decode()
     assert '<td data-label="县(市、区)">南明区</td>' in page
     assert '<label for="id_county">县(市、区)：</label>' in page  # the Chinese colon
+    refused = client.get("/", {"county": "520302"}).content.decode()
+    assert "“520302”不是您可查看的单位" in refused, "another county cannot be filtered by"
     client.cookies["django_language"] = "en"
     assert '<label for="id_county">County:</label>' in client.get("/").content.decode()
 

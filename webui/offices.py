@@ -1,7 +1,12 @@
-"""Office names for display, in the page's language."""
-from django.utils.translation import get_language
+"""Offices as the pages show them (names in the page's language) and pick them (searched as one types)."""
+import re
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import get_language, gettext, gettext_lazy
 
 from workflows.models import Office
+from workflows.visibility import offices_in_view
 
 
 def office_names(codes):
@@ -36,3 +41,55 @@ def area_name(bureau_name):
         if bureau_name.endswith(suffix):
             return bureau_name[:-len(suffix)]
     return bureau_name
+
+
+SEARCH_RESULTS = 20  # offices one search answers: a list to pick from, not the whole province
+
+
+def office_search(user, kind, text):
+    """At most SEARCH_RESULTS offices of `kind` the user sees whose code starts with `text` or whose name holds
+    it: [(code, label)]."""
+    text = (text or "").strip()[:50]
+    found = offices_in_view(user, kind)
+    if text:
+        found = found.filter(Q(code__startswith=text) | Q(name__contains=text))
+    rows = found.order_by("code").values_list("code", "name", "name_en")[:SEARCH_RESULTS]
+    return [(code, f"{area_name(_shown(name, name_en))}（{code}）") for code, name, name_en in rows]
+
+
+class OfficeField(forms.CharField):
+    """An office among thousands, picked by typing: the page suggests matches (office-search.js); the form
+    takes a code, or a suggestion "name（code）", and checks that the user sees that office."""
+
+    def __init__(self, kind, **kwargs):
+        self.kind = kind
+        super().__init__(required=False, max_length=120, **kwargs)
+        self.widget.attrs.update({"data-office-kind": kind, "autocomplete": "off",
+                                  "placeholder": gettext_lazy("输入名称或代码")})
+
+    def office_code(self, value, user):
+        """The code of the office `value` names, if the user sees it; ValidationError otherwise."""
+        value = (value or "").strip()
+        if not value:
+            return ""
+        code = SUGGESTED.search(value)
+        code = code.group(1) if code else value
+        visible = offices_in_view(user, self.kind)
+        found = visible.filter(Q(code=code) | Q(name=value)).values_list("code", flat=True).first()
+        if found is None:
+            raise forms.ValidationError(gettext("“%(value)s”不是您可查看的单位") % {"value": value})
+        return found
+
+
+SUGGESTED = re.compile(r"[（(]([^（）()]+)[）)]\s*$")
+
+
+def clean_offices(form, user):
+    """Turn each OfficeField's text in `form.cleaned_data` into the office code it names (a form's clean())."""
+    for name, field in form.fields.items():
+        if isinstance(field, OfficeField) and name in form.cleaned_data:
+            try:
+                form.cleaned_data[name] = field.office_code(form.cleaned_data[name], user)
+            except forms.ValidationError as err:
+                form.add_error(name, err)
+    return form.cleaned_data

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from .views import (attachments, challenges, comments, complaints, dashboard, emergencies, inbox, incidents, instances,
-                    modeler, modeler_history, modeler_migration, modeler_new, substitutes, tasks)
+                    modeler, modeler_history, modeler_migration, modeler_new, offices, substitutes, tasks)
 from .views import notification_settings
 
 app_name = "webui"
@@ -32,6 +32,7 @@ urlpatterns = [
     path("instances/<uuid:instance_id>/diagram.bpmn", instances.diagram, name="instance-diagram"),
     path("instances/<uuid:instance_id>/comments/", comments.on_instance, name="instance-comment"),
     path("instances/<uuid:instance_id>/<str:action>/", instances.control, name="instance-control"),
+    path("offices/search/", offices.search, name="office-search"),
     path("substitutes/", substitutes.page, name="substitutes"),
     path("substitutes/<int:substitution_id>/end/", substitutes.end, name="substitute-end"),
     path("emergencies/report/", emergencies.report, name="emergency-report"),

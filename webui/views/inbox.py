@@ -16,11 +16,11 @@ from engine.models import ProcessDefinition
 from workflows.models import OfficeKind
 from workflows.planning.models import AnnualPlan
 from workflows.service.models import ServiceReport
-from workflows.visibility import offices_in_view, tasks_visible_to
+from workflows.visibility import tasks_visible_to
 
 from .. import deadlines
 from ..excel import chunks, workbook_response
-from ..offices import area_name, office_choices, office_names
+from ..offices import OfficeField, area_name, clean_offices, office_names
 from ..page_forms import PageForm
 from .access import visible_task
 from .comments import mentioning
@@ -43,20 +43,22 @@ DUE_CHOICES = [("", gettext_lazy("全部")), (deadlines.LATE, gettext_lazy("已�
 class InboxFilter(PageForm):
     q = forms.CharField(required=False, label=gettext_lazy("搜索"))
     process = forms.ChoiceField(required=False, label=gettext_lazy("流程"))
-    county = forms.ChoiceField(required=False, label=gettext_lazy("县(市、区)"))
-    station = forms.ChoiceField(required=False, label=gettext_lazy("社工站"))
+    county = OfficeField(OfficeKind.COUNTY_BUREAU, label=gettext_lazy("县(市、区)"))
+    station = OfficeField(OfficeKind.STATION, label=gettext_lazy("社工站"))
     year = forms.IntegerField(required=False, min_value=2000, max_value=2100, label=gettext_lazy("年度"))
     due = forms.ChoiceField(required=False, choices=DUE_CHOICES, label=gettext_lazy("期限"))
 
     def __init__(self, data, user):
         super().__init__(data)
+        self.user = user
         everything = [("", _("全部"))]
         self.fields["process"].choices = everything + [
             (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()]
-        # Only the counties and stations the user sees: a station has no use for the whole province.
-        counties = offices_in_view(user, OfficeKind.COUNTY_BUREAU)
-        self.fields["county"].choices = everything + office_choices(counties, areas=True)
-        self.fields["station"].choices = everything + office_choices(offices_in_view(user, OfficeKind.STATION))
+
+    def clean(self):
+        # Only the counties and stations the user sees, searched as they type: never every office of the nation.
+        super().clean()
+        return clean_offices(self, self.user)
 
 
 def tab_queryset(user, tab):

@@ -23,7 +23,7 @@ from workflows.visibility import instances_visible_to, offices_in_view
 
 from .. import deadlines
 from ..excel import chunks, workbook_response
-from ..offices import area_name, office_choices, office_names
+from ..offices import OfficeField, area_name, clean_offices, office_choices, office_names
 from ..page_forms import PageForm
 from ..permissions import can_control_instances, require
 from .access import listed_instances, visible_instance
@@ -63,7 +63,7 @@ class InstanceFilter(PageForm):
     version = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("版本"))
     year = forms.IntegerField(required=False, min_value=2000, max_value=2100, label=gettext_lazy("年度"))
     prefecture = forms.ChoiceField(required=False, label=gettext_lazy("市(州)"))
-    county = forms.ChoiceField(required=False, label=gettext_lazy("县(市、区)"))
+    county = OfficeField(OfficeKind.COUNTY_BUREAU, label=gettext_lazy("县(市、区)"))
     state = forms.ChoiceField(required=False, label=gettext_lazy("状态"))
     step = forms.CharField(required=False, label=gettext_lazy("当前环节"))
     overdue = forms.BooleanField(required=False, label=gettext_lazy("仅逾期"))
@@ -75,9 +75,12 @@ class InstanceFilter(PageForm):
             (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()]
         self.fields["prefecture"].choices = everything + office_choices(
             offices_in_view(user, OfficeKind.PREFECTURE_BUREAU))
-        counties = offices_in_view(user, OfficeKind.COUNTY_BUREAU)
-        self.fields["county"].choices = everything + office_choices(counties, areas=True)
         self.fields["state"].choices = everything + [(k, str(v)) for k, v in STATE_LABELS.items()]
+        self.user = user
+
+    def clean(self):
+        super().clean()
+        return clean_offices(self, self.user)
 
 
 def filter_instances(instances, data):
