@@ -13,8 +13,6 @@ Outputs land in the task data under each output's name; a task with a result var
 that one name instead: singleEntry the value, singleResult the outputs, collectEntries the list of
 values, resultList (Camunda's default) the list of each matching rule's outputs.
 """
-from types import SimpleNamespace
-
 from django.utils.translation import gettext as _
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
@@ -115,11 +113,3 @@ def _aggregate(aggregation, items):
     except TypeError as err:
         raise DecisionFailed(_("汇总方式 %(aggregation)s 无法用于这些结果：%(detail)s")
                              % {"aggregation": aggregation, "detail": err}) from err
-
-
-def try_table(engine, inputs, script_engine):
-    """What `engine`'s table gives for `inputs` ({data key: value}), without a workflow:
-    {"outputs": {...}, "rows": [matching rule rows]}. Raises DecisionFailed or the expression's error."""
-    task = SimpleNamespace(data=dict(inputs), workflow=SimpleNamespace(script_engine=script_engine))
-    rows = [rule.row_number for rule in engine.matching(task)]
-    return {"outputs": engine.result(task), "rows": rows}

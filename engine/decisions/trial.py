@@ -50,7 +50,10 @@ def inputs(dmn_text, file_name="decision.dmn"):
     A column reading one name is labelled as the column is; a column computing from several names
     asks for each of them.
     """
-    _decision, engine = _checked(dmn_text, file_name)
+    return _wanted(_checked(dmn_text, file_name)[1])
+
+
+def _wanted(engine):
     wanted = []
     for column in engine.decision_table.inputs:
         names = _free_names(column.expression)
@@ -87,7 +90,7 @@ def run(dmn_text, sample, file_name="decision.dmn"):
     expression's error for these inputs.
     """
     decision, engine = _checked(dmn_text, file_name)
-    types = {w["name"]: w["type"] for w in inputs(dmn_text, file_name)}
+    types = {w["name"]: w["type"] for w in _wanted(engine)}
     data = {name: _typed(name, sample.get(name, ""), types.get(name, "")) for name in types}
     task = SimpleNamespace(data=data, task_spec=SimpleNamespace(name=decision, bpmn_id=decision, bpmn_name=decision),
                            workflow=SimpleNamespace(script_engine=EngineScriptEngine()))
