@@ -113,3 +113,36 @@ def test_history_copies_a_simulated_year_onto_every_synthetic_station_once(histo
 
     with pytest.raises(CommandError, match="history already"):
         loaddemo("--national", "--stations", "40", "--history")
+
+
+def test_pages_filter_a_nation_by_office_and_keep_to_the_users_province(history, client):
+    """Filters by prefecture, county and station read the instances' office links; a province's
+    departments watch their own province's prefectures."""
+    province = get_user_model().objects.get(username=f"{PREFIX}11-civil-affairs")
+    client.force_login(province)
+    page = client.get("/dashboard/").content.decode()
+    own = Office.objects.filter(kind=K.PREFECTURE_BUREAU, path__startswith=f"/{PREFIX}11-civil-affairs/")
+    other = Office.objects.filter(kind=K.PREFECTURE_BUREAU).exclude(pk__in=own)  # Guizhou's among them
+    assert own.exists() and other.exists()
+    assert all(f'value="{p.code}"' in page for p in own)
+    assert not any(f'value="{p.code}"' in page for p in other)
+    assert client.get(f"/dashboard/?prefecture={other[0].code}").status_code == 403
+    assert client.get(f"/dashboard/?prefecture={own[0].code}").status_code == 200
+
+    prefecture = own[0]
+    inside = {o.code for o in Office.objects.filter(path__startswith=prefecture.path)}
+    page = client.get(f"/instances/?prefecture={prefecture.code}").content.decode()
+    listed = set(re.findall(r'href="/instances/([0-9a-f-]{36})/"', page))
+    assert listed
+    for instance in ProcessInstance.objects.filter(pk__in=listed):
+        assert inside & set(named_offices(instance.data).values())
+
+    # A county's open task in one of its stations' instances, found again by the inbox's station filter.
+    task = HumanTask.objects.filter(office__startswith=PREFIX, state=TaskState.OPEN,
+                                    instance__data__has_key="station").order_by("id").first()
+    station = task.instance.data["station"]
+    client.force_login(get_user_model().objects.get(username=task.office))
+    page = client.get(f"/?tab=unclaimed&station={station}").content.decode()
+    listed = set(re.findall(r'href="/tasks/([0-9a-f-]{36})/"', page))
+    assert str(task.pk) in listed
+    assert {HumanTask.objects.get(pk=pk).instance.data.get("station") for pk in listed} == {station}

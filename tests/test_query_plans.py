@@ -11,6 +11,10 @@ from django.db import connection
 
 from engine.api import clock
 from engine.models import HumanTask, InstanceState, ProcessInstance
+from webui.permissions import dashboard_prefectures
+from webui.views.dashboard import scoped_instances
+from webui.views.inbox import apply_filter
+from webui.views.instances import filter_instances
 from workflows.visibility import instances_visible_to, tasks_visible_to
 
 from .steps import command_output
@@ -33,7 +37,14 @@ def nation():
 def queries(user, now):
     instances = instances_visible_to(user, ProcessInstance.objects.all())
     tasks = tasks_visible_to(user, HumanTask.objects.all())
+    prefectures = list(dashboard_prefectures(user).values_list("code", flat=True))
     return {
+        "instances of a prefecture":
+            filter_instances(instances, {"prefecture": "syn-1101"}).order_by("-started_at")[:50],
+        "instances of a county": filter_instances(instances, {"county": "syn-110101"}).order_by("-started_at")[:50],
+        "tasks of a station": apply_filter(tasks.open(), {"station": "syn-110101-s01"}).order_by("due_at")[:50],
+        "dashboard's tasks": HumanTask.objects.filter(instance__in=scoped_instances(user, prefectures, now.year),
+                                                      due_at__isnull=False),
         "instance list": instances.order_by("-started_at")[:50],
         "running instances": instances.filter(state=InstanceState.RUNNING).order_by("-started_at")[:50],
         "inbox": tasks.open().order_by("due_at")[:50],

@@ -1,6 +1,11 @@
 """Who may use which page beyond seeing it (seeing is workflows.visibility's job)."""
-from django.core.exceptions import PermissionDenied
+from functools import reduce
+from operator import or_
 
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+
+from workflows.directory import office_tree
 from workflows.models import Membership, Office, OfficeKind
 
 PROVINCE_KINDS = (OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE)
@@ -17,8 +22,16 @@ def dashboard_prefectures(user):
     if not user.is_authenticated:
         return Office.objects.none()
     prefectures = Office.objects.filter(kind=OfficeKind.PREFECTURE_BUREAU)
-    if user.is_superuser or Membership.objects.filter(user=user, office__kind__in=PROVINCE_KINDS).exists():
+    if user.is_superuser:
         return prefectures
+    # A province's departments watch the prefectures of their own province, not every province's.
+    tree = office_tree()
+    roots = {tree["provincial"].get(code, {}).get(OfficeKind.PROVINCE_CIVIL_AFFAIRS) for code in
+             Membership.objects.filter(user=user, office__kind__in=PROVINCE_KINDS).values_list("office__code",
+                                                                                               flat=True)}
+    paths = sorted(tree["paths"][root] for root in roots if root in tree["paths"])
+    if paths:
+        return prefectures.filter(reduce(or_, [Q(path__startswith=path) for path in paths]))
     return prefectures.filter(members__user=user)
 
 

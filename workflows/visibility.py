@@ -21,7 +21,7 @@ from django.db.models import Q
 from engine import api
 from engine.api import clock
 from engine.extensions import on_data_written
-from engine.models import CommentMention, HumanTask, ProcessInstance
+from engine.models import CommentMention, HumanTask
 from engine.models import TaskState
 
 from .directory import office_tree, per_user, working_memberships
@@ -132,6 +132,24 @@ def _instance_condition(scope):
     return Q(pk__in=_visible_links(scope).values("instance_id"))
 
 
+def naming(key, office_code, field="pk"):
+    """A Q on the instance `field` (a ProcessInstance's pk, a task's instance): the instances whose data names
+    `office_code` under `key`; one index lookup."""
+    return Q(**{f"{field}__in": InstanceOffice.objects.filter(office=office_code, key=key).values("instance_id")})
+
+
+def within(office_codes, province_wide=False, field="pk"):
+    """A Q on the instance `field`: the instances whose data names one of `office_codes` or an office below
+    them, and with `province_wide` those that name no office; a path prefix per office, never a list of the
+    offices below."""
+    paths = office_tree()["paths"]
+    conditions = [Q(path__startswith=paths[code]) for code in sorted(office_codes) if code in paths]
+    conditions += [Q(key="")] if province_wide else []
+    if not conditions:
+        return Q(**{f"{field}__in": []})
+    return Q(**{f"{field}__in": InstanceOffice.objects.filter(reduce(or_, conditions)).values("instance_id")})
+
+
 def instances_visible_to(user, queryset):
     """The rows of a ProcessInstance queryset that `user` may see."""
     scope = visible_scope(user)
@@ -170,11 +188,11 @@ def offices_in_view(user, kind):
             parent = parents[code]
             codes.update((parent, parents.get(parent)))
     # Only an organisation's or an evaluator's code stands in the data keys read here.
-    if any(tree["kinds"].get(code) in NAMED_BY_DATA for code in scope.offices):
-        named = ProcessInstance.objects.filter(Q(data__social_org__in=sorted(scope.offices))
-                                               | Q(data__evaluator__in=sorted(scope.offices)))
-        for county, station in named.values_list("data__county", "data__station").distinct():
-            codes.update((county, station))
+    outside = sorted(code for code in scope.offices if tree["kinds"].get(code) in NAMED_BY_DATA)
+    if outside:
+        named = InstanceOffice.objects.filter(office__in=outside, key__in=("social_org", "evaluator"))
+        codes.update(InstanceOffice.objects.filter(instance__in=named.values("instance_id"),
+                                                   key__in=("county", "station")).values_list("office", flat=True))
     return offices.filter(code__in=codes - {None})
 
 

@@ -11,9 +11,9 @@ from engine import api
 from engine.errors import InvalidInput
 from engine.models import Attachment, AuditEvent, HumanTask
 from webui.views.access import listed_instances, visible_instance
-from workflows.visibility import unseeing_mentions as unseeing
 from webui.views.instances import CONTROLS, filter_instances
-from workflows.visibility import instances_visible_to
+from workflows.visibility import instances_visible_to, naming
+from workflows.visibility import unseeing_mentions as unseeing
 
 from ..permissions import ControlsInstances, OwnsProcesses, may_start
 from ..problems import MIGRATION_REFUSED, Problem
@@ -45,7 +45,7 @@ class InstanceList(ApiView):
         if given.get("state"):
             found = found.filter(state=given["state"])
         if given.get("station"):
-            found = found.filter(data__station=given["station"])
+            found = found.filter(naming("station", given["station"]))
         if given.get("business_key"):
             found = found.filter(business_key=given["business_key"])
         return self.page_of(found.order_by("-started_at", "pk"), InstanceSerializer)

@@ -16,7 +16,7 @@ from engine.models import ProcessDefinition
 from workflows.models import OfficeKind
 from workflows.planning.models import AnnualPlan
 from workflows.service.models import ServiceReport
-from workflows.visibility import tasks_visible_to
+from workflows.visibility import naming, tasks_visible_to
 
 from .. import deadlines
 from ..excel import chunks, workbook_response
@@ -71,10 +71,9 @@ def apply_filter(tasks, data):
         tasks = tasks.filter(Q(name__icontains=data["q"]) | Q(instance__business_key__icontains=data["q"]))
     if data.get("process"):
         tasks = tasks.filter(instance__version__definition__key=data["process"])
-    if data.get("county"):
-        tasks = tasks.filter(instance__data__county=data["county"])
-    if data.get("station"):
-        tasks = tasks.filter(instance__data__station=data["station"])
+    for key in ("county", "station"):
+        if data.get(key):
+            tasks = tasks.filter(naming(key, data[key], field="instance"))
     if data.get("year") is not None:
         tasks = tasks.filter(instance__data__year=data["year"])
     now = clock.now()

@@ -18,8 +18,8 @@ from engine import api
 from engine.api import CONTROL_LABELS, clock
 from engine.errors import EngineError
 from engine.models import AuditEvent, HumanTask, InstanceState, ProcessDefinition, Timer, is_overdue
-from workflows.models import Office, OfficeKind
-from workflows.visibility import instances_visible_to, offices_in_view
+from workflows.models import OfficeKind
+from workflows.visibility import instances_visible_to, naming, offices_in_view, within
 
 from .. import deadlines
 from ..excel import chunks, workbook_response
@@ -93,10 +93,9 @@ def filter_instances(instances, data):
     if data.get("year") is not None:
         instances = instances.filter(data__year=data["year"])
     if data.get("prefecture"):
-        counties = Office.objects.filter(parent__code=data["prefecture"]).values_list("code", flat=True)
-        instances = instances.filter(Q(data__prefecture=data["prefecture"]) | Q(data__county__in=list(counties)))
+        instances = instances.filter(within([data["prefecture"]]))
     if data.get("county"):
-        instances = instances.filter(data__county=data["county"])
+        instances = instances.filter(naming("county", data["county"]))
     if data.get("step"):
         # A step is an element the instance waits at: an open task, a timer or a message catch, by id or name.
         step = data["step"]
