@@ -30,6 +30,7 @@ run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap
 	$(PY) manage.py loaddemo
+	$(PY) manage.py startyear
 	$(PY) manage.py serve $(ADDR)
 
 test: setup

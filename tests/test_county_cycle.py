@@ -295,5 +295,8 @@ def test_start_year_starts_a_cycle_per_county_with_stations_once(lifecycle, coun
     assert reload(guiyang).data["stations"] == ["520102-s1", "520102-s2"]
     assert start_year(YEAR) == []
     assert "2 county cycle(s) started for 2027" in command_output("startyear", str(YEAR + 1))
+    assert "0 county cycle(s) started for 2026" in command_output("startyear")  # the current year's, done
+    clock.set_time(datetime(2028, 3, 1, 9, tzinfo=clock.CHINA))  # no timer fired: started by hand
+    assert "2 county cycle(s) started for 2028" in command_output("startyear")
     with pytest.raises(ValueError, match="four-digit year"):
         start_year(26)

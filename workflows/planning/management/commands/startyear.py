@@ -1,17 +1,20 @@
-"""`manage.py startyear YYYY`: start the county annual cycles of a year."""
+"""`manage.py startyear [YYYY]`: start the county annual cycles of a year (the current one by default)."""
 from django.core.management.base import BaseCommand, CommandError
 
+from engine.api import clock
 from engine.errors import NotFound
 from workflows.planning.launch import start_year
 
 
 class Command(BaseCommand):
-    help = "Start one county_annual_cycle per county that has stations, for the year given."
+    help = ("Start one county_annual_cycle per county that has stations and no cycle of the year yet, for the "
+            "year given (default: the current year in China).")
 
     def add_arguments(self, parser):
-        parser.add_argument("year", type=int)
+        parser.add_argument("year", type=int, nargs="?")
 
     def handle(self, *args, year, **options):
+        year = year or clock.today_in_china().year
         try:
             started = start_year(year, actor="system")
         except (ValueError, NotFound) as err:
