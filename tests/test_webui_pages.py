@@ -314,6 +314,9 @@ def test_exports_write_due_times_as_the_pages_do_and_mark_late_instances(client,
     instances = workbook(client.get("/export/instances.xlsx"))
     headers = [c.value for c in instances[1]]
     assert instances[2][headers.index("逾期")].value == "是"
+    # Read out of the data by the database: the year a number, the county by its name.
+    assert instances[2][headers.index("年度")].value == 2026
+    assert instances[2][headers.index("县(市、区)")].value == "南明区"
 
 
 def test_people_show_by_their_names_not_their_account_codes(client, review, offices):
