@@ -2,6 +2,7 @@
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from django.db import transaction
@@ -14,6 +15,7 @@ from .bpmn.serializer import dump_specs
 from .bpmn.validation import validate
 from .errors import InvalidDefinition
 from .models import DefinitionFile, DefinitionVersion, ProcessDefinition
+from .runtime.loading import current_version
 
 
 @dataclass
@@ -28,10 +30,10 @@ def version_files(version):
     return [f for f in files if f.kind != DefinitionFile.FORM], [f for f in files if f.kind == DefinitionFile.FORM]
 
 
-def deployed_sources(process_id):
-    """Diagram files (BPMN and DMN) and forms of the current version of a deployed process, for call activities."""
-    definition = ProcessDefinition.objects.filter(key=process_id).first()
-    version = definition.current if definition else None
+def deployed_sources(process_id, tenant=""):
+    """Diagram files (BPMN and DMN) and forms of the version of a deployed process that `tenant`'s new instances
+    start on, for call activities."""
+    version = current_version(process_id, tenant, fresh=True)
     if version is None:
         return None
     bpmn, forms = version_files(version)
@@ -116,16 +118,25 @@ def _means_the_same(version, files, forms):
     return not (difference["added"] or difference["removed"] or difference["changed"])
 
 
-def deploy(bpmn_files: dict, forms: dict = None, note="", actor=None) -> DeployResult:
-    """Validate, then store a new version of each executable process whose content changed.
+def _latest_for(definition, tenant):
+    """The latest version the tenant's deployment is compared with: its own, else the shared one."""
+    versions = definition.versions.defer("spec_json").order_by("-number")
+    return (tenant and versions.filter(tenant=tenant).first()) or versions.filter(tenant="").first()
+
+
+def deploy(bpmn_files: dict, forms: dict = None, note="", actor=None, tenant="") -> DeployResult:
+    """Validate, then store a new version of each executable process whose content changed, as `tenant`'s own
+    ("": shared). Call activities take the versions the tenant's instances start on.
 
     bpmn_files: {file name: bytes or str}; forms: {file name: JSON text}.
-    A process whose elements and forms say what its latest version says (only the layout or the formatting
-    differ) is left unchanged. Raises InvalidDefinition with every problem; nothing is stored then.
+    A process whose elements and forms say what the tenant's latest version says (its latest own one, else
+    the latest shared one; only the layout or the formatting differ) is left unchanged. Raises
+    InvalidDefinition with every problem; nothing is stored then.
     """
     bpmn_files = {name: c.encode("utf-8") if isinstance(c, str) else c for name, c in bpmn_files.items()}
     forms = dict(forms or {})
-    bundle = validate(bpmn_files, forms, deployed_sources)
+    sources = partial(deployed_sources, tenant=tenant)
+    bundle = validate(bpmn_files, forms, sources)
     result = DeployResult()
     decision_names = set(bundle.decision_files.values())
     with transaction.atomic():
@@ -138,7 +149,7 @@ def deploy(bpmn_files: dict, forms: dict = None, note="", actor=None) -> DeployR
                 if name in bpmn_files:
                     files[name] = bpmn_files[name]
                 elif name:
-                    files.update(deployed_sources(process_id)[0])
+                    files.update(sources(process_id)[0])
             for process_id in needed:
                 for decision in bundle.decision_refs.get(process_id, ()):
                     name = bundle.decision_files[decision]
@@ -153,13 +164,15 @@ def deploy(bpmn_files: dict, forms: dict = None, note="", actor=None) -> DeployR
             definition, _ = ProcessDefinition.objects.select_for_update().get_or_create(
                 key=pid, defaults={"name": bundle.process_names.get(pid, pid)})
             latest = definition.latest
-            if latest is not None and (latest.content_hash == content_hash
-                                       or _means_the_same(latest, files, version_forms)):
-                result.unchanged.append(latest)
+            compared = _latest_for(definition, tenant)
+            if compared is not None and (compared.content_hash == content_hash
+                                         or _means_the_same(compared, files, version_forms)):
+                result.unchanged.append(compared)
                 continue
             version = DefinitionVersion.objects.create(
                 definition=definition,
                 number=(latest.number + 1) if latest else 1,
+                tenant=tenant,
                 name=bundle.process_names.get(pid, pid),
                 content_hash=content_hash,
                 note=note,
@@ -177,8 +190,9 @@ def deploy(bpmn_files: dict, forms: dict = None, note="", actor=None) -> DeployR
             if definition.name != version.name:
                 definition.name = version.name
                 definition.save(update_fields=["name"])
-            audit.record("definition.deployed", actor=actor,
-                         data={"key": pid, "version": version.number, "note": note, "hash": content_hash})
+            audit.record("definition.deployed", actor=actor, data={
+                "key": pid, "version": version.number, "note": note, "hash": content_hash,
+                **({"tenant": tenant} if tenant else {})})
             result.created.append(version)
     return result
 

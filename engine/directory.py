@@ -50,6 +50,21 @@ class Directory:
         """Whether `user` owns the process definitions: pins versions and migrates running instances."""
         raise NotImplementedError
 
+    def tenant_for(self, instance_data: dict) -> str:
+        """The tenant an instance started with this data belongs to: an opaque name whose own definition
+        versions it starts on, if it has any (engine/versions.py). "" (shared versions only) by default."""
+        return ""
+
+    def tenant_of(self, user) -> str:
+        """The tenant `user` acts for. Bound to one, a process owner deploys, pins and migrates for it alone, and
+        sees the shared versions and its own. "" by default: not bound, the shared versions' owner, who sees
+        every tenant's and may act for any."""
+        return ""
+
+    def tenant_label(self, tenant) -> str:
+        """What people call a tenant (pages, messages)."""
+        return tenant
+
 
 @lru_cache(maxsize=1)
 def get_directory() -> Directory:

@@ -31,7 +31,7 @@ from SpiffWorkflow.util.task import TaskState as SpiffState
 
 from . import audit, batch, clock, queue, spiff_private, workcalendar
 from .bpmn.serializer import spec_registry
-from .errors import EngineError, InvalidInput, NotFound
+from .errors import EngineError, InvalidInput, NotFound, PermissionDenied
 from .models import HumanTask, MigrationItem, MigrationJob, ProcessInstance
 from .models.instances import InstanceState
 from .models.tasks import TaskState
@@ -39,7 +39,7 @@ from .runtime import mirror
 from .runtime.loading import load_workflow, specs_for, version_by_id
 from .runtime.locking import locked_instance
 from .runtime.step import advance
-from .versions import get_version, require_process_owner
+from .versions import acting_tenant, bound_tenant, get_version, require_process_owner, tenant_label
 
 # Tasks that are history: their element may not change under them.
 _HISTORY = SpiffState.COMPLETED | SpiffState.STARTED
@@ -191,6 +191,9 @@ def plan(instance, target, rows=None) -> Plan:
         result.reasons.append(_reason("already_on_target", _("实例已在第 %(n)s 版上") % {"n": target.number}))
     elif instance.version.definition_id != target.definition_id:
         result.reasons.append(_reason("other_definition", _("实例属于另一个流程定义")))
+    elif target.tenant not in ("", instance.tenant):
+        result.reasons.append(_reason("other_tenant", _("实例属于%(tenant)s，不能迁移到%(other)s自己的版本") % {
+            "tenant": tenant_label(instance.tenant) or _("共用版本"), "other": tenant_label(target.tenant)}))
     elif instance.state not in _MIGRATABLE:
         result.reasons.append(_reason("not_running", _("实例状态为“%(state)s”，只能迁移运行中、等待中或出错的实例") % {
             "state": InstanceState.LABELS.get(instance.state, instance.state)}))
@@ -332,6 +335,7 @@ def _apply(instance, rows, target, job=None) -> Plan:
     batch.update(instance, ["version"])
     audit.record("instance.migrated", instance=instance, data={
         "key": target.definition.key, "from_version": source.number, "to_version": target.number,
+        **({"tenant": instance.tenant} if instance.tenant else {}),
         "job": job.pk if job is not None else None,
         "timers": result.timers, "tasks": result.tasks, "removed": result.removed})
     failed_before = instance.state == InstanceState.FAILED
@@ -356,11 +360,24 @@ def _instance_ids(key, ids):
     return wanted
 
 
-def _select(key, target, from_number=None, instances=None):
-    """The instances to look at: given ids or queryset, else every open one not on the target."""
+def _scope(target, actor, tenant=None):
+    """The tenant whose instances a migration to `target` looks at: the target's when it is a tenant's own,
+    else the one `actor` acts for; None (every instance on a shared version) for a shared target, unbound."""
+    if target.tenant:
+        return acting_tenant(actor, target.tenant)
+    return acting_tenant(actor, tenant) or None
+
+
+def _select(key, target, from_number=None, instances=None, tenant=None):
+    """The instances to look at: given ids or queryset, else every open one not on the target; of `tenant`
+    only, when given (else, unless given, only those on shared versions: a tenant's own stay its own)."""
     query = ProcessInstance.objects.filter(version__definition__key=key)
+    if tenant is not None:
+        query = query.filter(tenant=tenant)
     if instances is None:
         query = query.filter(state__in=InstanceState.OPEN).exclude(version=target)
+        if tenant is None:
+            query = query.filter(version__tenant="")
     elif hasattr(instances, "values_list"):
         query = query.filter(pk__in=instances.values_list("pk", flat=True))
     else:
@@ -370,19 +387,23 @@ def _select(key, target, from_number=None, instances=None):
     return query.select_related("version__definition").defer("version__spec_json").order_by("started_at")
 
 
-def preview_migration(key, to_number, *, from_number=None, instances=None) -> list:
+def preview_migration(key, to_number, *, from_number=None, instances=None, actor=None, tenant=None) -> list:
     """What migrating instances of `key` to version `to_number` would do to each; nothing is written.
 
     `instances`: instance ids or a ProcessInstance queryset (a page's filter); by default every
-    open instance of `key` not on the target, only those on version `from_number` when given.
+    open instance of `key` not on the target, only those on version `from_number` when given. Only the
+    instances of one tenant are looked at: the target's when it is a tenant's own version, else the one
+    `actor` is bound to, else `tenant`; migrating to a shared version, unbound and without `tenant`, looks at
+    the instances on shared versions (the given ones: whichever).
     Returns Plan.as_dict() per instance: instance, business_key, state, from_version, to_version,
     safe, reasons [{code, element, name, message}], error, and the effects: kept/reset/removed/added
     [{task_id, element, name, state}], timers [{task_id, element, name, from, to}] whose due time moves
     (ISO times; from None = a new timer, to None = one that goes), tasks [{task_id, element, name,
     office, from, to}] open human tasks whose due date changes.
     """
-    target = get_version(key, to_number)
-    return [plan(instance, target).as_dict() for instance in _select(key, target, from_number, instances)]
+    target = get_version(key, to_number, actor)
+    scope = _scope(target, actor, tenant)
+    return [plan(instance, target).as_dict() for instance in _select(key, target, from_number, instances, scope)]
 
 
 def migrate_instance(instance_id, to_number, actor=None) -> Plan:
@@ -393,17 +414,23 @@ def migrate_instance(instance_id, to_number, actor=None) -> Plan:
     """
     require_process_owner(actor)
     with locked_instance(instance_id) as (instance, rows), audit.acting_as(actor):
-        return _apply(instance, rows, get_version(instance.version.definition.key, to_number))
+        bound = bound_tenant(actor)
+        if bound and instance.tenant != bound:
+            raise PermissionDenied(_("实例属于%(tenant)s，您不能迁移它") % {
+                "tenant": tenant_label(instance.tenant) or _("共用版本")})
+        return _apply(instance, rows, get_version(instance.version.definition.key, to_number, actor))
 
 
-def create_migration_job(key, to_number, *, from_number=None, instances=None, actor=None) -> MigrationJob:
+def create_migration_job(key, to_number, *, from_number=None, instances=None, actor=None,
+                         tenant=None) -> MigrationJob:
     """Record a job to migrate instances of `key` to version `to_number` (selection as preview_migration).
 
     The job is queued; run it with run_migration_job (start_migration also hands it to the worker).
     """
     require_process_owner(actor)
-    target = get_version(key, to_number)
-    selected = list(_select(key, target, from_number, instances).values_list("pk", flat=True))
+    target = get_version(key, to_number, actor)
+    scope = _scope(target, actor, tenant)
+    selected = list(_select(key, target, from_number, instances, scope).values_list("pk", flat=True))
     if not selected:
         raise InvalidInput({"instances": _("没有需要迁移的实例")})
     with transaction.atomic(), audit.acting_as(actor):
@@ -411,13 +438,15 @@ def create_migration_job(key, to_number, *, from_number=None, instances=None, ac
                                           requested_by=audit.current_actor(), total=len(selected))
         MigrationItem.objects.bulk_create([MigrationItem(job=job, instance_id=pk) for pk in selected])
         audit.record("migration.requested", data={"job": job.pk, "key": key, "to_version": to_number,
-                                                  "from_version": from_number, "instances": len(selected)})
+                                                  "from_version": from_number, "instances": len(selected),
+                                                  **({"tenant": scope} if scope else {})})
     return job
 
 
-def start_migration(key, to_number, *, from_number=None, instances=None, actor=None) -> MigrationJob:
+def start_migration(key, to_number, *, from_number=None, instances=None, actor=None, tenant=None) -> MigrationJob:
     """Create a migration job and run it in the background (Celery) once it is committed."""
-    job = create_migration_job(key, to_number, from_number=from_number, instances=instances, actor=actor)
+    job = create_migration_job(key, to_number, from_number=from_number, instances=instances, actor=actor,
+                               tenant=tenant)
     queue.enqueue_on_commit(queue.RUN_MIGRATION_JOB, job.pk)
     return job
 

@@ -19,6 +19,7 @@ from engine.api import clock
 from engine.extensions import Directory
 
 from .models import Membership, Office, OfficeKind, Substitution
+from .sample_data import PROVINCE_REGION
 
 # Roles a lane may name, one per kind of office.
 ROLES = dict(OfficeKind.choices)
@@ -31,19 +32,24 @@ ROLE_DATA_KEYS = {
     OfficeKind.EVALUATOR: "evaluator",
 }
 SINGLE_OFFICE_ROLES = (OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE)
+# Each province is a tenant of the engine, named by its division code, with definition versions of its own;
+# but Guizhou's department, where the programme began, owns the shared versions: its offices and instances
+# are of no tenant, and what its process owners deploy every other province starts on until it deploys its own.
+SHARED_REGION = PROVINCE_REGION
 TREE_SECONDS = 60.0
 MENTION_CHARS = 60  # the longest office name or username an @ is matched against
 MAX_MENTIONS = 20  # @s read in one text: each costs two queries
 
-_tree = {"read_at": None, "parents": {}, "children": {}, "kinds": {}, "paths": {}, "by_kind": {}, "provincial": {}}
+_tree = {"read_at": None, "parents": {}, "children": {}, "kinds": {}, "paths": {}, "by_kind": {}, "provincial": {},
+         "tenants": {}}
 _lock = threading.Lock()
 _changes = {"count": 0}  # offices and memberships saved or deleted in this process
 
 
 def office_tree():
-    """{"parents", "children", "kinds", "paths", "by_kind"} of every office by code, and "provincial": for each
-    province-level office, the office of each province-level kind with its region, as this process last
-    read them."""
+    """{"parents", "children", "kinds", "paths", "by_kind"} of every office by code, "provincial": for each
+    province-level office, the office of each province-level kind with its region, and "tenants": each
+    province-level office's tenant ("" for the shared province), as this process last read them."""
     with _lock:
         if _tree["read_at"] is not None and monotonic() - _tree["read_at"] < TREE_SECONDS:
             return _tree
@@ -60,9 +66,10 @@ def office_tree():
             regions[code] = region
             by_region.setdefault(region, {}).setdefault(kind, code)
     provincial = {code: by_region[region] for code, region in regions.items()}
+    tenants = {code: "" if region == SHARED_REGION else region for code, region in regions.items()}
     with _lock:
         _tree.update(read_at=monotonic(), parents=parents, children=children, kinds=kinds, paths=paths,
-                     by_kind=by_kind, provincial=provincial)
+                     by_kind=by_kind, provincial=provincial, tenants=tenants)
     return _tree
 
 
@@ -123,6 +130,23 @@ def working_memberships(user):
     return tuple(rows)
 
 
+def _named_office(tree, instance_data):
+    """The code of the first known office the instance's data names as its county, station or prefecture."""
+    for key in ("county", "station", "prefecture"):
+        if isinstance(instance_data.get(key), str) and instance_data[key] in tree["parents"]:
+            return instance_data[key]
+    return None
+
+
+def _top(tree, code):
+    """The office at the top of the tree above `code` (its province's department), or None."""
+    parents, seen = tree["parents"], set()
+    while code is not None and parents.get(code) is not None and code not in seen:
+        seen.add(code)
+        code = parents[code]
+    return code
+
+
 class OfficeDirectory(Directory):
     def roles(self):
         return ROLES
@@ -144,16 +168,30 @@ class OfficeDirectory(Directory):
     def _provincial(tree, role, instance_data):
         """The office of a province-level role in the province of the offices the instance names; the first
         of its kind when it names none (a province-wide procurement)."""
-        parents, named = tree["parents"], None
-        for key in ("county", "station", "prefecture"):
-            if isinstance(instance_data.get(key), str) and instance_data[key] in parents:
-                named = instance_data[key]
-                break
-        seen = set()
-        while named is not None and parents.get(named) is not None and named not in seen:
-            seen.add(named)
-            named = parents[named]
-        return tree["provincial"].get(named, {}).get(role) or tree["by_kind"].get(role, "")
+        top = _top(tree, _named_office(tree, instance_data))
+        return tree["provincial"].get(top, {}).get(role) or tree["by_kind"].get(role, "")
+
+    def tenant_for(self, instance_data):
+        """The division code of the province of the offices the instance names; "" for Guizhou's, and when it
+        names none (its provincial lanes go to Guizhou's departments too)."""
+        tree = office_tree()
+        return tree["tenants"].get(_top(tree, _named_office(tree, instance_data)), "")
+
+    def tenant_of(self, user):
+        """The province of the user's offices: bound to it unless it is Guizhou's. Offices outside any province
+        (organisations, evaluators) bind no one; a person in two provinces (not a case the programme has) is
+        bound to neither only if one is Guizhou, else to the first."""
+        tree = office_tree()
+        found = {tree["tenants"][top] for top in (_top(tree, code) for code, _kind in memberships(user))
+                 if top in tree["tenants"]}
+        return "" if not found or "" in found else min(found)
+
+    def tenant_label(self, tenant):
+        if not tenant:
+            return ""
+        name = Office.objects.filter(kind=OfficeKind.PROVINCE_CIVIL_AFFAIRS, region=tenant).values_list(
+            "name", flat=True).first()
+        return name or tenant
 
     def offices_of(self, user):
         return [code for code, _kind in memberships(user)]

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import AutoField
 
 from engine import api
+from engine.extensions import get_directory
 from engine.models import AuditEvent, HumanTask, MessageSubscription, ProcessInstance, TaskState, Timer
 
 from .directory import forget_office_tree, office_tree
@@ -133,8 +134,10 @@ def load_national(stations, password, seed=0):
     User.objects.bulk_create([User(username=code, password=password_hash, first_name=_account_name(name, kind))
                               for code, name, _en, kind, _p, _r in new if code not in have], batch_size=CHUNK)
     users = dict(User.objects.filter(username__in=[row[0] for row in new]).values_list("username", "pk"))
+    # Each province's civil-affairs department owns its own versions of the definitions.
     Membership.objects.bulk_create(
-        [Membership(user_id=users[code], office_id=ids[code], is_supervisor=True) for code, *_ in new],
+        [Membership(user_id=users[code], office_id=ids[code], is_supervisor=True,
+                    is_process_owner=kind == K.PROVINCE_CIVIL_AFFAIRS) for code, _n, _en, kind, _p, _r in new],
         batch_size=CHUNK, ignore_conflicts=True)
     return len(new)
 
@@ -311,6 +314,7 @@ class _Copier:
 
     def __init__(self, pattern, rows_of, history):
         self.pattern, self.rows_of, self.history = pattern, rows_of, history
+        self.tenant_for = get_directory().tenant_for  # a copy belongs to the province it was copied to
         self.pending = {model: [] for model in (ProcessInstance, *ROW_MODELS, InstanceOffice)}
         self.masks = {}  # template instance id: the mask of its latest copy, which a child's copy names
 
@@ -343,6 +347,7 @@ class _Copier:
             return out
 
         instance = shaped(row)
+        instance["tenant"] = self.tenant_for(instance["data"])
         if row["parent_id"] is not None:
             instance["parent_id"] = uuid.UUID(int=row["parent_id"].int ^ self.masks[row["parent_id"]])
         instance["business_key"] = text(row["business_key"])

@@ -1,7 +1,12 @@
 """Process definitions and their versions: validate, deploy, read, pin, compare.
 
-`actor` is as everywhere in engine.api; pinning needs a process owner.
+`actor` is as everywhere in engine.api; pinning needs a process owner. A version is shared or a tenant's own
+(engine/versions.py): a process owner bound to a tenant deploys, pins and migrates for it alone and sees the
+shared versions and its own; the unbound, the system and named scripts may name any `tenant` ("" or None:
+shared).
 """
+from functools import partial
+
 from .. import services
 from ..bpmn import deadlines, files
 from ..bpmn.lint import lint
@@ -11,11 +16,11 @@ from ..bpmn.validation import validate as _validate
 from ..deployment import DeployResult, deploy as _deploy, deployed_sources, read_files, version_files
 from ..decisions import trial
 from ..directory import get_directory
-from ..versions import (compare_versions, diagram, get_definition, get_version, pin_version, unpin_version,
-                        version_history)
+from ..versions import (acting_tenant, bound_tenant, compare_versions, diagram, get_definition, get_version,
+                        pin_version, tenant_label, unpin_version, version_history)
 
 __all__ = [
-    "DeployResult", "compare_versions", "convert_deadlines", "decision_inputs", "try_decision", "form_labels", "lint", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
+    "DeployResult", "acting_tenant", "compare_versions", "tenant_label", "convert_deadlines", "decision_inputs", "try_decision", "form_labels", "lint", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
     "layout_source", "located_on_diagram", "main_file", "pin_version", "read_files", "service_names", "unpin_version",
     "validate", "version_diagram", "version_history",
 ]
@@ -27,22 +32,24 @@ convert_deadlines = deadlines.convert_source
 located_on_diagram = files.located_on_diagram
 
 
-def validate(bpmn_files, forms=None):
+def validate(bpmn_files, forms=None, actor=None):
     """Check BPMN files ({name: bytes or text}) and forms ({name: JSON text}) as deploying would.
 
     Returns the ids of the executable processes; raises InvalidDefinition listing every problem.
-    Call activities may name processes deployed earlier.
+    Call activities may name processes deployed earlier (the versions of the tenant `actor` is bound to).
     """
-    return _validate(bpmn_files, forms or {}, deployed_sources).executable
+    sources = partial(deployed_sources, tenant=bound_tenant(actor))
+    return _validate(bpmn_files, forms or {}, sources).executable
 
 
-def deploy(bpmn_files, forms=None, note="", actor=None) -> DeployResult:
-    """Validate, then store a new version of each executable process whose content changed.
+def deploy(bpmn_files, forms=None, note="", actor=None, tenant=None) -> DeployResult:
+    """Validate, then store a new version of each executable process whose content changed, for the tenant
+    `actor` is bound to, else for `tenant` (another than its own is refused: PermissionDenied).
 
     bpmn_files: {file name: bytes or text}; forms: {file name: JSON text}. Raises InvalidDefinition
     with every problem, and nothing is stored then.
     """
-    return _deploy(bpmn_files, forms, note=note, actor=actor)
+    return _deploy(bpmn_files, forms, note=note, actor=actor, tenant=acting_tenant(actor, tenant))
 
 
 def version_diagram(version, role_labels=True):

@@ -20,12 +20,13 @@ def skip_scheduled(key, through, actor=None, reason=""):
             try:
                 with transaction.atomic():
                     skipped.append(ScheduledStart.objects.create(
-                        definition_key=key, element=occurrence.element, occurrence_at=occurrence.at, skipped_by=by))
+                        definition_key=key, tenant=occurrence.tenant, element=occurrence.element,
+                        occurrence_at=occurrence.at, skipped_by=by))
             except IntegrityError:
                 continue  # a dispatcher claimed it meanwhile
             audit.record("schedule.skipped", actor=actor, data={
                 "key": key, "element": occurrence.element, "occurrence": occurrence.at.isoformat(),
-                "reason": reason})
+                "reason": reason, **({"tenant": occurrence.tenant} if occurrence.tenant else {})})
 
 
 def start_scheduled(now=None):
@@ -36,8 +37,8 @@ def start_scheduled(now=None):
         key = occurrence.version.definition.key
         try:
             with transaction.atomic():
-                row = ScheduledStart.objects.create(definition_key=key, element=occurrence.element,
-                                                    occurrence_at=occurrence.at)
+                row = ScheduledStart.objects.create(definition_key=key, tenant=occurrence.tenant,
+                                                    element=occurrence.element, occurrence_at=occurrence.at)
         except IntegrityError:
             continue  # another dispatcher claimed it
         try:
@@ -48,8 +49,9 @@ def start_scheduled(now=None):
         except Exception as err:  # noqa: BLE001 - the diagram's startWith may raise anything
             # Claimed and not started: told, never tried again (a fixed diagram is a new version).
             row.instances, row.error = 0, f"{type(err).__name__}: {err}"
-            audit.record("schedule.failed", data={"key": key, "element": occurrence.element,
-                                                  "occurrence": occurrence.at.isoformat(), "error": row.error})
+            audit.record("schedule.failed", data={
+                "key": key, "element": occurrence.element, "occurrence": occurrence.at.isoformat(), "error": row.error,
+                **({"tenant": occurrence.tenant} if occurrence.tenant else {})})
         row.save(update_fields=["instances", "error"])
         claimed.append(row)
     return claimed

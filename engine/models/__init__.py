@@ -2,7 +2,7 @@ from .attachments import Attachment
 from .audit import AuditEvent
 from .calendar import CalendarDay, CalendarYear, RegionalHoliday
 from .comments import Comment, CommentMention
-from .definitions import DefinitionFile, DefinitionVersion, ProcessDefinition
+from .definitions import DefinitionFile, DefinitionVersion, ProcessDefinition, TenantPin
 from .drafts import TaskDraft
 from .instances import InstanceState, ProcessInstance
 from .messages import Message, MessageSubscription
@@ -21,6 +21,7 @@ __all__ = [
     "DefinitionFile",
     "DefinitionVersion",
     "ProcessDefinition",
+    "TenantPin",
     "ProcessInstance",
     "InstanceState",
     "Message",

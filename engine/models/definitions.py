@@ -4,11 +4,16 @@ from .. import clock
 
 
 class ProcessDefinition(models.Model):
-    """A process known by its key (the BPMN process id), with numbered versions."""
+    """A process known by its key (the BPMN process id), with numbered versions.
+
+    A version is shared (tenant blank) or a tenant's own: tenants are whatever the directory says an instance
+    belongs to (engine.directory.Directory.tenant_for), opaque to the engine. New instances of a tenant start
+    on its pinned or latest own version when it has one, else on the shared current version.
+    """
 
     key = models.CharField(max_length=200, unique=True)
     name = models.CharField(max_length=300, blank=True)
-    # When set, new instances start on this version instead of the latest.
+    # When set, new instances start on this version instead of the latest shared one (a tenant's: TenantPin).
     pinned_version = models.ForeignKey(
         "engine.DefinitionVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -25,13 +30,15 @@ class ProcessDefinition(models.Model):
 
     @property
     def current(self):
-        """The version new instances start on."""
-        return self.pinned_version or self.latest
+        """The shared version new instances of no tenant with versions of its own start on."""
+        return self.pinned_version or self.versions.filter(tenant="").order_by("-number").first()
 
 
 class DefinitionVersion(models.Model):
     definition = models.ForeignKey(ProcessDefinition, on_delete=models.PROTECT, related_name="versions")
+    # Numbered across tenants, so a number names one version of the key whoever deployed it.
     number = models.PositiveIntegerField()
+    tenant = models.CharField(max_length=100, blank=True, help_text="whose own version this is; blank: shared")
     name = models.CharField(max_length=300, blank=True)
     content_hash = models.CharField(max_length=64)
     note = models.TextField(blank=True)
@@ -51,6 +58,18 @@ class DefinitionVersion(models.Model):
     def form(self, form_id):
         row = self.files.filter(kind=DefinitionFile.FORM, form_id=form_id).first()
         return row.form_schema if row else None
+
+
+class TenantPin(models.Model):
+    """New instances of a tenant start on `version` (shared or the tenant's own) instead of its latest."""
+
+    definition = models.ForeignKey(ProcessDefinition, on_delete=models.CASCADE, related_name="tenant_pins")
+    tenant = models.CharField(max_length=100)
+    version = models.ForeignKey(DefinitionVersion, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["definition", "tenant"], name="unique_tenant_pin"),
+                       models.CheckConstraint(condition=~models.Q(tenant=""), name="tenant_pin_names_a_tenant")]
 
 
 class DefinitionFile(models.Model):

@@ -49,6 +49,8 @@ class ProcessInstance(models.Model):
     version = models.ForeignKey("engine.DefinitionVersion", on_delete=models.PROTECT, related_name="instances",
                                 db_index=False)  # (version, state) below serves it
     business_key = models.CharField(max_length=200, blank=True)
+    # Whose definition versions it starts on (engine.directory.Directory.tenant_for); blank: the shared ones.
+    tenant = models.CharField(max_length=100, blank=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     state = FSMField(default=S.WAITING, choices=S.CHOICES, protected=False)
     started_by = models.CharField(max_length=150)

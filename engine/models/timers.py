@@ -33,6 +33,8 @@ class ScheduledStart(models.Model):
     """
 
     definition_key = models.CharField(max_length=200)
+    # A tenant with versions of its own has its own schedule (engine/runtime/schedules.py); blank: the shared one.
+    tenant = models.CharField(max_length=100, blank=True)
     element = models.CharField(max_length=200, help_text="the timer start event's BPMN id")
     occurrence_at = models.DateTimeField()
     started_at = models.DateTimeField(default=clock.now)
@@ -42,5 +44,5 @@ class ScheduledStart(models.Model):
 
     class Meta:
         ordering = ["occurrence_at"]
-        constraints = [models.UniqueConstraint(fields=["definition_key", "element", "occurrence_at"],
+        constraints = [models.UniqueConstraint(fields=["definition_key", "tenant", "element", "occurrence_at"],
                                                name="unique_scheduled_start")]

@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from .. import batch
 from ..bpmn.serializer import SERIALIZER_VERSION, dump_state, load_specs, load_state
-from ..models import DefinitionVersion, ProcessDefinition
+from ..models import DefinitionVersion, ProcessDefinition, TenantPin
 from ..scripting.engine import EngineScriptEngine
 
 _CACHE_SIZE = 128
@@ -27,13 +27,20 @@ _forms = OrderedDict()
 _workflows = OrderedDict()
 _lock = threading.Lock()
 
-# Which version is current: asked with every start (another process may have deployed since),
-# in plain SQL because it runs on the hottest path.
+# Which version is current for a tenant: asked with every start (another process may have deployed since),
+# in plain SQL because it runs on the hottest path. The tenant's pin, else its latest own version if it has
+# one, else the shared pin or latest shared version. Parameters: tenant, key, tenant, tenant.
 CURRENT_VERSION_SQL = """
     SELECT v.id, v.content_hash FROM {version} v JOIN {definition} d ON d.id = v.definition_id
-    WHERE d.key = %s AND (d.pinned_version_id IS NULL OR d.pinned_version_id = v.id)
+    LEFT JOIN {pin} p ON p.definition_id = d.id AND p.tenant = %s
+    WHERE d.key = %s AND CASE
+        WHEN p.version_id IS NOT NULL THEN v.id = p.version_id
+        WHEN EXISTS (SELECT 1 FROM {version} w WHERE w.definition_id = d.id AND w.tenant = %s AND w.tenant <> '')
+            THEN v.tenant = %s
+        ELSE v.tenant = '' AND (d.pinned_version_id IS NULL OR d.pinned_version_id = v.id) END
     ORDER BY v.number DESC LIMIT 1
-""".format(version=DefinitionVersion._meta.db_table, definition=ProcessDefinition._meta.db_table)
+""".format(version=DefinitionVersion._meta.db_table, definition=ProcessDefinition._meta.db_table,
+           pin=TenantPin._meta.db_table)
 
 
 def _remember(cache, key, value):
@@ -61,39 +68,57 @@ class StaleVersion(Exception):
     """The remembered current version of a definition is current no more."""
 
 
-def current_version(key, fresh=False):
-    """The version new instances of `key` start on (pinned, else latest), or None.
+def _current_params(key, tenant):
+    return [tenant, key, tenant, tenant]
 
-    Remembered per process: a step that starts an instance confirms it with expect_current()
+
+def current_version(key, tenant="", fresh=False):
+    """The version new instances of `key` for `tenant` start on, or None.
+
+    Remembered per process and tenant: a step that starts an instance confirms it with expect_current()
     in the same round trip as its writes, instead of asking first.
     """
-    version_id = None if fresh else _recall(_current_ids, key)
+    version_id = None if fresh else _recall(_current_ids, (key, tenant))
     if version_id is not None:
         return version_by_id(version_id)
     with connection.cursor() as cursor:
-        cursor.execute(CURRENT_VERSION_SQL, [key])
+        cursor.execute(CURRENT_VERSION_SQL, _current_params(key, tenant))
         row = cursor.fetchone()
     if row is None:
         return None
-    _remember(_current_ids, key, row[0])
+    _remember(_current_ids, (key, tenant), row[0])
     return version_by_id(*row)
 
 
 def current_versions():
-    """The version new instances of each definition start on (pinned, else latest), by key, in one query.
+    """The shared version new instances of each definition start on (pinned, else latest), by key, in one query.
 
     Asked afresh each time: unlike current_version, nothing here confirms a remembered version later.
     """
-    latest = DefinitionVersion.objects.filter(definition=OuterRef("pk")).order_by("-number").values("pk")[:1]
+    latest = (DefinitionVersion.objects.filter(definition=OuterRef("pk"), tenant="").order_by("-number")
+              .values("pk")[:1])
     current = (ProcessDefinition.objects.annotate(current=Coalesce("pinned_version", Subquery(latest)))
                .order_by("key").values_list("current", flat=True))
     return [version_by_id(version_id) for version_id in current if version_id]
 
 
-def expect_current(key, version):
-    """Fail the step with StaleVersion if `version` is not the current one of `key` when it commits."""
+def tenant_versions():
+    """[(tenant, version)]: for each tenant with a version or a pin of its own, the version its new instances of
+    that definition start on, in two queries (asked afresh, as current_versions)."""
+    own = {}
+    for definition_id, tenant, version_id in (DefinitionVersion.objects.exclude(tenant="").order_by("number")
+                                              .values_list("definition_id", "tenant", "pk")):
+        own[definition_id, tenant] = version_id  # the latest: numbers ascending
+    own.update(((definition_id, tenant), version_id) for definition_id, tenant, version_id
+               in TenantPin.objects.values_list("definition_id", "tenant", "version_id"))
+    return [(tenant, version_by_id(version_id)) for (_definition, tenant), version_id in sorted(own.items())]
+
+
+def expect_current(key, tenant, version):
+    """Fail the step with StaleVersion if `version` is not the current one of `key` for `tenant` when it
+    commits."""
     batch.current().require(f"SELECT count(*) FROM ({CURRENT_VERSION_SQL}) current WHERE id = %s AND content_hash = %s",
-                            [key, version.pk, version.content_hash], StaleVersion())
+                            [*_current_params(key, tenant), version.pk, version.content_hash], StaleVersion())
 
 
 def version_by_id(version_id, content_hash=None):

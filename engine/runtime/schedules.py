@@ -13,6 +13,10 @@ What a start event says in the diagram:
 - `<flow:startWith>EXPR</flow:startWith>`: the data to start with, evaluated at the occurrence with
   `occurrence` (its moment, China time) and the script functions in scope: a dict starts one instance,
   a list of dicts one each; a dict's `business_key` names its instance. Without it, one instance, no data.
+
+Tenants (engine/versions.py): a tenant with a version or a pin of its own has its own schedule, that of the
+version its instances start on, which starts only the tenant's instances (those whose data the directory says
+are the tenant's); the shared schedule starts the rest. Each schedule claims its own occurrences.
 """
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,9 +26,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDef
 from SpiffWorkflow.util.task import TaskState
 
 from .. import clock, spiff_private, workcalendar
+from ..directory import get_directory
 from ..models import ScheduledStart
 from ..scripting.engine import EngineScriptEngine
-from .loading import current_versions, specs_for
+from .loading import current_versions, specs_for, tenant_versions
 from .mirror import due_datetime, event_definitions_of
 
 MAX_PER_TICK = 100  # occurrences one tick starts at most; the next tick goes on
@@ -36,6 +41,8 @@ class Occurrence:
     element: str
     at: datetime
     start_with: str  # the startWith expression, or ""
+    tenant: str = ""  # whose schedule: "" the shared one
+    others: frozenset = frozenset()  # of the shared schedule: the tenants with schedules of their own
 
 
 def _timer_starts(spec):
@@ -93,33 +100,48 @@ def due(now=None, key=None):
     first, at most MAX_PER_TICK."""
     now = now or clock.now()
     found = []
-    for version in current_versions():
+    own = tenant_versions()
+    scoped = {}
+    for tenant, version in own:
+        scoped.setdefault(version.definition.key, set()).add(tenant)
+    for tenant, version in [("", version) for version in current_versions()] + own:
         process = version.definition.key
         if key is not None and process != key:
             continue
+        others = frozenset(scoped.get(process, ())) if not tenant else frozenset()
         for start, definition in _timer_starts(specs_for(version)[0]):
             extensions = getattr(start, "extensions", None) or {}
-            last = (ScheduledStart.objects.filter(definition_key=process, element=start.bpmn_id)
+            last = (ScheduledStart.objects.filter(definition_key=process, tenant=tenant, element=start.bpmn_id)
                     .order_by("-occurrence_at").values_list("occurrence_at", flat=True).first())
             after = last or version.deployed_at - timedelta(microseconds=1)
             # A moment moved to a working day may land past `now`, or back on one already claimed: both wait.
             for moment in _moments(definition, version.deployed_at, after, now):
                 at = _on_workday(moment) if extensions.get("onWorkday") else moment
                 if after < at <= now:
-                    found.append(Occurrence(version, start.bpmn_id, at, extensions.get("startWith") or ""))
+                    found.append(Occurrence(version, start.bpmn_id, at, extensions.get("startWith") or "", tenant,
+                                            others))
     return sorted(found, key=lambda o: o.at)[:MAX_PER_TICK]
 
 
 def start_data(occurrence):
-    """[(business key, data)] the occurrence starts, from the start event's startWith."""
+    """[(business key, data)] the occurrence starts, from the start event's startWith: those of its schedule's
+    tenant (of the shared schedule: those of no tenant with a schedule of its own)."""
     if not occurrence.start_with:
-        return [("", {})]
-    value = EngineScriptEngine().environment.evaluate(
-        occurrence.start_with, {"occurrence": occurrence.at.astimezone(clock.CHINA)})
-    items = value if isinstance(value, list) else [value]
-    if not all(isinstance(item, dict) for item in items):
-        raise ValueError(f"startWith gave {type(value).__name__}, not a dict or a list of dicts")
-    return [(str(item.pop("business_key", "")), item) for item in (dict(i) for i in items)]
+        items = [{}]
+    else:
+        value = EngineScriptEngine().environment.evaluate(
+            occurrence.start_with, {"occurrence": occurrence.at.astimezone(clock.CHINA)})
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, dict) for item in items):
+            raise ValueError(f"startWith gave {type(value).__name__}, not a dict or a list of dicts")
+    tenant_for = get_directory().tenant_for
+    started = []
+    for item in (dict(i) for i in items):
+        business_key = str(item.pop("business_key", ""))
+        tenant = tenant_for(item)
+        if tenant == occurrence.tenant or (not occurrence.tenant and tenant not in occurrence.others):
+            started.append((business_key, item))
+    return started
 
 
 def _cycle_ahead(definition):
