@@ -61,9 +61,9 @@ class Directory:
         every tenant's and may act for any."""
         return ""
 
-    def tenant_label(self, tenant) -> str:
-        """What people call a tenant (pages, messages)."""
-        return tenant
+    def tenants(self) -> dict:
+        """The tenants there are, with what people call them: {tenant: label}. None by default."""
+        return {}
 
 
 @lru_cache(maxsize=1)

@@ -36,11 +36,19 @@ def acting_tenant(actor, tenant=None) -> str:
     if bound and tenant not in (None, bound):
         raise PermissionDenied(_("您只能管理%(own)s的流程版本，不能管理%(other)s的") % {
             "own": tenant_label(bound), "other": tenant_label(tenant) or _("共用版本")})
+    if not bound and tenant and tenant not in get_directory().tenants():
+        raise InvalidInput({"tenant": _("没有租户“%(tenant)s”") % {"tenant": tenant}})
     return bound or tenant or ""
 
 
 def tenant_label(tenant) -> str:
-    return get_directory().tenant_label(tenant) if tenant else ""
+    """What people call a tenant ("" for none)."""
+    return get_directory().tenants().get(tenant, tenant) if tenant else ""
+
+
+def tenants() -> dict:
+    """The tenants there are: {tenant: label} (engine.directory.Directory.tenants)."""
+    return get_directory().tenants()
 
 
 def may_see(version, actor) -> bool:
@@ -100,7 +108,8 @@ def version_history(key, actor=None, tenant=None) -> list:
     latest = versions[0].pk if versions else None
     current = current_version(key, viewed, fresh=True)
     pinned = _pinned_id(definition, viewed)
-    labels = {t: tenant_label(t) for t in {v.tenant for v in versions}}
+    known = get_directory().tenants()
+    labels = {t: known.get(t, t) for t in {v.tenant for v in versions}}
     history = []
     for version in versions:
         by_state = counts.get(version.pk, {})

@@ -42,9 +42,11 @@ class VersionSerializer(serializers.Serializer):
     deployed_by = serializers.CharField()
     deployed_at = serializers.DateTimeField()
     content_hash = serializers.CharField()
+    tenant = serializers.CharField(help_text="whose own version it is (a province's division code); blank: shared")
+    tenant_label = serializers.CharField()
     is_latest = serializers.BooleanField()
-    is_pinned = serializers.BooleanField()
-    is_current = serializers.BooleanField(help_text="new instances start on it")
+    is_pinned = serializers.BooleanField(help_text="for the tenant asked about (the caller's own, if bound to one)")
+    is_current = serializers.BooleanField(help_text="new instances (of that tenant) start on it")
     instances = serializers.DictField(child=serializers.IntegerField(), help_text="instances on it by state, and total")
 
 
@@ -58,6 +60,7 @@ class ValidationSerializer(serializers.Serializer):
 class DeployedVersionSerializer(serializers.Serializer):
     key = serializers.CharField(source="definition.key")
     version = serializers.IntegerField(source="number")
+    tenant = serializers.CharField(help_text="whose own version it is; blank: shared")
 
 
 class DeploySerializer(serializers.Serializer):
@@ -243,8 +246,16 @@ class DefinitionFilesSerializer(serializers.Serializer):
         return attrs
 
 
+def tenant_field():
+    return serializers.CharField(
+        max_length=100, required=False, allow_blank=True, allow_null=True, default=None,
+        help_text="deploy as this tenant's own version (a province's division code); a process owner bound to one "
+                  "(a province's) deploys for it without saying so; blank: shared")
+
+
 class DeployRequestSerializer(DefinitionFilesSerializer):
     note = serializers.CharField(max_length=2000, help_text="what changed, for the version history")
+    tenant = tenant_field()
 
 
 class DeployUploadSerializer(serializers.Serializer):
@@ -252,6 +263,7 @@ class DeployUploadSerializer(serializers.Serializer):
 
     files = serializers.ListField(child=serializers.FileField())
     note = serializers.CharField(max_length=2000)
+    tenant = tenant_field()
 
 
 class StartSerializer(serializers.Serializer):

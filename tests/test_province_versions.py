@@ -1,8 +1,10 @@
 """Each province deploys, pins and migrates its own versions of a definition: a policy change in one province (10
 working days to place the social workers instead of 15) leaves the others, and Guizhou's real sample, as they were."""
+import json
 from datetime import datetime, timezone
 
 import pytest
+from django.urls import reverse
 
 from engine import api
 from engine.api import clock, deploy, read_files
@@ -163,8 +165,50 @@ def test_the_command_line_deploys_pins_and_lists_for_a_tenant(nation, tmp_path):
     command_output("bpmn", "deploy", str(path), "--note", "shared")
     path.write_bytes(policy("v2")[0]["placement.bpmn"])
     out = command_output("bpmn", "deploy", str(path), "--note", "province 11", "--tenant", A)
-    assert "v2" in out and A in out
+    assert out == f"deployed placement version 2 for tenant {A}\n"
     command_output("bpmn", "pin", "placement", "1", "--tenant", A)
     assert agreement(A_COUNTY).version.number == 1
     listing = command_output("bpmn", "versions", "placement", "--tenant", A)
     assert "合成11省民政厅" in listing
+
+
+def test_the_pages_and_the_api_show_and_take_the_province(nation, client):
+    deploy(*policy("v1"), note="15", actor=nation[PROVINCE_CODE])
+    client.force_login(nation[A_OWNER])
+    editor = client.get(reverse("webui:modeler", kwargs={"key": "placement", "number": 1}))
+    assert "部署为：合成11省民政厅" in editor.content.decode()
+    deployed = client.post(reverse("webui:modeler_deploy", kwargs={"key": "placement", "number": 1}),
+                           json.dumps({"bpmn": policy("v2")[0]["placement.bpmn"].decode(), "note": "十个工作日"}),
+                           content_type="application/json")
+    assert deployed.status_code == 200, deployed.content
+    assert [(c["number"], c["tenant"]) for c in deployed.json()["created"]] == [(2, A)]
+    listing = client.get(reverse("webui:modeler_definitions")).content.decode()
+    assert "自有版本" in listing
+    history = client.get(reverse("webui:modeler_history", kwargs={"key": "placement"})).content.decode()
+    assert 'data-version="2"' in history and "合成11省民政厅" in history
+
+    client.force_login(nation[B_OWNER])
+    assert client.get(reverse("webui:modeler", kwargs={"key": "placement", "number": 2})).status_code == 403
+    history = client.get(reverse("webui:modeler_history", kwargs={"key": "placement"})).content.decode()
+    assert 'data-version="2"' not in history and 'data-version="1"' in history
+    client.post(reverse("webui:modeler_pin", kwargs={"key": "placement"}), {"number": "2", "tenant": A})
+    assert not AuditEvent.objects.filter(action="definition.pinned").exists()
+    versions = client.get("/api/v1/definitions/placement/versions/")
+    assert [(v["number"], v["tenant"]) for v in versions.json()] == [(1, "")]
+    refused = client.post("/api/v1/definitions/deploy/", json.dumps({
+        "files": {"placement.bpmn": policy("v3")[0]["placement.bpmn"].decode()}, "note": "for 11", "tenant": A}),
+        content_type="application/json")
+    assert refused.status_code == 403, refused.content
+    created = client.post("/api/v1/definitions/deploy/", json.dumps({
+        "files": {"placement.bpmn": policy("v3")[0]["placement.bpmn"].decode()}, "note": "ours"}),
+        content_type="application/json")
+    assert created.status_code == 201 and created.json()["created"] == [{"key": "placement", "version": 3,
+                                                                          "tenant": B}]
+
+    # Guizhou's owner sees every province's, and what is current for each.
+    client.force_login(nation[PROVINCE_CODE])
+    versions = client.get("/api/v1/definitions/placement/versions/?tenant=" + A).json()
+    assert [(v["number"], v["tenant"], v["is_current"]) for v in versions] == [(3, B, False), (2, A, True),
+                                                                                (1, "", False)]
+    page = client.get(reverse("webui:modeler_history", kwargs={"key": "placement"}) + "?tenant=" + B).content.decode()
+    assert "按合成12省民政厅显示" in page

@@ -181,7 +181,8 @@ def test_process_owners_migrate_an_instance_to_another_version(client, world, de
     form = (BPMN_DIR / "forms" / "plan.form").read_text(encoding="utf-8")
     deployed = call(client, token, "post", "definitions/deploy/", {
         "files": {"county_review.bpmn": changed}, "forms": {"plan.form": form}, "note": "公示期改为三天"})
-    assert deployed.status_code == 201 and deployed.json()["created"] == [{"key": "county_review", "version": 2}]
+    assert deployed.status_code == 201 and deployed.json()["created"] == [
+        {"key": "county_review", "version": 2, "tenant": ""}]
     path = f"instances/{instance.pk}/migrate/"
     preview = call(client, token, "post", path, {"to_version": 2, "dry_run": True}).json()
     assert (preview["safe"], preview["to_version"]) == (True, 2)

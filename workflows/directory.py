@@ -186,12 +186,10 @@ class OfficeDirectory(Directory):
                  if top in tree["tenants"]}
         return "" if not found or "" in found else min(found)
 
-    def tenant_label(self, tenant):
-        if not tenant:
-            return ""
-        name = Office.objects.filter(kind=OfficeKind.PROVINCE_CIVIL_AFFAIRS, region=tenant).values_list(
-            "name", flat=True).first()
-        return name or tenant
+    def tenants(self):
+        """Every province but Guizhou, by division code, called by its civil-affairs department's name."""
+        return dict(Office.objects.filter(kind=OfficeKind.PROVINCE_CIVIL_AFFAIRS, parent=None).exclude(
+            region__in=("", SHARED_REGION)).order_by("region").values_list("region", "name"))
 
     def offices_of(self, user):
         return [code for code, _kind in memberships(user)]

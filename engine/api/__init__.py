@@ -20,9 +20,10 @@ from ..audit import record as record_event
 from ..runtime.results import StepResult
 from . import calendar, formjs
 from .background import dispatch_due_timers, recompute_due_times, run_migration_job
-from .definitions import (DeployResult, acting_tenant, compare_versions, convert_deadlines, decision_inputs, deploy, form_labels, lint, diagram, get_definition, get_version, lane_roles,
+from .definitions import (DeployResult, acting_tenant, bound_tenant, compare_versions, convert_deadlines, decision_inputs, deploy, form_labels, lint, diagram, get_definition, get_version, lane_roles,
                           layout_source, located_on_diagram, main_file, pin_version, read_files, service_names,
-                          tenant_label, try_decision, unpin_version, validate, version_diagram, version_history)
+                          start_version,
+                          tenant_label, tenants, try_decision, unpin_version, validate, version_diagram, version_history)
 from .instances import CONTROL_LABELS, advance_instance, cancel, resume, retry, start, suspend
 from .comments import add_comment, comments_on, mentioned, mentions_of
 from .messages import deliver_message, deliver_signal, send_message, send_signal
@@ -51,7 +52,7 @@ __all__ = [
     "validate", "lint", "deploy", "read_files", "layout_source", "convert_deadlines", "form_labels", "located_on_diagram", "main_file", "version_diagram",
     "diagram", "get_definition", "get_version", "version_history", "pin_version", "unpin_version",
     "compare_versions", "lane_roles", "service_names", "decision_inputs", "try_decision", "acting_tenant",
-    "tenant_label",
+    "bound_tenant", "tenant_label", "tenants", "start_version",
     # migration
     "preview_migration", "migrate_instance", "create_migration_job", "start_migration", "job_status",
     # reads, and the audit trail of what the domain does

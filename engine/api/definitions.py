@@ -16,12 +16,13 @@ from ..bpmn.validation import validate as _validate
 from ..deployment import DeployResult, deploy as _deploy, deployed_sources, read_files, version_files
 from ..decisions import trial
 from ..directory import get_directory
+from ..runtime.loading import current_version
 from ..versions import (acting_tenant, bound_tenant, compare_versions, diagram, get_definition, get_version,
-                        pin_version, tenant_label, unpin_version, version_history)
+                        pin_version, tenant_label, tenants, unpin_version, version_history)
 
 __all__ = [
-    "DeployResult", "acting_tenant", "compare_versions", "tenant_label", "convert_deadlines", "decision_inputs", "try_decision", "form_labels", "lint", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
-    "layout_source", "located_on_diagram", "main_file", "pin_version", "read_files", "service_names", "unpin_version",
+    "DeployResult", "acting_tenant", "bound_tenant", "compare_versions", "tenant_label", "tenants", "convert_deadlines", "decision_inputs", "try_decision", "form_labels", "lint", "deploy", "diagram", "get_definition", "get_version", "lane_roles",
+    "layout_source", "located_on_diagram", "main_file", "pin_version", "start_version", "read_files", "service_names", "unpin_version",
     "validate", "version_diagram", "version_history",
 ]
 
@@ -50,6 +51,11 @@ def deploy(bpmn_files, forms=None, note="", actor=None, tenant=None) -> DeployRe
     with every problem, and nothing is stored then.
     """
     return _deploy(bpmn_files, forms, note=note, actor=actor, tenant=acting_tenant(actor, tenant))
+
+
+def start_version(key, tenant=""):
+    """The version new instances of `key` for `tenant` ("": of no tenant) start on, without its specs; or None."""
+    return current_version(key, tenant, fresh=True)
 
 
 def version_diagram(version, role_labels=True):

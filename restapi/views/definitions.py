@@ -1,7 +1,7 @@
 """Process definitions: the list, one's versions, and validating and deploying BPMN, DMN and form files."""
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -38,10 +38,15 @@ class VersionList(ApiView):
     permission_classes = [IsAuthenticated, SeesDefinitions]
     pagination_class = None  # a definition has tens of versions, not thousands
 
-    @extend_schema(tags=TAGS, summary="Versions of one definition, newest first",
+    @extend_schema(tags=TAGS, summary="Versions of one definition the caller sees, newest first",
+                   description="The shared versions and every tenant's; a caller bound to a tenant (a province's "
+                               "office) sees the shared versions and its own, and which is current for it.",
+                   parameters=[OpenApiParameter("tenant", str, description="which version is current and pinned "
+                                                "for this tenant (callers bound to none)")],
                    responses=VersionSerializer(many=True))
     def get(self, request, key):
-        return Response(VersionSerializer(api.version_history(key), many=True).data)
+        history = api.version_history(key, actor=request.user, tenant=request.query_params.get("tenant") or None)
+        return Response(VersionSerializer(history, many=True).data)
 
 
 def submitted_files(request, serializer_class):
@@ -56,7 +61,7 @@ def submitted_files(request, serializer_class):
                 raise serializers.ValidationError({"files": _("文件“%(name)s”不是 UTF-8 文本。") % {
                     "name": part.name}}) from None
             (forms if part.name.endswith(FORM_SUFFIXES) else files)[part.name] = text
-        data = {"files": files, "forms": forms, "note": upload["note"]}
+        data = {"files": files, "forms": forms, "note": upload["note"], "tenant": upload["tenant"]}
     else:
         data = request.data
     checked = read(serializer_class, data)
@@ -101,6 +106,6 @@ class Deploy(ApiView):
 
     def _deploy(self, request):
         files, forms, checked = submitted_files(request, DeployRequestSerializer)
-        result = api.deploy(files, forms, note=checked["note"], actor=request.user)
+        result = api.deploy(files, forms, note=checked["note"], actor=request.user, tenant=checked.get("tenant"))
         return Response(DeploySerializer(result).data,
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)

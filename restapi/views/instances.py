@@ -102,7 +102,7 @@ class Migrate(ApiView):
         given = read(MigrateSerializer, request.data)
         if given["dry_run"]:
             plans = api.preview_migration(instance.version.definition.key, given["to_version"],
-                                          instances=[instance.pk])
+                                          instances=[instance.pk], actor=request.user, tenant=instance.tenant)
             return Response(plans[0])
         plan = api.migrate_instance(instance.pk, given["to_version"], actor=request.user).as_dict()
         if not plan["safe"]:

@@ -31,7 +31,7 @@ def _version(request, key, number):
         if created is None:
             raise Http404(_("没有正在新建的流程 %(key)s") % {"key": key})
         return created
-    return or_404(api.get_version, key, number)
+    return or_404(api.get_version, key, number, actor=request.user)
 
 
 def _json_view(view):
@@ -107,12 +107,35 @@ def _decision_urls(key, number, file_name="FILE_NAME"):
 
 @viewer_required
 def definitions(request):
-    """Every deployed definition with its latest version (d.latest), in two queries however many there are."""
-    newest = DefinitionVersion.objects.filter(definition=OuterRef("definition")).order_by("-number").values("pk")[:1]
+    """Every deployed definition with its latest version (shared, or their province's own) and the one new instances
+    of the user's province start on; for those who see every province's, which provinces have their own."""
+    tenant = api.bound_tenant(request.user)
+    # Their province's or shared, the newest; for those bound to none, the newest shared (a province's when only
+    # provinces have one).
+    visible = DefinitionVersion.objects.filter(definition=OuterRef("definition"))
+    newest = (visible.filter(tenant__in=["", tenant]).order_by("-number") if tenant
+              else visible.order_by("tenant", "-number")).values("pk")[:1]
     latest = {v.definition_id: v for v in DefinitionVersion.objects.defer("spec_json").filter(pk=Subquery(newest))}
-    found = ProcessDefinition.objects.select_related("pinned_version").defer("pinned_version__spec_json")
+    own = {}
+    if not tenant:
+        labels = api.tenants()
+        for definition_id, whose in (DefinitionVersion.objects.exclude(tenant="").values_list("definition_id", "tenant")
+                                     .distinct().order_by("tenant")):
+            own.setdefault(definition_id, []).append(labels.get(whose, whose))
+    rows = [{"definition": d, "latest": latest[d.pk], "current": api.start_version(d.key, tenant),
+             "provinces": own.get(d.pk, [])} for d in ProcessDefinition.objects.all() if d.pk in latest]
     return render(request, "webui/modeler/definitions.html", {
-        "rows": [(d, latest[d.pk]) for d in found if d.pk in latest], "can_create": is_process_owner(request.user)})
+        "rows": rows, "tenant_label": api.tenant_label(tenant), "can_create": is_process_owner(request.user)})
+
+
+def _deploys_for(request):
+    """(tenant, label) the user's deployments go to: their province's own versions when they are bound to one, else
+    the province chosen with ?tenant= (the shared versions without it)."""
+    tenant = api.bound_tenant(request.user) or request.GET.get("tenant", "")
+    known = api.tenants()
+    if tenant not in known:
+        tenant = ""
+    return tenant, known.get(tenant) or _("共用版本（各省未自行部署时使用）")
 
 
 @viewer_required
@@ -120,6 +143,8 @@ def editor(request, key, number):
     version = _version(request, key, number)
     copy = working_copy(request, version)
     base = {"key": key, "number": number}
+    tenant, tenant_label = _deploys_for(request)
+    deploy_url = reverse("webui:modeler_deploy", kwargs=base) + (f"?tenant={tenant}" if tenant else "")
     page = {
         "fileName": copy.file_name,
         "xml": copy.bpmn,
@@ -132,14 +157,16 @@ def editor(request, key, number):
         "urls": {
             "decisionEditor": _decision_urls(key, number)["decisionEditor"],
             "validate": reverse("webui:modeler_validate", kwargs=base),
-            "deploy": reverse("webui:modeler_deploy", kwargs=base),
+            "deploy": deploy_url,
             "draft": reverse("webui:modeler_draft", kwargs=base),
             "discard": reverse("webui:modeler_discard", kwargs=base),
             "formEditor": reverse("webui:modeler_form", kwargs={**base, "form_id": "FORM_ID"}),
             "history": reverse("webui:modeler_history", kwargs={"key": key}),
         },
     }
-    return render(request, "webui/modeler/editor.html", {"version": version, "page": page})
+    return render(request, "webui/modeler/editor.html", {
+        "version": version, "page": page, "deploy_tenant": tenant, "deploy_label": tenant_label,
+        "tenants": api.tenants() if page["canDeploy"] and not api.bound_tenant(request.user) else {}})
 
 
 @viewer_required
@@ -217,7 +244,7 @@ def validate(request, key, number):
     warnings = api.lint({copy.file_name: bpmn.encode("utf-8")})
     files = {copy.file_name: bpmn.encode("utf-8"), **copy.decisions}
     try:
-        processes = api.validate(files, copy.forms)
+        processes = api.validate(files, copy.forms, actor=request.user)
     except InvalidDefinition as err:
         return JsonResponse({"valid": False, "problems": api.located_on_diagram(
             [*err.problems, *warnings], copy.file_name, bpmn)})
@@ -240,7 +267,8 @@ def deploy(request, key, number):
     if number == 0 and ProcessDefinition.objects.filter(key=key).exists():
         raise BadRequest(_("流程编号 %(key)s 已被另一个流程使用，请新建流程时另选编号。") % {"key": key})
     try:
-        result = api.deploy({copy.file_name: bpmn, **copy.decisions}, copy.forms, note=note, actor=request.user)
+        result = api.deploy({copy.file_name: bpmn, **copy.decisions}, copy.forms, note=note, actor=request.user,
+                            tenant=request.GET.get("tenant") or None)
     except InvalidDefinition as err:
         problems = api.located_on_diagram(err.problems, copy.file_name, bpmn)
         return JsonResponse({"valid": False, "problems": problems}, status=400)
@@ -249,7 +277,7 @@ def deploy(request, key, number):
                                         "未创建新版本。")}, status=409)
     discard_draft(request, version)
     return JsonResponse({"created": [{
-        "key": v.definition.key, "number": v.number,
+        "key": v.definition.key, "number": v.number, "tenant": v.tenant,
         "history": reverse("webui:modeler_history", kwargs={"key": v.definition.key}),
         "modeler": reverse("webui:modeler", kwargs={"key": v.definition.key, "number": v.number}),
     } for v in result.created]})

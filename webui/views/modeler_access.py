@@ -1,8 +1,10 @@
 """Who may look at process definitions and who may change them.
 
 Anyone working in an office may view every definition's diagram and history (the
-process is the same for all offices). Deploying, pinning and migrating belong to
-the process owners of the provincial civil-affairs department.
+process is the same for all offices), but of the versions a province deployed for itself
+only its own province's offices see them. Deploying, pinning and migrating belong to
+the process owners of a provincial civil-affairs department, each for its own province
+(Guizhou's for the shared versions, and for any province).
 """
 from functools import wraps
 
@@ -12,6 +14,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from engine.errors import NotFound
+from engine.errors import PermissionDenied as EnginePermissionDenied
 from engine.extensions import get_directory
 from workflows.models import Membership
 
@@ -37,12 +40,15 @@ def viewer_required(view):
     return checked
 
 
-def or_404(call, *args):
-    """call(*args), with the engine's NotFound answered as a 404 page naming what is missing."""
+def or_404(call, *args, **kwargs):
+    """call(*args, **kwargs), with the engine's NotFound answered as a 404 page naming what is missing, and its
+    PermissionDenied (another province's version) as a 403 page saying why."""
     try:
-        return call(*args)
+        return call(*args, **kwargs)
     except NotFound as err:
         raise Http404(str(err)) from None
+    except EnginePermissionDenied as err:
+        raise PermissionDenied(str(err)) from None
 
 
 def owner_required(message):

@@ -1,6 +1,7 @@
 """Migrating running instances to another version: choose them, preview each, start a job, watch it."""
 from functools import wraps
 
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -60,7 +61,7 @@ def _selection(key, request):
         raise InvalidInput({"state": _("未知的实例状态：%(state)s") % {"state": state}})
     if not state and not business_key:
         return to_number, from_number, None
-    target = api.get_version(key, to_number)
+    target = api.get_version(key, to_number, actor=request.user)
     query = ProcessInstance.objects.filter(version__definition__key=key, state__in=[state] if state else STATES)
     query = query.exclude(version=target)
     if business_key:
@@ -68,16 +69,30 @@ def _selection(key, request):
     return to_number, from_number, query
 
 
+def _jobs(request):
+    """The migration jobs the user may follow: a province's owner, those to its own versions and those it asked for."""
+    tenant = api.bound_tenant(request.user)
+    if not tenant:
+        return MigrationJob.objects.all()
+    return MigrationJob.objects.filter(Q(target__tenant=tenant) | Q(requested_by=request.user.get_username()))
+
+
+def _tenant(request):
+    """The province whose instances a migration to a shared version moves (None: those on shared versions)."""
+    return str(json_body(request).get("tenant") or "") or None
+
+
 @_owner_only
 def page(request, key):
     definition = api.get_definition(key)
-    history = api.version_history(key)
-    jobs = MigrationJob.objects.filter(definition=definition).select_related("target").defer("target__spec_json")[:10]
+    history = api.version_history(key, actor=request.user)
+    jobs = _jobs(request).filter(definition=definition).select_related("target").defer("target__spec_json")[:10]
     return render(request, "webui/modeler/migration.html", {
         "definition": definition,
         "versions": history,
         "jobs": jobs,
         "states": STATES,
+        "tenants": {} if api.bound_tenant(request.user) else api.tenants(),
         "page": {
             "urls": {
                 "preview": reverse("webui:modeler_migration_preview", kwargs={"key": key}),
@@ -95,7 +110,8 @@ def page(request, key):
 @json_answers
 def preview(request, key):
     to_number, from_number, instances = _selection(key, request)
-    plans = api.preview_migration(key, to_number, from_number=from_number, instances=instances)
+    plans = api.preview_migration(key, to_number, from_number=from_number, instances=instances, actor=request.user,
+                                  tenant=_tenant(request))
     return JsonResponse({"plans": plans})
 
 
@@ -104,8 +120,8 @@ def preview(request, key):
 @json_answers
 def start(request, key):
     to_number, from_number, instances = _selection(key, request)
-    job = api.start_migration(key, to_number, from_number=from_number, instances=instances,
-                                    actor=request.user)
+    job = api.start_migration(key, to_number, from_number=from_number, instances=instances, actor=request.user,
+                              tenant=_tenant(request))
     return JsonResponse({"job": job.pk,
                          "status": reverse("webui:modeler_migration_job", kwargs={"key": key, "job_id": job.pk})})
 
@@ -115,6 +131,6 @@ def start(request, key):
 @json_answers
 def job(request, key, job_id):
     status = api.job_status(job_id)
-    if status["key"] != key:
+    if status["key"] != key or not _jobs(request).filter(pk=job_id).exists():
         raise NotFound(_("没有迁移任务 %(id)s") % {"id": job_id})
     return JsonResponse(status)

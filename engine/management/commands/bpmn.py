@@ -34,6 +34,9 @@ def _local_iso(text):
     return _local(datetime.fromisoformat(text)) if text else "-"
 
 
+TENANT_HELP = "as this tenant's own versions; without it, as shared versions"
+
+
 class Command(BaseCommand):
     help = "Validate, deploy and run BPMN processes."
 
@@ -57,6 +60,7 @@ class Command(BaseCommand):
         p = sub.add_parser("deploy", help="deploy files as new versions of their processes")
         p.add_argument("files", nargs="+")
         p.add_argument("--note", default="")
+        p.add_argument("--tenant", default="", help=TENANT_HELP)
         sub.add_parser("list", help="process definitions and their versions")
         p = sub.add_parser("start", help="start an instance")
         p.add_argument("key")
@@ -79,6 +83,7 @@ class Command(BaseCommand):
         sub.add_parser("fire-timers", help="fire due timers now (what the dispatcher does)")
         p = sub.add_parser("versions", help="a definition's versions and the instances on each")
         p.add_argument("key")
+        p.add_argument("--tenant", default="", help="which version is current and pinned for this tenant")
         p = sub.add_parser("diff", help="elements added, removed and changed between two versions")
         p.add_argument("key")
         p.add_argument("from_version", type=int)
@@ -86,14 +91,17 @@ class Command(BaseCommand):
         p = sub.add_parser("pin", help="start new instances on this version instead of the latest")
         p.add_argument("key")
         p.add_argument("version", type=int)
+        p.add_argument("--tenant", default="", help="for this tenant's instances; without it, the shared pin")
         p = sub.add_parser("unpin", help="start new instances on the latest version again")
         p.add_argument("key")
+        p.add_argument("--tenant", default="", help="for this tenant's instances; without it, the shared pin")
         p = sub.add_parser("migrate", help="move running instances to another version (only the safe ones)")
         p.add_argument("key")
         p.add_argument("--to", type=int, required=True, dest="to_version")
         p.add_argument("--from", type=int, dest="from_version", help="only instances on this version")
         p.add_argument("--instance", action="append", dest="instances", help="only this instance (repeatable)")
         p.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
+        p.add_argument("--tenant", help="only this tenant's instances (a tenant's own target: always its own)")
 
     def handle(self, *args, **options):
         self.as_json = options["json"]
@@ -167,20 +175,24 @@ class Command(BaseCommand):
 
     def do_deploy(self, options):
         bpmn, forms = api.read_files(options["files"])
-        result = api.deploy(bpmn, forms, note=options["note"])
+        result = api.deploy(bpmn, forms, note=options["note"], tenant=options["tenant"])
         if self.as_json:
-            self.out({"created": [{"key": v.definition.key, "version": v.number} for v in result.created],
-                      "unchanged": [{"key": v.definition.key, "version": v.number} for v in result.unchanged]})
+            self.out({"created": [{"key": v.definition.key, "version": v.number, "tenant": v.tenant}
+                                  for v in result.created],
+                      "unchanged": [{"key": v.definition.key, "version": v.number, "tenant": v.tenant}
+                                    for v in result.unchanged]})
             return
         for v in result.created:
-            self.stdout.write(f"deployed {v.definition.key} version {v.number}")
+            self.stdout.write(f"deployed {v.definition.key} version {v.number}"
+                              + (f" for tenant {v.tenant}" if v.tenant else ""))
         for v in result.unchanged:
             self.stdout.write(f"no change: {v.definition.key} is already version {v.number} with this content")
 
     def do_list(self, options):
         versions = DefinitionVersion.objects.select_related("definition").annotate(
             running=Count("instances")).order_by("definition__key", "number")
-        rows = [{"key": v.definition.key, "version": v.number, "name": v.name, "deployed_by": v.deployed_by,
+        rows = [{"key": v.definition.key, "version": v.number, "tenant": v.tenant, "name": v.name,
+                 "deployed_by": v.deployed_by,
                  "deployed_at": v.deployed_at.isoformat(), "note": v.note, "instances": v.running}
                 for v in versions]
         if self.as_json:
@@ -189,7 +201,8 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("no process definitions deployed")
         for r, v in zip(rows, versions):
-            self.stdout.write(f"{r['key']:<30} v{r['version']:<4} {r['name']:<24} {r['deployed_by']:<12} "
+            self.stdout.write(f"{r['key']:<30} v{r['version']:<4} {r['tenant'] or 'shared':<8} {r['name']:<24} "
+                              f"{r['deployed_by']:<12} "
                               f"{_local(v.deployed_at)}  {r['instances']} instances  {r['note']}")
 
     def do_start(self, options):
@@ -270,14 +283,15 @@ class Command(BaseCommand):
             f"advanced {result['instances']} instances, retried {result['messages']} messages")
 
     def do_versions(self, options):
-        history = api.version_history(options["key"])
+        history = api.version_history(options["key"], tenant=options["tenant"])
         if self.as_json:
             self.out(history)
             return
         for v in history:
             marks = " ".join(m for m, on in (("current", v["is_current"]), ("pinned", v["is_pinned"])) if on)
             counts = ", ".join(f"{state} {n}" for state, n in v["instances"].items() if state != "total") or "none"
-            self.stdout.write(f"v{v['number']:<4} {_local(v['deployed_at'])}  {v['deployed_by']:<12} "
+            whose = f"{v['tenant']} {v['tenant_label']}" if v["tenant"] else "shared"
+            self.stdout.write(f"v{v['number']:<4} {whose}  {_local(v['deployed_at'])}  {v['deployed_by']:<12} "
                               f"{v['content_hash'][:12]}  instances: {counts}  {marks}  {v['note']}")
 
     def do_diff(self, options):
@@ -299,17 +313,20 @@ class Command(BaseCommand):
             self.stdout.write("no differences")
 
     def do_pin(self, options):
-        version = api.pin_version(options["key"], options["version"])
-        self.out({"key": options["key"], "pinned": version.number}) if self.as_json else self.stdout.write(
-            f"new instances of {options['key']} start on version {version.number}")
+        version = api.pin_version(options["key"], options["version"], tenant=options["tenant"])
+        whose = f" of tenant {options['tenant']}" if options["tenant"] else ""
+        self.out({"key": options["key"], "pinned": version.number, "tenant": options["tenant"]}) if self.as_json \
+            else self.stdout.write(f"new instances{whose} of {options['key']} start on version {version.number}")
 
     def do_unpin(self, options):
-        api.unpin_version(options["key"])
-        self.out({"key": options["key"], "pinned": None}) if self.as_json else self.stdout.write(
-            f"new instances of {options['key']} start on the latest version")
+        api.unpin_version(options["key"], tenant=options["tenant"])
+        whose = f" of tenant {options['tenant']}" if options["tenant"] else ""
+        self.out({"key": options["key"], "pinned": None, "tenant": options["tenant"]}) if self.as_json \
+            else self.stdout.write(f"new instances{whose} of {options['key']} start on the latest version")
 
     def do_migrate(self, options):
-        selection = {"from_number": options["from_version"], "instances": options["instances"]}
+        selection = {"from_number": options["from_version"], "instances": options["instances"],
+                     "tenant": options["tenant"]}
         if options["dry_run"]:
             plans = api.preview_migration(options["key"], options["to_version"], **selection)
             if self.as_json:
