@@ -26,14 +26,15 @@ class ProcessDefinitionAdmin(ReadOnly):
 
 @admin.register(DefinitionVersion)
 class DefinitionVersionAdmin(ReadOnly):
-    list_display = ("definition", "number", "deployed_by", "deployed_at", "note")
-    list_filter = ("definition",)
+    list_display = ("definition", "number", "tenant", "deployed_by", "deployed_at", "note")
+    list_filter = ("definition", "tenant")
     exclude = ("spec_json",)
 
 
 @admin.register(ProcessInstance)
 class ProcessInstanceAdmin(ReadOnly):
-    list_display = ("id", "version", "business_key", "state", "current_elements", "started_at", "updated_at")
+    list_display = ("id", "version", "tenant", "business_key", "state", "current_elements", "started_at",
+                    "updated_at")
     list_filter = ("state", "version__definition")
     search_fields = ("business_key",)
     exclude = ("serialized",)

@@ -195,6 +195,8 @@ def test_the_pages_and_the_api_show_and_take_the_province(nation, client):
     assert not AuditEvent.objects.filter(action="definition.pinned").exists()
     versions = client.get("/api/v1/definitions/placement/versions/")
     assert [(v["number"], v["tenant"]) for v in versions.json()] == [(1, "")]
+    assert [(d["key"], d["latest_version"]) for d in client.get("/api/v1/definitions/").json()["results"]] == [
+        ("placement", 1)]
     refused = client.post("/api/v1/definitions/deploy/", json.dumps({
         "files": {"placement.bpmn": policy("v3")[0]["placement.bpmn"].decode()}, "note": "for 11", "tenant": A}),
         content_type="application/json")

@@ -20,6 +20,8 @@ from ..models import DefinitionVersion, ProcessDefinition, TenantPin
 from ..scripting.engine import EngineScriptEngine
 
 _CACHE_SIZE = 128
+# Current version ids are remembered per process and tenant: a nation's provinces have hundreds of pairs.
+_CURRENT_IDS_SIZE = 4096
 _cache = OrderedDict()
 _versions = OrderedDict()
 _current_ids = OrderedDict()
@@ -46,7 +48,7 @@ CURRENT_VERSION_SQL = """
 def _remember(cache, key, value):
     with _lock:
         cache[key] = value
-        while len(cache) > _CACHE_SIZE:
+        while len(cache) > (_CURRENT_IDS_SIZE if cache is _current_ids else _CACHE_SIZE):
             cache.popitem(last=False)
     return value
 

@@ -1,5 +1,5 @@
 """Process definitions: the list, one's versions, and validating and deploying BPMN, DMN and form files."""
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -28,7 +28,9 @@ class DefinitionList(ApiView):
 
     @extend_schema(tags=TAGS, summary="Deployed process definitions", responses=DefinitionSerializer(many=True))
     def get(self, request):
-        found = (ProcessDefinition.objects.annotate(latest_version=Max("versions__number"),
+        tenant = api.bound_tenant(request.user)  # a province's office sees the shared versions and its own
+        seen = Q(versions__tenant__in=["", tenant]) if tenant else Q()
+        found = (ProcessDefinition.objects.annotate(latest_version=Max("versions__number", filter=seen),
                                                     pinned_number=F("pinned_version__number"))
                  .filter(latest_version__isnull=False).order_by("key"))
         return self.page_of(found, DefinitionSerializer)
