@@ -29,7 +29,7 @@ from .. import clock, spiff_private, workcalendar
 from ..directory import get_directory
 from ..models import ScheduledStart
 from ..scripting.engine import EngineScriptEngine
-from .loading import current_versions, specs_for, tenant_versions
+from .loading import scoped_versions, specs_for
 from .mirror import due_datetime, event_definitions_of
 
 MAX_PER_TICK = 100  # occurrences one tick starts at most; the next tick goes on
@@ -100,11 +100,12 @@ def due(now=None, key=None):
     first, at most MAX_PER_TICK."""
     now = now or clock.now()
     found = []
-    own = tenant_versions()
+    versions = scoped_versions()
     scoped = {}
-    for tenant, version in own:
-        scoped.setdefault(version.definition.key, set()).add(tenant)
-    for tenant, version in [("", version) for version in current_versions()] + own:
+    for tenant, version in versions:
+        if tenant:
+            scoped.setdefault(version.definition.key, set()).add(tenant)
+    for tenant, version in versions:
         process = version.definition.key
         if key is not None and process != key:
             continue
