@@ -2,6 +2,7 @@
 writes its annual plan with budget lines, the prefecture returns it with a comment, the county revises,
 the prefecture approves, the province files it; a manager then finds the instance and sees its diagram."""
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from engine.api import clock
 from engine.api import deploy, read_files
@@ -63,7 +64,12 @@ def submit(page):
 
 
 def fits_the_width(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    """Whether the page fits the viewport once it has laid itself out again (charts resize a moment after)."""
+    try:
+        page.wait_for_function("document.documentElement.scrollWidth <= window.innerWidth", timeout=5000)
+    except PlaywrightTimeout:
+        return False
+    return True
 
 
 def budget_row(page, row):
