@@ -1,0 +1,210 @@
+"""(e) Due timers drained by dispatchers and real Celery workers, on PostgreSQL over Redis.
+
+    python bench/timers.py                     # 2,000 timers, drained with 1 and then 2 dispatchers
+    python bench/timers.py --timers 100000     # the issue's figure
+    python bench/timers.py --dispatchers 2 --workers 3
+
+Each round starts N instances of a three-element process (start, a one-hour timer, end) on a fixed
+simulated clock and prints the starts per second (one process, as a caller of engine.api would). The
+clock then moves past the due time and the timers are drained by D dispatcher processes, each ticking
+engine.jobs.dispatch_due_timers back to back while it finds work (every 0.1 s when not), and W Celery
+worker processes over Redis running the advances. Every process reads the same simulated moment (given
+to it on the command line). It prints the drained timers per second, the time, and how many timers fired
+more than once (audit rows `timer.fired` per timer task): that must be 0. Target: drained at least as
+fast as started.
+
+Last, the cost of a dispatcher tick that finds nothing due, averaged over many ticks, on PostgreSQL and
+on SQLite, with the diagrams in bpmn/ deployed (a timer start event and a message start event among them).
+
+BENCH_DATABASE_URL's server is used (a database `shegong_bench_timers` beside it is recreated) with Redis
+at BENCH_REDIS_URL (default redis://127.0.0.1:6379/0; the run's queue has a name of its own).
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shegong_bench").rsplit("/", 1)[0]
+DATABASE = f"{SERVER}/shegong_bench_timers"
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+START = datetime.fromisoformat("2027-03-01T09:00:00+08:00")  # a Monday, a working day
+IDLE_TICKS = 2000
+TIMER_PROCESS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="timer_bench" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:intermediateCatchEvent id="wait"><bpmn:incoming>a</bpmn:incoming><bpmn:outgoing>b</bpmn:outgoing>
+      <bpmn:timerEventDefinition id="hour"><bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="e"><bpmn:incoming>b</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="wait" /><bpmn:sequenceFlow id="b" sourceRef="wait" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def django_setup(database, redis=None, queue=None, at=None):
+    """Set up Django in this process on `database`, with Celery on `redis` (eager without), the clock at `at`."""
+    os.environ["DATABASE_URL"] = database
+    os.environ.pop("REDIS_URL", None)
+    if redis:
+        os.environ["REDIS_URL"] = redis
+    if queue:
+        os.environ["CELERY_QUEUE"] = queue
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from engine import clock
+
+    if at is not None:
+        clock.set_time(datetime.fromisoformat(at))
+
+
+def recreate_database():
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS shegong_bench_timers")
+        conn.execute("CREATE DATABASE shegong_bench_timers")
+
+
+def prepare():
+    """Migrate, deploy bpmn/ (as bootstrap does) and the timer process."""
+    from django.core.management import call_command
+
+    from engine import api
+
+    call_command("migrate", verbosity=0)
+    call_command("bootstrap", stdout=open(os.devnull, "w"))
+    api.deploy({"timer_bench.bpmn": TIMER_PROCESS}, actor="bench")
+
+
+def start_instances(n, at):
+    """Start n timer instances at `at`; returns starts per second."""
+    from engine import api, clock
+
+    clock.set_time(at)
+    began = time.perf_counter()
+    for i in range(n):
+        assert api.start("timer_bench", f"t-{at:%j%H}-{i}", {}, actor="bench").instance.state == "waiting"
+    return n / (time.perf_counter() - began)
+
+
+def spawn(role, at, queue):
+    return subprocess.Popen([sys.executable, __file__, f"--{role}", at.isoformat(), queue], cwd=ROOT,
+                            stdout=subprocess.DEVNULL if role == "dispatcher" else subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+
+
+def drain(n, dispatchers, workers, at, round_number):
+    """Drain the round's due timers; returns (timers per second, seconds, fired twice, not completed)."""
+    from django.db.models import Count
+
+    from config.celery import app
+    from engine.models import AuditEvent, ProcessInstance, Timer
+
+    queue = f"bench-timers-{os.getpid()}-{round_number}"
+    procs = [spawn("worker", at, queue) for _ in range(workers)]
+    try:
+        deadline = time.monotonic() + 60
+        while len(app.control.ping(timeout=0.5) or []) < workers:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+                raise SystemExit(b"".join(p.stdout.read() if p.poll() is not None else b"" for p in procs).decode())
+        began = time.perf_counter()
+        procs += [spawn("dispatcher", at, queue) for _ in range(dispatchers)]
+        while Timer.objects.exists():
+            time.sleep(0.05)
+        seconds = time.perf_counter() - began
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=60)
+    fired = (AuditEvent.objects.filter(action="timer.fired").values("task_id").annotate(n=Count("id"))
+             .filter(n__gt=1).count())
+    open_instances = ProcessInstance.objects.exclude(state="completed").count()
+    return n / seconds, seconds, fired, open_instances
+
+
+def idle_tick_microseconds(at):
+    """The mean cost of a dispatcher tick that finds nothing due, in microseconds."""
+    from engine import clock, jobs
+
+    clock.set_time(at)
+    handed = jobs.dispatch_due_timers()  # the first tick after a deployment may read specs
+    assert not any(handed.values()), handed
+    began = time.perf_counter()
+    for _ in range(IDLE_TICKS):
+        jobs.dispatch_due_timers()
+    return (time.perf_counter() - began) / IDLE_TICKS * 1e6
+
+
+def sqlite_idle_tick():
+    """In a process of its own: the idle tick on a SQLite database with a few waiting timers."""
+    with tempfile.TemporaryDirectory() as var:
+        os.environ["VAR_DIR"] = var
+        django_setup(f"sqlite:///{var}/bench.sqlite3")
+        prepare()
+        start_instances(100, START)
+        print(f"{idle_tick_microseconds(START + timedelta(minutes=30)):.0f}")
+
+
+def serve(role, at, queue):
+    """A dispatcher or a worker process of the drain, on the clock's moment `at`."""
+    django_setup(DATABASE, REDIS, queue, at)
+    if role == "worker":
+        from config.celery import app
+
+        app.worker_main(["worker", "--pool=solo", "--concurrency=1", "-Q", queue, "--loglevel=WARNING",
+                         "--without-gossip", "--without-mingle", "--without-heartbeat"])
+        return
+    from engine import jobs
+
+    while True:  # a beat that ticks again at once while there is work, as the drain needs
+        handed = jobs.dispatch_due_timers()
+        if not any(handed.values()):
+            time.sleep(0.1)
+
+
+def main():
+    if len(sys.argv) == 4 and sys.argv[1] in ("--worker", "--dispatcher"):
+        serve(sys.argv[1][2:], sys.argv[2], sys.argv[3])
+        return
+    if sys.argv[1:] == ["--sqlite-idle"]:
+        sqlite_idle_tick()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--timers", type=int, default=2000)
+    parser.add_argument("--dispatchers", default="1,2", help="comma-separated: one round each")
+    parser.add_argument("--workers", type=int, default=2)
+    options = parser.parse_args()
+    recreate_database()
+    django_setup(DATABASE, REDIS)
+    prepare()
+    print(f"(e) {options.timers} due timers per round, {options.workers} Celery workers over Redis, PostgreSQL")
+    at, worst = START, 0
+    for number, dispatchers in enumerate(int(d) for d in options.dispatchers.split(",")):
+        starts = start_instances(options.timers, at)
+        at += timedelta(hours=2)
+        rate, seconds, twice, unfinished = drain(options.timers, dispatchers, options.workers, at, number)
+        worst = max(worst, twice)
+        print(f"  {dispatchers} dispatcher(s): started {starts:.0f}/s; drained {rate:.0f}/s in {seconds:.1f} s "
+              f"({rate / starts:.2f}x the start rate; target >= 1); fired twice: {twice}; "
+              f"instances not completed: {unfinished}", flush=True)
+        at += timedelta(days=1)
+    postgres = idle_tick_microseconds(at)
+    sqlite = float(subprocess.run([sys.executable, __file__, "--sqlite-idle"], cwd=ROOT, check=True,
+                                  capture_output=True, text=True).stdout.split()[-1])
+    print(f"  a tick that finds nothing due, mean of {IDLE_TICKS}: PostgreSQL {postgres:.0f} µs, SQLite {sqlite:.0f} µs "
+          "(target well under 1000 µs)")
+    print(f"  timers fired twice in all rounds: {worst} (must be 0)")
+
+
+if __name__ == "__main__":
+    main()
