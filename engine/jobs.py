@@ -11,12 +11,15 @@ def dispatch_due_timers():
     return api.dispatch_due_timers()
 
 
-@shared_task(name=queue.ADVANCE_INSTANCE, acks_late=True)
-def advance_instance(instance_id):
-    try:
-        api.advance_instance(instance_id)
-    except StepFailed:
-        pass  # recorded on the instance as an incident: running the job again would fail the same way
+@shared_task(name=queue.ADVANCE_INSTANCES, acks_late=True)
+def advance_instances(instance_ids):
+    """Advance each instance in its own step: one job for a chunk of the instances a tick claimed timers of
+    costs the queue one message instead of one each."""
+    for instance_id in instance_ids:
+        try:
+            api.advance_instance(instance_id)
+        except StepFailed:
+            pass  # recorded on the instance as an incident: running the job again would fail the same way
 
 
 @shared_task(name=queue.DELIVER_MESSAGE, acks_late=True)

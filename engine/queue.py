@@ -9,7 +9,7 @@ from celery import current_app
 from django.db import transaction
 
 DISPATCH_DUE_TIMERS = "engine.jobs.dispatch_due_timers"
-ADVANCE_INSTANCE = "engine.jobs.advance_instance"
+ADVANCE_INSTANCES = "engine.jobs.advance_instances"
 DELIVER_MESSAGE = "engine.jobs.deliver_message"
 DELIVER_SIGNAL = "engine.jobs.deliver_signal"
 RECOMPUTE_DUE_TIMES = "engine.jobs.recompute_due_times"

@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.utils import translation
 
 from engine import clock, workcalendar
-from engine.runtime import loading
+from engine.runtime import loading, timers
 
 BPMN_DIR = Path(__file__).parent / "bpmn"
 
@@ -17,6 +17,7 @@ def _release_clock_and_calendar():
     # Calendar, versions and specs are cached per process; a test's rolled-back rows must not outlive it.
     workcalendar.invalidate()
     loading.forget()
+    timers.forget()
     cache.clear()  # counters kept in the cache, such as the modeler's validations per minute
 
 

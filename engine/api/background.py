@@ -1,5 +1,5 @@
 """The system's work, run by the timer dispatcher and the worker's jobs (engine/jobs.py)."""
-from .. import instance_migration
+from .. import clock, instance_migration
 from ..runtime import timers
 from .schedules import start_scheduled
 
@@ -10,8 +10,14 @@ def dispatch_due_timers():
 
     Returns {"instances": n, "messages": n, "signals": n, "started": n}.
     """
-    handed = timers.dispatch()
-    return {**handed, "started": sum(row.instances for row in start_scheduled())}
+    now = clock.now()
+    work = timers.pending(now)
+    handed = timers.dispatch(work, now)
+    started = 0
+    if work.starts:
+        started = sum(row.instances for row in start_scheduled(now))
+        timers.started_scheduled()
+    return {**handed, "started": started}
 
 
 def recompute_due_times(years):

@@ -148,6 +148,9 @@ def advance_instance(instance_id):
                 result = advance(instance, load_workflow(instance), rows)
             else:
                 result = step_result(instance, rows)
-            Timer.objects.filter(instance=instance, state=Timer.CLAIMED).update(state=Timer.WAITING, claimed_at=None)
+            for row in rows.timers.values():
+                if row.state == Timer.CLAIMED:  # not fired: the next tick may claim it again
+                    row.state, row.claimed_at = Timer.WAITING, None
+                    batch.update(row, ["state", "claimed_at"])
         return result
     return incidents.run_step(step, instance_id=instance_id)

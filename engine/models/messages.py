@@ -34,7 +34,8 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["sent_at"]
-        indexes = [models.Index(fields=["name", "state"])]
+        # The dispatcher's tick looks for pending messages and signals, oldest first, among every one ever sent.
+        indexes = [models.Index(fields=["name", "state"]), models.Index(fields=["kind", "state", "sent_at"])]
 
     def __str__(self):
         return f"{self.name} {self.correlation} ({self.state})"

@@ -22,7 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 from .. import batch
 from ..errors import NotFound
-from ..models import HumanTask, ProcessInstance
+from ..models import HumanTask, ProcessInstance, Timer
 from .loading import version_by_id
 from .mirror import ACTIVE_TASKS, KnownRows
 
@@ -30,6 +30,7 @@ from .mirror import ACTIVE_TASKS, KnownRows
 # spend longer composing it than the database spends running it.
 _INSTANCES = ProcessInstance._meta.db_table
 _TASKS = HumanTask._meta.db_table
+_TIMERS = Timer._meta.db_table
 
 
 @cache
@@ -41,30 +42,38 @@ def _columns(model):
 
 
 def _lock_with_open_tasks(db, key, param):
-    """Lock the instance row and read its open task rows in one round trip (BEGIN included).
+    """Lock the instance row and read its open task rows and timer rows in one round trip (BEGIN included).
 
-    The task rows are read by a second statement, after the lock is held, so they are the ones
-    the previous step on this instance committed. Returns (instance, {task id: row}), or (None, None).
-    The columns are named, so rows become models without asking the cursor what it returned.
+    The task and timer rows are read by further statements, after the lock is held, so they are the
+    ones the previous step on this instance committed. Returns (instance, {task id: row}, {timer task id:
+    row}), or (None, None, None). The columns are named, so rows become models without asking the cursor
+    what it returned.
     """
-    instance_columns, task_columns = _columns(ProcessInstance), _columns(HumanTask)
+    instance_columns, task_columns, timer_columns = _columns(ProcessInstance), _columns(HumanTask), _columns(Timer)
     raw = db.connection
-    with raw.cursor() as locking, raw.cursor() as reading:
+    with raw.cursor() as locking, raw.cursor() as reading, raw.cursor() as timing:
         with raw.pipeline():  # sent, and answered, as the block ends
             locking.execute(f"SELECT {instance_columns[0]} FROM {_INSTANCES} WHERE id = {key} FOR UPDATE", [param])
             reading.execute(f"SELECT {task_columns[0]} FROM {_TASKS} WHERE instance_id = {key} AND {ACTIVE_TASKS}",
                             [param])
+            # A step woken by a timer needs its rows; any other step gets them in the same round trip.
+            timing.execute(f"SELECT {timer_columns[0]} FROM {_TIMERS} WHERE instance_id = {key}", [param])
         row = locking.fetchone()
         task_rows = reading.fetchall() if row is not None else []
+        timer_rows = timing.fetchall() if row is not None else []
     if row is None:
-        return None, None
+        return None, None, None
     instance = _model_from_row(db, ProcessInstance, instance_columns, row)
-    open_tasks = {}
+    open_tasks, timers = {}, {}
     for task_row in task_rows:
         task = _model_from_row(db, HumanTask, task_columns, task_row)
         task.instance = instance
         open_tasks[task.id] = task
-    return instance, open_tasks
+    for timer_row in timer_rows:
+        timer = _model_from_row(db, Timer, timer_columns, timer_row)
+        timer.instance = instance
+        timers[timer.task_id] = timer
+    return instance, open_tasks, timers
 
 
 def _model_from_row(db, model, columns, row):
@@ -94,13 +103,13 @@ def locked_instance(instance_id=None, *, task_id=None):
         # The instance's id, or the id of the instance the task belongs to.
         instance_key = f"(SELECT instance_id FROM {_TASKS} WHERE id = %s)" if task_id is not None else "%s"
         param = HumanTask._meta.pk.get_db_prep_value(key, db)
-        instance = open_tasks = None
+        instance = open_tasks = timers = None
         if key is not None and db.vendor == "postgresql":
-            instance, open_tasks = _lock_with_open_tasks(db, instance_key, param)
+            instance, open_tasks, timers = _lock_with_open_tasks(db, instance_key, param)
         elif key is not None:  # SQLite's IMMEDIATE transaction already holds the database's write lock
             instance = next(iter(ProcessInstance.objects.raw(
                 f"SELECT * FROM {_INSTANCES} WHERE id = {instance_key}", [param])), None)
         if instance is None:
             raise NotFound(f"no task {task_id}" if task_id is not None else f"no process instance {instance_id}")
         instance.version = version_by_id(instance.version_id)
-        yield instance, KnownRows(instance, tasks=open_tasks)
+        yield instance, KnownRows(instance, tasks=open_tasks, timers=timers)

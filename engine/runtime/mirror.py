@@ -128,11 +128,12 @@ class KnownRows:
     when the instance recorded none); changes are made here and written through engine.batch.
     """
 
-    def __init__(self, instance, new=False, tasks=None):
+    def __init__(self, instance, new=False, tasks=None, timers=None):
         self.instance = instance
-        # `tasks`: the open task rows when the lock read them already (locking.py, on PostgreSQL).
+        # `tasks`, `timers`: the open task rows and the timer rows when the lock read them already (locking.py,
+        # on PostgreSQL).
         self._tasks = {} if new else tasks
-        self._timers = {} if new else None
+        self._timers = {} if new else timers
         self._subscriptions = {} if new else None
         # Messages handed over in this step: their new state is written only when the step ends.
         self.delivered = set()

@@ -19,7 +19,7 @@ version its instances start on, which starts only the tenant's instances (those 
 are the tenant's); the shared schedule starts the rest. Each schedule claims its own occurrences.
 """
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition, DurationTimerEventDefinition,
                                                               TimeDateEventDefinition, TimerEventDefinition)
@@ -99,7 +99,19 @@ def due(now=None, key=None):
     """The occurrences due by `now` and not claimed yet (of process `key`, or of every process), oldest
     first, at most MAX_PER_TICK."""
     now = now or clock.now()
-    found = []
+    found = [o for o in _unclaimed(now, key) if o.at <= now]
+    return sorted(found, key=lambda o: o.at)[:MAX_PER_TICK]
+
+
+def next_at():
+    """The moment the earliest occurrence not claimed yet falls due (past or to come), or None: until then
+    a dispatcher has nothing to start."""
+    return min((o.at for o in _unclaimed(None, None)), default=None)
+
+
+def _unclaimed(until, key):
+    """Each timer start event's occurrences not claimed yet, per schedule: those due by `until`, and the first
+    due after it (every first one when `until` is None)."""
     versions = scoped_versions()
     scoped = {}
     for tenant, version in versions:
@@ -115,13 +127,16 @@ def due(now=None, key=None):
             last = (ScheduledStart.objects.filter(definition_key=process, tenant=tenant, element=start.bpmn_id)
                     .order_by("-occurrence_at").values_list("occurrence_at", flat=True).first())
             after = last or version.deployed_at - timedelta(microseconds=1)
-            # A moment moved to a working day may land past `now`, or back on one already claimed: both wait.
-            for moment in _moments(definition, version.deployed_at, after, now):
+            # A moment moved to a working day may land past `until`, or back on one already claimed: both wait.
+            for moment in _moments(definition, version.deployed_at, after, _NEVER):
                 at = _on_workday(moment) if extensions.get("onWorkday") else moment
-                if after < at <= now:
-                    found.append(Occurrence(version, start.bpmn_id, at, extensions.get("startWith") or "", tenant,
-                                            others))
-    return sorted(found, key=lambda o: o.at)[:MAX_PER_TICK]
+                if at > after:
+                    yield Occurrence(version, start.bpmn_id, at, extensions.get("startWith") or "", tenant, others)
+                    if until is None or at > until:
+                        break
+
+
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
 
 
 def start_data(occurrence):

@@ -1,61 +1,162 @@
 """Finding due timers and handing their instances to the worker.
 
-The dispatcher runs on Celery beat (or on a thread in the embedded mode). It
-claims due timer rows with SELECT ... FOR UPDATE SKIP LOCKED, so two
-dispatchers never claim the same row, and enqueues an advance of each
-instance after the claim commits. Delivery is at least once: a claim whose
-advance never finished expires after the lease and is claimed again. Firing is
-idempotent because the advance runs under the instance lock and SpiffWorkflow
-fires a timer task only once.
+The dispatcher runs on Celery beat (or on a thread in the embedded mode). A tick first asks one
+statement whether anything is due at all (`pending`): most ticks find nothing, and stop there. It
+claims due timer rows in batches, each one UPDATE whose rows are chosen with FOR UPDATE SKIP LOCKED on
+PostgreSQL (on SQLite the statement holds the database's write lock), so two dispatchers never claim the
+same row, and hands the instances to the worker in chunks, one job a chunk. Delivery is at least once: a
+claim whose advance never finished expires after the lease and is claimed again. Firing is idempotent
+because the advance runs under the instance lock and SpiffWorkflow fires a timer task only once.
 """
+from collections import namedtuple
 from datetime import datetime, timedelta
+from functools import cache
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection
 from django.db.models import Q
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from .. import audit, clock, queue, spiff_private, workcalendar
-from ..models import HumanTask, Message, MessageSubscription, Timer
+from ..models import (CalendarDay, CalendarYear, DefinitionVersion, HumanTask, Message, MessageSubscription,
+                      ProcessDefinition, ProcessInstance, TenantPin, Timer)
 from ..models.messages import MESSAGE, SIGNAL
 from ..models.instances import InstanceState
 from ..models.tasks import TaskState
-from . import messaging
+from . import messaging, schedules
 from .loading import load_workflow, store_workflow
 from .locking import locked_instance
 from .mirror import evaluate_due, event_definitions
 from .step import advance
 
+CLAIM_BATCH = 500  # timer rows one claim takes
+ADVANCE_CHUNK = 20  # instances one worker job advances, one step each
+# Claims not expired that may exist at once. Past it the workers are behind: more claims would wait in the
+# queue past their lease and be claimed again.
+MAX_LIVE_CLAIMS = 10_000
+# A broadcast younger than this may still be running: the dispatcher leaves it alone.
+SIGNAL_RETRY_SECONDS = 60
 
-def dispatch():
-    """One dispatcher tick: claim due timers, advance their instances, retry deliverable messages and
-    unfinished signal broadcasts."""
-    instance_ids = claim_due_timers()
-    for instance_id in instance_ids:
-        queue.enqueue(queue.ADVANCE_INSTANCE, str(instance_id))
-    message_ids = deliverable_messages()
+Pending = namedtuple("Pending", "timers messages signals starts")
+
+# What the last tick of this process learnt from the definitions and the calendar, kept until either changes:
+# the names of the messages that start a process, and when the first timer start event occurrence falls due.
+_known = {"fingerprint": None, "start_messages": (), "next_start": None}
+
+
+def forget():
+    """Drop what the ticks of this process remember (tests roll back the rows it was learnt from)."""
+    _known.update(fingerprint=None, start_messages=(), next_start=None)
+
+
+@cache
+def _pending_sql(vendor, start_messages):
+    def table(model):
+        return connection.ops.quote_name(model._meta.db_table)
+
+    timer, instance, message = table(Timer), table(ProcessInstance), table(Message)
+    active = ", ".join(f"'{state}'" for state in InstanceState.ACTIVE)
+    due = (f"SELECT 1 FROM {timer} t JOIN {instance} i ON i.id = t.instance_id "
+           f"WHERE t.due_at < %s AND i.state IN ({active}) AND ")
+    starting = f"m.name IN ({', '.join(['%s'] * start_messages)}) OR " if start_messages else ""
+    return f"""SELECT
+        EXISTS ({due} t.state = '{Timer.WAITING}') OR EXISTS ({due} t.state = '{Timer.CLAIMED}' AND t.claimed_at < %s),
+        EXISTS (SELECT 1 FROM {message} m WHERE m.kind = '{MESSAGE}' AND m.state = '{Message.PENDING}' AND ({starting}
+            EXISTS (SELECT 1 FROM {table(MessageSubscription)} s WHERE s.kind = '{MESSAGE}' AND s.name = m.name))),
+        EXISTS (SELECT 1 FROM {message} m WHERE m.kind = '{SIGNAL}' AND m.state = '{Message.PENDING}'
+            AND m.sent_at < %s),
+        (SELECT max(id) FROM {table(DefinitionVersion)}), (SELECT count(*) FROM {table(DefinitionVersion)}),
+        (SELECT sum(pinned_version_id) FROM {table(ProcessDefinition)}),
+        (SELECT count(pinned_version_id) FROM {table(ProcessDefinition)}),
+        (SELECT sum(version_id) FROM {table(TenantPin)}), (SELECT count(*) FROM {table(TenantPin)}),
+        (SELECT max(loaded_at) FROM {table(CalendarYear)}), (SELECT max(id) FROM {table(CalendarDay)})"""
+
+
+def pending(now):
+    """What a tick at `now` has to do, asked in one statement; a deployment, a pin (a tenant's too) or a calendar
+    loaded since the last tick makes it do everything once, and learn again what it remembers."""
+    adapt = connection.ops.adapt_datetimefield_value
+    names = _known["start_messages"]
+    with connection.cursor() as cursor:
+        cursor.execute(_pending_sql(connection.vendor, len(names)), [
+            adapt(now), adapt(now), adapt(now - _lease()), *names,
+            adapt(now - timedelta(seconds=SIGNAL_RETRY_SECONDS))])
+        timers, messages, signals, *fingerprint = cursor.fetchone()
+    if fingerprint != _known["fingerprint"]:
+        # The next start is unknown until started_scheduled() learns it again.
+        _known.update(fingerprint=fingerprint, start_messages=tuple(sorted(messaging.start_message_names())),
+                      next_start=now)
+        return Pending(True, True, True, True)
+    next_start = _known["next_start"]
+    return Pending(bool(timers), bool(messages), bool(signals), next_start is not None and next_start <= now)
+
+
+def started_scheduled():
+    """After a tick started what was due: remember when the next occurrence falls due."""
+    _known["next_start"] = schedules.next_at()
+
+
+def _lease():
+    return timedelta(seconds=settings.ENGINE["TIMER_LEASE_SECONDS"])
+
+
+def dispatch(work, now):
+    """Claim due timers and hand their instances to the worker; hand it deliverable messages and unfinished
+    signal broadcasts (what `work`, a Pending, says there is)."""
+    instances = _hand_out_due_timers(now) if work.timers else 0
+    message_ids = deliverable_messages() if work.messages else []
     for message_id in message_ids:
         queue.enqueue(queue.DELIVER_MESSAGE, str(message_id))
-    signal_ids = undelivered_signals()
+    signal_ids = undelivered_signals() if work.signals else []
     for signal_id in signal_ids:
         queue.enqueue(queue.DELIVER_SIGNAL, str(signal_id))
-    return {"instances": len(instance_ids), "messages": len(message_ids), "signals": len(signal_ids)}
+    return {"instances": instances, "messages": len(message_ids), "signals": len(signal_ids)}
 
 
-def claim_due_timers(limit=500):
-    """Claim due timers; returns the ids of the instances to advance."""
-    now = clock.now()
-    lease = now - timedelta(seconds=settings.ENGINE["TIMER_LEASE_SECONDS"])
-    with transaction.atomic():
-        rows = list(
-            Timer.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(due_at__lt=now, instance__state__in=InstanceState.ACTIVE)
-            .filter(Q(state=Timer.WAITING) | Q(state=Timer.CLAIMED, claimed_at__lt=lease))
-            .order_by("due_at")
-            .values_list("pk", "instance_id")[:limit]
-        )
-        Timer.objects.filter(pk__in=[pk for pk, _ in rows]).update(state=Timer.CLAIMED, claimed_at=now)
-    return list(dict.fromkeys(instance_id for _, instance_id in rows))
+def _hand_out_due_timers(now):
+    """Claim due timers batch by batch, up to MAX_LIVE_CLAIMS, each batch handed out once it is claimed.
+    Returns how many instances were handed out."""
+    budget = MAX_LIVE_CLAIMS - Timer.objects.filter(state=Timer.CLAIMED, claimed_at__gte=now - _lease()).count()
+    handed = 0
+    while budget > 0:
+        instance_ids = claim_due_timers(min(CLAIM_BATCH, budget), now)
+        for first in range(0, len(instance_ids), ADVANCE_CHUNK):
+            queue.enqueue(queue.ADVANCE_INSTANCES, [str(pk) for pk in instance_ids[first:first + ADVANCE_CHUNK]])
+        handed += len(instance_ids)
+        budget -= len(instance_ids)
+        if len(instance_ids) < CLAIM_BATCH:
+            return handed
+    return handed
+
+
+@cache
+def _claim_sql(vendor, expired):
+    def table(model):
+        return connection.ops.quote_name(model._meta.db_table)
+
+    active = ", ".join(f"'{state}'" for state in InstanceState.ACTIVE)
+    state = f"t.state = '{Timer.CLAIMED}' AND t.claimed_at < %s" if expired else f"t.state = '{Timer.WAITING}'"
+    locking = " FOR UPDATE OF t SKIP LOCKED" if vendor == "postgresql" else ""
+    return f"""UPDATE {table(Timer)} SET state = '{Timer.CLAIMED}', claimed_at = %s WHERE id IN (
+        SELECT t.id FROM {table(Timer)} t JOIN {table(ProcessInstance)} i ON i.id = t.instance_id
+        WHERE {state} AND t.due_at < %s AND i.state IN ({active}) ORDER BY t.due_at LIMIT %s{locking})
+        RETURNING instance_id"""
+
+
+def claim_due_timers(limit=CLAIM_BATCH, now=None):
+    """Claim at most `limit` due timers, waiting ones first, then those whose claim expired; returns the ids of
+    the instances to advance. Each claim is one statement, so it commits on its own."""
+    now = now or clock.now()
+    adapt, rows = connection.ops.adapt_datetimefield_value, []
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(connection.vendor, False), [adapt(now), adapt(now), limit])
+        rows += cursor.fetchall()
+        if len(rows) < limit:
+            cursor.execute(_claim_sql(connection.vendor, True),
+                           [adapt(now), adapt(now - _lease()), adapt(now), limit - len(rows)])
+            rows += cursor.fetchall()
+    convert = ProcessInstance._meta.pk.to_python
+    return list(dict.fromkeys(convert(instance_id) for instance_id, in rows))
 
 
 def deliverable_messages(limit=500):
@@ -65,10 +166,6 @@ def deliverable_messages(limit=500):
         name__in=messaging.start_message_names())
     return list(Message.objects.filter(waited, kind=MESSAGE, state=Message.PENDING)
                 .order_by("sent_at").values_list("pk", flat=True)[:limit])
-
-
-# A broadcast younger than this may still be running: the dispatcher leaves it alone.
-SIGNAL_RETRY_SECONDS = 60
 
 
 def undelivered_signals(limit=500):
