@@ -104,7 +104,8 @@ def dispatch(work, now):
     """Claim due timers and hand their instances to the worker; hand it deliverable messages and unfinished
     signal broadcasts (what `work`, a Pending, says there is)."""
     instances = _hand_out_due_timers(now) if work.timers else 0
-    message_ids = deliverable_messages() if work.messages else []
+    # Without a worker (eager Celery) the advances ran here, and may have sent messages since `work` was asked.
+    message_ids = deliverable_messages() if work.messages or instances else []
     for message_id in message_ids:
         queue.enqueue(queue.DELIVER_MESSAGE, str(message_id))
     signal_ids = undelivered_signals() if work.signals else []

@@ -1,0 +1,73 @@
+"""The dispatcher at volume: dispatchers ticking together fire each due timer once, and a tick that finds nothing
+due asks the database one statement."""
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+
+from engine import api
+from engine.api import clock, dispatch_due_timers
+from engine.models import AuditEvent, ProcessInstance, Timer
+from engine.runtime import timers
+
+from .steps import china
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_dispatchers_ticking_together_fire_each_due_timer_once(deploy_bpmn, monkeypatch):
+    # Small claims and chunks, so the two dispatchers take turns many times over the same rows.
+    monkeypatch.setattr(timers, "CLAIM_BATCH", 7)
+    monkeypatch.setattr(timers, "ADVANCE_CHUNK", 3)
+    deploy_bpmn("quick_timer.bpmn")
+    clock.set_time(china(2026, 3, 2, 9))
+    started = {api.start("quick_timer", f"t-{i}").instance.pk for i in range(80)}
+    clock.set_time(china(2026, 3, 2, 10))
+    barrier = threading.Barrier(2)
+    handed, errors = [], []
+
+    def dispatcher():
+        try:
+            barrier.wait()
+            while True:  # the advances run in this thread (eager Celery), as the embedded dispatcher's do
+                tick = dispatch_due_timers()
+                handed.append(tick["instances"])
+                if not tick["instances"]:
+                    return
+        except Exception as err:  # noqa: BLE001 - reported by the test's thread, not lost in this one
+            errors.append(err)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    fired = list(AuditEvent.objects.filter(action="timer.fired").values_list("task_id", flat=True))
+    assert len(fired) == len(set(fired)) == len(started), "every timer fired, none twice"
+    assert not Timer.objects.exists()
+    assert set(ProcessInstance.objects.filter(state="completed").values_list("pk", flat=True)) == started
+    assert sum(handed) == len(started), "no instance was handed out twice"
+
+
+def test_a_tick_that_finds_nothing_due_asks_one_statement(deploy_bpmn, offices, django_assert_num_queries):
+    deploy_bpmn("quick_timer.bpmn", "timer_start.bpmn")
+    clock.set_time(china(2026, 3, 2, 9))
+    api.start("quick_timer")
+    dispatch_due_timers()  # the first tick learns the definitions and the next timer start occurrence
+    with django_assert_num_queries(1):
+        assert dispatch_due_timers() == {"instances": 0, "messages": 0, "signals": 0, "started": 0}
+    clock.advance(timedelta(minutes=1))
+    assert dispatch_due_timers()["instances"] == 1
+
+
+def test_a_tick_notices_a_timer_start_event_deployed_after_it_ran(deploy_bpmn, offices):
+    clock.set_time(china(2025, 12, 1))
+    deploy_bpmn("quick_timer.bpmn")
+    assert dispatch_due_timers()["started"] == 0
+    deploy_bpmn("timer_start.bpmn")  # yearly, from 1 January 2026
+    clock.set_time(china(2026, 1, 4, 9, 1))  # the first working day of 2026 is Sunday 4 January
+    assert dispatch_due_timers()["started"] == 2
+    assert dispatch_due_timers()["started"] == 0
