@@ -15,6 +15,7 @@ INSIDE = {
     "tests/test_audit.py": "the audit trail's writer",
     "tests/test_batch.py": "the step's batched writes",
     "tests/test_engine_events.py": "the dispatcher's claims and the specs cache, besides behaviour through the API",
+    "tests/test_timer_dispatch.py": "the dispatcher's claim and job sizes",
     "tests/test_engine_lifecycle.py": "the workflow kept for the next step, besides behaviour through the API",
     "tests/test_forms.py": "form-js validation",
     "tests/test_layout.py": "drawing diagrams",
