@@ -1,10 +1,11 @@
 """Timer start events: a process that starts itself, at a moment or on a cycle.
 
 SpiffWorkflow runs a timer start event inside one instance (a cycle repeats the flow within it); here each
-occurrence starts new instances instead. The dispatcher asks, at every tick, which occurrences of the
-current versions' timer start events are due; each is claimed once by inserting its ScheduledStart row
-(two dispatchers, or one after downtime, find it taken), and an occurrence missed while nothing ran is
-started when the dispatcher runs again, once.
+occurrence starts new instances instead. The dispatcher asks which occurrences of the current versions'
+timer start events are due once the earliest unclaimed one has come (`next_at`), or the definitions or the
+calendar changed; each is claimed once by inserting its ScheduledStart row (two dispatchers, or one after
+downtime, find it taken), and an occurrence missed while nothing ran is started when the dispatcher runs
+again, once.
 
 What a start event says in the diagram:
 - its timer: `timeDate` (one moment), `timeCycle` (an ISO 8601 repetition, `R/2027-01-01T09:00:00+08:00/P1Y`,

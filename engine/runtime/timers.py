@@ -83,7 +83,9 @@ def pending(now):
             adapt(now - timedelta(seconds=SIGNAL_RETRY_SECONDS))])
         timers, messages, signals, *fingerprint = cursor.fetchone()
     if fingerprint != _known["fingerprint"]:
-        # The next start is unknown until started_scheduled() learns it again.
+        # The next start is unknown until started_scheduled() learns it again, on the calendar as it is now
+        # (this process may hold it from before another one loaded a year).
+        workcalendar.invalidate()
         _known.update(fingerprint=fingerprint, start_messages=tuple(sorted(messaging.start_message_names())),
                       next_start=now)
         return Pending(True, True, True, True)
