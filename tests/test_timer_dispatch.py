@@ -71,3 +71,18 @@ def test_a_tick_notices_a_timer_start_event_deployed_after_it_ran(deploy_bpmn, o
     clock.set_time(china(2026, 1, 4, 9, 1))  # the first working day of 2026 is Sunday 4 January
     assert dispatch_due_timers()["started"] == 2
     assert dispatch_due_timers()["started"] == 0
+
+
+def test_a_claim_waiting_half_its_lease_stops_further_claims_until_it_expires(deploy_bpmn, settings):
+    settings.ENGINE = {**settings.ENGINE, "TIMER_LEASE_SECONDS": 60}
+    deploy_bpmn("quick_timer.bpmn")
+    clock.set_time(china(2026, 3, 2, 9))
+    first = api.start("quick_timer", "first").instance
+    clock.set_time(china(2026, 3, 2, 10))
+    assert timers.claim_due_timers() == [first.pk]  # its advance never runs: the worker is behind, or lost it
+    second = api.start("quick_timer", "second").instance
+    clock.advance(timedelta(seconds=31))
+    assert dispatch_due_timers()["instances"] == 0, "the workers are behind: nothing more is claimed"
+    clock.advance(timedelta(seconds=30))
+    assert dispatch_due_timers()["instances"] == 2, "the expired claim is claimed again, with the new timer"
+    assert {i.state for i in ProcessInstance.objects.filter(pk__in=[first.pk, second.pk])} == {"completed"}

@@ -19,7 +19,8 @@ class Timer(models.Model):
 
     class Meta:
         ordering = ["due_at"]
-        indexes = [models.Index(fields=["state", "due_at"])]
+        # The dispatcher finds due rows by the first, and claims that expired or wait too long by the second.
+        indexes = [models.Index(fields=["state", "due_at"]), models.Index(fields=["state", "claimed_at"])]
 
     def __str__(self):
         return f"{self.bpmn_id} due {self.due_at:%Y-%m-%d %H:%M}"

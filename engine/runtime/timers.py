@@ -30,10 +30,8 @@ from .mirror import evaluate_due, event_definitions
 from .step import advance
 
 CLAIM_BATCH = 500  # timer rows one claim takes
+CLAIMS_PER_TICK = 5000  # at most, batch after batch
 ADVANCE_CHUNK = 20  # instances one worker job advances, one step each
-# Claims not expired that may exist at once. Past it the workers are behind: more claims would wait in the
-# queue past their lease and be claimed again.
-MAX_LIVE_CLAIMS = 10_000
 # A broadcast younger than this may still be running: the dispatcher leaves it alone.
 SIGNAL_RETRY_SECONDS = 60
 
@@ -117,10 +115,15 @@ def dispatch(work, now):
 
 
 def _hand_out_due_timers(now):
-    """Claim due timers batch by batch, up to MAX_LIVE_CLAIMS, each batch handed out once it is claimed.
-    Returns how many instances were handed out."""
-    budget = MAX_LIVE_CLAIMS - Timer.objects.filter(state=Timer.CLAIMED, claimed_at__gte=now - _lease()).count()
-    handed = 0
+    """Claim due timers batch by batch, up to CLAIMS_PER_TICK, each batch handed out once it is claimed.
+    Returns how many instances were handed out.
+
+    While a claim has waited half its lease the workers are behind: more claims would wait in the queue
+    past their lease and be claimed again, so the tick claims nothing until they catch up.
+    """
+    if Timer.objects.filter(state=Timer.CLAIMED, claimed_at__range=(now - _lease(), now - _lease() / 2)).exists():
+        return 0
+    handed, budget = 0, CLAIMS_PER_TICK
     while budget > 0:
         instance_ids = claim_due_timers(min(CLAIM_BATCH, budget), now)
         for first in range(0, len(instance_ids), ADVANCE_CHUNK):
