@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('engine', '0019_pending_message_index'),
+        ('engine', '0020_pending_message_index'),
     ]
 
     operations = [
