@@ -12,7 +12,8 @@ from zoneinfo import ZoneInfo
 CHINA = ZoneInfo("Asia/Shanghai")
 
 _state = threading.local()
-_global = {"fixed": None}  # process-wide simulated time, shared by all threads
+_global = {"fixed": None, "shared": False}  # process-wide simulated time, shared by all threads
+SHARED_KEY = "engine:clock:shared"
 
 
 def now() -> datetime:
@@ -42,10 +43,44 @@ def advance(delta: timedelta) -> datetime:
 
 def release() -> None:
     _global["fixed"] = None
+    _global["shared"] = False
 
 
 def is_fixed() -> bool:
     return _global["fixed"] is not None
+
+
+# One simulated clock for several processes: the process that moves time publishes each moment in a store
+# every process reaches (a Redis client: get, set, delete), and the others follow it before each piece of work.
+
+def publish(store, when: datetime) -> None:
+    """Fix this process's clock at `when` and make it the moment of every process that follows `store`."""
+    set_time(when)
+    store.set(SHARED_KEY, now().isoformat())
+    _global["shared"] = True
+
+
+def unpublish(store) -> None:
+    """End the shared clock: followers run on the system clock again, and so does this process."""
+    store.delete(SHARED_KEY)
+    release()
+
+
+def follow(store) -> bool:
+    """Fix this process's clock at the moment published in `store`, if one is; release it when the clock
+    that was followed has ended. True while a shared clock runs."""
+    published = store.get(SHARED_KEY)
+    if published is not None:
+        set_time(datetime.fromisoformat(published.decode() if isinstance(published, bytes) else published))
+        _global["shared"] = True
+    elif _global["shared"]:
+        release()
+    return _global["shared"]
+
+
+def is_shared() -> bool:
+    """True while this process publishes or follows a shared clock."""
+    return _global["shared"]
 
 
 @contextmanager

@@ -17,7 +17,9 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 
 from engine.api import calendar, clock
+from engine.models import HumanTask, TaskState
 from workflows.models import Membership, Office
+from workflows.procurement.models import Complaint
 
 RETURN_COMMENT = "请补充预算明细和服务站点质量标准后重新报送。"
 WORKDAY_STARTS = time(9, 0)
@@ -45,8 +47,6 @@ class Actors:
     rng: random.Random
     behaviour: Behaviour = field(default_factory=Behaviour)
     _users: dict = field(default_factory=dict)
-    _decided: set = field(default_factory=set)
-    _outcomes: dict = field(default_factory=dict)  # complaint -> the outcome planned for it
 
     def how(self, task):
         """Who does the task: its office's person ("self"), a colleague they delegate it to ("delegate"), or
@@ -172,17 +172,19 @@ class Actors:
         return rows
 
     def _outcome(self, context):
-        """The outcome planned for the complaint of the task: the behaviour's outcomes, in turn."""
-        complaint = (context.get("complaint_info") or {}).get("complaint")
-        if complaint not in self._outcomes:
-            planned = self.behaviour.complaint_outcomes
-            self._outcomes[complaint] = planned[len(self._outcomes) % len(planned)]
-        return self._outcomes[complaint]
+        """The outcome planned for the complaint of the task: the behaviour's outcomes, in turn by the order
+        the procurement's complaints were filed in (read from the database, so every worker agrees)."""
+        complaint = Complaint.objects.filter(pk=(context.get("complaint_info") or {}).get("complaint")).values_list(
+            "pk", "challenge__lot__project").first()
+        earlier = Complaint.objects.filter(challenge__lot__project=complaint[1], pk__lt=complaint[0]).count() \
+            if complaint else 0
+        planned = self.behaviour.complaint_outcomes
+        return planned[earlier % len(planned)]
 
     def _decision(self, task, component):
         options = [option.get("value") for option in component.get("values", [])]
-        first_look = (task.instance_id, task.bpmn_id) not in self._decided
-        self._decided.add((task.instance_id, task.bpmn_id))
+        first_look = not HumanTask.objects.filter(instance_id=task.instance_id, bpmn_id=task.bpmn_id,
+                                                  state=TaskState.COMPLETED).exists()
         if "return" in options and first_look and self.rng.random() < self.behaviour.plan_returned:
             return {"decision": "return", "comment": RETURN_COMMENT}
         return {"decision": "approve"} if "approve" in options else {}

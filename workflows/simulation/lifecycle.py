@@ -21,10 +21,10 @@ COMPLAINT_GROUNDS = "采购人的质疑答复未回应评分错误的具体事�
 EMERGENCY_DESCRIPTION = "安置点突降暴雨，部分搬迁群众住房进水，需要心理疏导和生活保障支持。"
 
 
-def choose_counties(station_count, rng):
-    """{county code: [station codes]} holding `station_count` of Guizhou's sample stations (not a synthetic
-    nation's), counties in random order."""
-    counties = list(Office.objects.filter(kind=OfficeKind.COUNTY_BUREAU, is_sample=True, is_synthetic=False)
+def choose_counties(station_count, rng, national=False):
+    """{county code: [station codes]} holding `station_count` of Guizhou's sample stations, or with `national`
+    of the synthetic nation's (workflows.national), counties in random order."""
+    counties = list(Office.objects.filter(kind=OfficeKind.COUNTY_BUREAU, is_sample=True, is_synthetic=national)
                     .order_by("code").values_list("code", flat=True))
     stations_of = {}
     for code, county in Office.objects.filter(kind=OfficeKind.STATION, parent__code__in=counties).values_list(
@@ -40,7 +40,8 @@ def choose_counties(station_count, rng):
             chosen[county] = stations
             left -= len(stations)
     if left > 0:
-        raise ValueError(f"the sample data has only {station_count - left} stations, not {station_count}")
+        data = "the synthetic nation" if national else "the sample data"
+        raise ValueError(f"{data} has only {station_count - left} stations, not {station_count}")
     return dict(sorted(chosen.items()))
 
 

@@ -41,6 +41,7 @@ class Report:
     errors: list = field(default_factory=list)       # from the run
     office_work: OfficeWork = field(default_factory=OfficeWork)
     actions: int = 0
+    engine_steps: int = 0
     began_at: object = None
     ended_at: object = None
     wall_seconds: float = 0.0
@@ -49,14 +50,22 @@ class Report:
     def ok(self):
         return not (self.stuck or self.failed or self.errors)
 
+    @property
+    def tasks_per_second(self):
+        return self.actions / self.wall_seconds if self.wall_seconds else 0.0
+
+    @property
+    def steps_per_second(self):
+        return self.engine_steps / self.wall_seconds if self.wall_seconds else 0.0
+
     def step(self, bpmn_id):
         return next(s for s in self.steps if s.bpmn_id == bpmn_id)
 
 
 def build_report(outcome) -> Report:
     instances = ProcessInstance.objects.filter(pk__in=outcome.instance_ids).select_related("version__definition")
-    report = Report(errors=outcome.errors, actions=outcome.actions, began_at=outcome.began_at,
-                    ended_at=outcome.ended_at, wall_seconds=outcome.wall_seconds)
+    report = Report(errors=outcome.errors, actions=outcome.actions, engine_steps=outcome.engine_steps,
+                    began_at=outcome.began_at, ended_at=outcome.ended_at, wall_seconds=outcome.wall_seconds)
     processes = defaultdict(Counter)
     for instance in instances:
         processes[instance.version.definition.key][instance.state] += 1
@@ -121,6 +130,8 @@ def render(report: Report) -> str:
         f"simulated {report.began_at.astimezone(china):%Y-%m-%d} to {report.ended_at.astimezone(china):%Y-%m-%d}: "
         f"{report.actions} tasks completed in {report.wall_seconds:.1f} s"
         + (f" ({report.wall_seconds * 1000 / report.actions:.1f} ms per task)" if report.actions else ""),
+        f"throughput: {report.tasks_per_second:.1f} tasks/s, {report.steps_per_second:.1f} steps/s "
+        f"({report.engine_steps} engine steps: starts, claims, delegations, completions, timers, messages)",
         "",
         "deadlines per statutory step (completed on time / late; still open: overdue, in time)",
     ]

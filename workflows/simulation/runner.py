@@ -5,11 +5,17 @@ messages (the engine's own dispatcher, run in-process), plan each new open task
 (who acts and when), do the actions that are due, and when nothing is left to do
 now move the clock to the next event: the next due timer, planned action or
 planned start. It ends when nothing is left to happen, or at `until`.
+
+The steps are taken in this process (InProcess), or by Celery workers
+(jobs.Workers), which take a working day's actions together at its close. Each
+action makes its random choices from a seed of its own, drawn when it is
+planned, so it makes the same choices in whichever process takes it.
 """
 import logging
+import random
 import time as wallclock
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
 
 from django.db.models import Min
 
@@ -17,7 +23,7 @@ from config.celery import app as celery_app
 from engine import api
 from engine.api import clock
 from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from engine.models import HumanTask, ProcessInstance, Timer
+from engine.models import AuditEvent, HumanTask, ProcessInstance, Timer
 from engine.models import InstanceState
 from engine.models import TaskState
 from engine.api import dispatch_due_timers
@@ -31,6 +37,12 @@ from .form_filler import FormFiller, FormFillError
 log = logging.getLogger(__name__)
 
 ONE_SECOND = timedelta(seconds=1)
+DONE, LATER, DROPPED, FAILED = "done", "later", "dropped", "failed"
+DAY_CLOSES = time(18, 0)  # China time: batched actions of a working day are taken then
+BATCH_AT_LEAST = timedelta(hours=1)  # after the day's close, actions an hour apart are taken together
+# The audit actions of the engine steps a run takes: one row per step.
+STEP_ACTIONS = ("instance.started", "task.claim", "task.delegate", "task.resolve", "task.complete", "timer.fired",
+                "message.delivered")
 DELEGATION_NOTE = "请代为办理，办完交回我确认。"
 LEAVE_REASON = "休假"
 LEAVE_DAYS = 7
@@ -70,21 +82,25 @@ class Outcome:
     actions: int = 0
     errors: list = field(default_factory=list)  # (when, task or process, message)
     wall_seconds: float = 0.0
+    engine_steps: int = 0
 
 
 @dataclass(order=True)
 class _Planned:
     at: datetime
     task_id: object = field(compare=False)
+    seed: int = field(compare=False, default=0)  # of the action's random choices, so any process makes them alike
 
 
 class Simulation:
-    def __init__(self, starts, actors: Actors, until: datetime, progress=None):
-        """`starts`: Start and Happening items; `until`: the simulated moment to stop at in any case."""
+    def __init__(self, starts, actors: Actors, until: datetime, progress=None, hands=None):
+        """`starts`: Start and Happening items; `until`: the simulated moment to stop at in any case; `hands`:
+        who takes the steps (InProcess, the default, or jobs.Workers)."""
         self.starts = sorted(starts, key=lambda s: s.at)
         self.actors = actors
         self.until = until
         self.progress = progress or (lambda text: None)
+        self.hands = hands or InProcess()
         self.planned = {}
         self.abandoned = set()  # tasks whose action failed: reported once, not tried again
         self.outcome = None
@@ -95,16 +111,16 @@ class Simulation:
         self.outcome = Outcome(began_at=began)
         self._preexisting = set(ProcessInstance.objects.filter(started_at__gte=began).values_list("pk", flat=True))
         wall = wallclock.monotonic()
-        eager = celery_app.conf.task_always_eager
-        celery_app.conf.task_always_eager = True  # the dispatcher's work runs here, on the simulated clock
-        clock.set_time(began)
+        self.hands.begin(began)
         try:
             self._loop()
         finally:
-            celery_app.conf.task_always_eager = eager
             self.outcome.ended_at = clock.now()
+            self.hands.end()
             self.outcome.instance_ids = list(self.instances().values_list("pk", flat=True))
             self.outcome.wall_seconds = wallclock.monotonic() - wall
+            self.outcome.engine_steps = AuditEvent.objects.filter(
+                instance_id__in=self.outcome.instance_ids, action__in=STEP_ACTIONS).count()
         return self.outcome
 
     def instances(self):
@@ -117,6 +133,7 @@ class Simulation:
         while True:
             busy = self._start_due()
             dispatch_due_timers()
+            self.hands.drain()
             self._plan_open_tasks()
             busy = self._act_due() or busy
             if busy:
@@ -124,7 +141,7 @@ class Simulation:
             following = self._next_event()
             if following is None or following > self.until:
                 return
-            clock.set_time(max(following, clock.now() + ONE_SECOND))
+            self.hands.set_time(max(following, clock.now() + ONE_SECOND))
             day = clock.today_in_china()
             if day.month != last_day:
                 last_day = day.month
@@ -135,98 +152,147 @@ class Simulation:
         now = clock.now()
         due = [s for s in self.starts if s.at <= now and (s.ready is None or s.ready())]
         self.starts = [s for s in self.starts if s not in due]
-        for item in due:
-            try:
-                item.happen()
-            except (InvalidInput, NotFound, Conflict) as err:
-                name = getattr(item, "business_key", None) or item.name
-                self._error(name, f"did not happen: {getattr(err, 'errors', None) or err}")
+        for name, message in self.hands.start(due):
+            self._error(name, message)
         return bool(due)
 
     def _plan_open_tasks(self):
         rows = HumanTask.objects.filter(state__in=TaskState.ACTIVE, instance__in=self.instances(),
-                                        instance__state__in=InstanceState.ACTIVE).exclude(pk__in=[*self.planned, *self.abandoned])
+                                        instance__state__in=InstanceState.ACTIVE).exclude(
+            pk__in=[*self.planned, *self.abandoned]).order_by("created_at", "pk")
         now = clock.now()
         for row in rows:
-            self.planned[row.pk] = _Planned(self.actors.when(row, now), row.pk)
+            self.planned[row.pk] = _Planned(self.actors.when(row, now), row.pk, self.actors.rng.getrandbits(32))
 
     def _act_due(self):
         now = clock.now()
         due = sorted(p for p in self.planned.values() if p.at <= now)
         for planned in due:
-            self._act(planned)
+            del self.planned[planned.task_id]
+        for planned, (result, detail) in zip(due, self.hands.act(due, self.actors)):
+            if result == DONE:
+                self.outcome.actions += 1
+            elif result == LATER:  # not before its minimum period: taken up again once it may be
+                row = HumanTask.objects.get(pk=planned.task_id)
+                planned.at = self.actors.when(row, clock.now(), datetime.fromisoformat(detail))
+                self.planned[planned.task_id] = planned
+            elif result == FAILED:
+                self.abandoned.add(planned.task_id)
+                self._error(*detail)
         return bool(due)
 
-    def _act(self, planned):
-        row = HumanTask.objects.select_related("instance__version").filter(pk=planned.task_id).first()
-        if row is None or row.state not in TaskState.ACTIVE:
-            self.planned.pop(planned.task_id, None)
-            return
-        if row.instance.state not in InstanceState.ACTIVE:
-            self.planned.pop(planned.task_id, None)  # planned again once the instance runs again
-            return
-        user = self.actors.user_for(row.office)
-        if user is None:
-            self.planned.pop(planned.task_id)
-            self.abandoned.add(row.pk)
-            self._error(row, f"no account works in office '{row.office or '(none)'}'")
-            return
-        form = api.task_form(row)
-        now = clock.now()
-        if form.not_before is not None and now < form.not_before:
-            planned.at = self.actors.when(row, now, form.not_before)
-            return
-        self.planned.pop(planned.task_id)
-        try:
-            data = self._form_data(row, form, user)
-            if row.state == TaskState.OPEN:
-                api.claim(row.pk, actor=user)
-            self._do(row, user, data, self.actors.how(row))
-            self.outcome.actions += 1
-        except Conflict:
-            return  # the process moved on (a boundary event took the task away)
-        except (InvalidInput, PermissionDenied, FormFillError) as err:
-            self.abandoned.add(row.pk)
-            self._error(row, str(getattr(err, "errors", None) or err))
-
-    def _do(self, row, user, data, how):
-        """Complete the task as `how` (Actors.how) says: by the person, through a colleague they delegate it
-        to and who hands it back, or by a substitute while the person is on leave."""
-        if how == "delegate":
-            colleague = self.actors.colleague_for(row.office)
-            api.delegate(row.pk, colleague.get_username(), actor=user, note=DELEGATION_NOTE)
-            api.resolve_task(row.pk, data, actor=colleague)
-        elif how == "substitute":
-            substitute = self.actors.substitute_for(row.office)
-            today = clock.today_in_china()
-            if not Substitution.objects.filter(absent=user, substitute=substitute, starts_on__lte=today,
-                                               ends_on__gte=today).exists():
-                set_substitute(user.get_username(), substitute.get_username(), today,
-                               today + timedelta(days=LEAVE_DAYS), reason=LEAVE_REASON, actor=user)
-            user = substitute
-        api.complete_task(row.pk, data, actor=user)
-
-    def _form_data(self, row, form, user):
-        if form.schema is None:
-            return {}
-        schema, context = form.schema, form.data
-        today = clock.today_in_china()
-        filler = FormFiller(self.actors.rng, today, actor=user.get_username(), instance=row.instance,
-                            task_id=row.pk)
-        return filler.fill(schema, context, self.actors.choices(row, schema, context, today))
-
     def _next_event(self):
-        moments = [p.at for p in self.planned.values()]
+        actions = [p.at for p in self.planned.values()]
         now = clock.now()
-        moments += [s.at for s in self.starts if s.at > now]  # those already due wait for ready()
+        others = [s.at for s in self.starts if s.at > now]  # those already due wait for ready()
         timer = Timer.objects.filter(instance__in=self.instances(), instance__state__in=InstanceState.ACTIVE,
                                      state=Timer.WAITING).aggregate(first=Min("due_at"))["first"]
         if timer is not None:
-            moments.append(timer + ONE_SECOND)  # the dispatcher fires timers strictly past due
-        return min(moments, default=None)
+            others.append(timer + ONE_SECOND)  # the dispatcher fires timers strictly past due
+        first = min(actions + others, default=None)
+        if first is None or not self.hands.batched:
+            return first
+        # Actions due on the same working day are taken together at its close, unless a start or a timer
+        # comes first: many at one moment, for workers to take in parallel. Deadlines end at 24:00, so a task
+        # done by the close of the day its office took it up is on time as it was.
+        close = datetime.combine(first.astimezone(clock.CHINA).date(), DAY_CLOSES, clock.CHINA)
+        return min([max(close, first + BATCH_AT_LEAST), *(moment for moment in others if moment >= first)])
 
-    def _error(self, where, message):
-        label = where if isinstance(where, str) else f"{where.instance.version.definition.key}/{where.bpmn_id}"
+    def _error(self, label, message):
         log.warning("simulation: %s: %s", label, message)
         self.outcome.errors.append((clock.now(), label, message))
+
+
+class InProcess:
+    """Steps taken in this process, one after another, the engine's own jobs included (the embedded default)."""
+
+    batched = False  # each action at its own moment
+
+    def begin(self, when):
+        self._eager = celery_app.conf.task_always_eager
+        celery_app.conf.task_always_eager = True  # the dispatcher's work runs here, on the simulated clock
+        clock.set_time(when)
+
+    def end(self):
+        celery_app.conf.task_always_eager = self._eager
+
+    def set_time(self, when):
+        clock.set_time(when)
+
+    def drain(self):
+        """Nothing is left running elsewhere."""
+
+    def start(self, items):
+        """Make the items happen; [(name, message)] of those that could not."""
+        return [problem for problem in map(start_or_happen, items) if problem]
+
+    def act(self, planned, actors):
+        """Each planned action taken by `actors` with the action's own random choices; (result, detail) each."""
+        return [act(p.task_id, replace(actors, rng=random.Random(p.seed))) for p in planned]
+
+
+def start_or_happen(item):
+    """Make a Start or Happening happen; (name, message) if it could not, else None."""
+    try:
+        item.happen()
+    except (InvalidInput, NotFound, Conflict) as err:
+        name = getattr(item, "business_key", None) or item.name
+        return name, f"did not happen: {getattr(err, 'errors', None) or err}"
+    return None
+
+
+def act(task_id, actors):
+    """The office of open task `task_id` acts on it, as `actors` decide, at the clock's moment.
+
+    Returns (DONE, None); (LATER, the ISO moment before which it may not be completed); (DROPPED, None) when
+    there is nothing to do now (the task closed, its instance paused or moved on); or (FAILED, (where,
+    message)) when the action failed and should not be tried again.
+    """
+    row = HumanTask.objects.select_related("instance__version__definition").filter(pk=task_id).first()
+    if row is None or row.state not in TaskState.ACTIVE or row.instance.state not in InstanceState.ACTIVE:
+        return DROPPED, None  # a paused instance's task is planned again once it runs again
+    where = f"{row.instance.version.definition.key}/{row.bpmn_id}"
+    user = actors.user_for(row.office)
+    if user is None:
+        return FAILED, (where, f"no account works in office '{row.office or '(none)'}'")
+    form = api.task_form(row)
+    if form.not_before is not None and clock.now() < form.not_before:
+        return LATER, form.not_before.isoformat()
+    try:
+        data = _form_data(row, form, user, actors)
+        if row.state == TaskState.OPEN:
+            api.claim(row.pk, actor=user)
+        _do(row, user, data, actors.how(row), actors)
+    except Conflict:
+        return DROPPED, None  # the process moved on (a boundary event took the task away)
+    except (InvalidInput, PermissionDenied, FormFillError) as err:
+        return FAILED, (where, str(getattr(err, "errors", None) or err))
+    return DONE, None
+
+
+def _do(row, user, data, how, actors):
+    """Complete the task as `how` (Actors.how) says: by the person, through a colleague they delegate it
+    to and who hands it back, or by a substitute while the person is on leave."""
+    if how == "delegate":
+        colleague = actors.colleague_for(row.office)
+        api.delegate(row.pk, colleague.get_username(), actor=user, note=DELEGATION_NOTE)
+        api.resolve_task(row.pk, data, actor=colleague)
+    elif how == "substitute":
+        substitute = actors.substitute_for(row.office)
+        today = clock.today_in_china()
+        if not Substitution.objects.filter(absent=user, substitute=substitute, starts_on__lte=today,
+                                           ends_on__gte=today).exists():
+            set_substitute(user.get_username(), substitute.get_username(), today,
+                           today + timedelta(days=LEAVE_DAYS), reason=LEAVE_REASON, actor=user)
+        user = substitute
+    api.complete_task(row.pk, data, actor=user)
+
+
+def _form_data(row, form, user, actors):
+    if form.schema is None:
+        return {}
+    schema, context = form.schema, form.data
+    today = clock.today_in_china()
+    filler = FormFiller(actors.rng, today, actor=user.get_username(), instance=row.instance, task_id=row.pk)
+    return filler.fill(schema, context, actors.choices(row, schema, context, today))
 

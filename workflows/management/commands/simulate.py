@@ -1,11 +1,18 @@
 """Play a whole year of the lifecycle on the simulated clock and report deadlines and outcomes."""
+import os
 import random
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from datetime import datetime
 from io import StringIO
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from engine import api
 from engine.api import clock
@@ -13,12 +20,15 @@ from engine.api import deploy, read_files
 from engine.errors import InvalidDefinition
 from engine.models import ProcessInstance
 from engine.models import InstanceState
-from workflows.models import Office
+from config.celery import app as celery_app
+from workflows.models import Office, OfficeKind
 from workflows.planning import launch as county_cycle
 from workflows.simulation.actors import Actors
 from workflows.simulation.lifecycle import choose_counties, year_plan
 from workflows.simulation.report import build_report, render
 from workflows.simulation.runner import Simulation
+
+WORKERS_START_SECONDS = 60
 
 YEARS_TO_FINISH = 2  # a year's agreements run into the next year; evaluation follows
 
@@ -30,16 +40,29 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, required=True)
         parser.add_argument("--stations", type=int, default=64, help="how many sample stations take part")
+        parser.add_argument("--national", action="store_true",
+                            help="the stations of a synthetic nation (loaddemo --national), generated when missing")
+        parser.add_argument("--workers", type=int, default=0,
+                            help="hand the steps to this many Celery worker processes started here (needs "
+                                 "PostgreSQL and REDIS_URL; workers started elsewhere on them join); 0: one process")
         parser.add_argument("--seed", type=int, default=1, help="seed of the random choices")
         parser.add_argument("--reset-year", action="store_true",
                             help="cancel the year's open instances left by an earlier run first")
 
-    def handle(self, *args, year, stations, seed, reset_year, **options):
+    def handle(self, *args, year, stations, seed, reset_year, national=False, workers=0, **options):
         if stations < 1:
             raise CommandError("--stations must be at least 1")
+        if workers < 0:
+            raise CommandError("--workers must be 0 (one process) or more")
+        if workers and (not settings.REDIS_URL or connection.vendor != "postgresql"):
+            raise CommandError("--workers needs PostgreSQL (DATABASE_URL) and Redis (REDIS_URL), which every worker "
+                               "reaches; without them the year is played in this process")
         if not Office.objects.filter(is_sample=True, is_synthetic=False).exists():
             call_command("loaddemo", stdout=StringIO())
             self.stdout.write("loaded the demonstration offices (manage.py loaddemo prints the accounts)")
+        if national and Office.objects.filter(kind=OfficeKind.STATION, is_synthetic=True).count() < stations:
+            call_command("loaddemo", "--national", "--stations", str(stations), stdout=StringIO())
+            self.stdout.write(f"generated a synthetic nation of {stations} stations (loaddemo --national)")
         self._deploy()
         existing = ProcessInstance.objects.filter(data__year=year)
         if existing.exists():
@@ -50,22 +73,60 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         actors = Actors(rng)
         try:
-            counties = choose_counties(stations, rng)
+            counties = choose_counties(stations, rng, national)
         except ValueError as err:
             raise CommandError(str(err)) from None
-        self.stdout.write(f"simulating {year}: {stations} stations in {len(counties)} counties (seed {seed})")
+        self.stdout.write(f"simulating {year}: {stations} {'synthetic' if national else 'sample'} stations in "
+                          f"{len(counties)} counties (seed {seed})")
         until = datetime(year + YEARS_TO_FINISH, 12, 31, 23, 59, tzinfo=clock.CHINA)
         # The chosen counties are started by the simulation; the diagram's January start would start all.
         api.skip_scheduled(county_cycle.PROCESS, until, reason=f"simulate --year {year} --stations {stations}")
-        simulation = Simulation(year_plan(year, counties, actors), actors, until, progress=self.stdout.write)
-        try:
-            outcome = simulation.run()
-        finally:
-            clock.release()
+        with self._hands(workers) as hands:
+            simulation = Simulation(year_plan(year, counties, actors), actors, until, progress=self.stdout.write,
+                                    hands=hands)
+            try:
+                outcome = simulation.run()
+            finally:
+                clock.release()
         report = build_report(outcome)
         self.stdout.write(render(report))
         if not report.ok:
             raise SystemExit(1)
+
+    @contextmanager
+    def _hands(self, count):
+        """Who takes the steps: this process (None), or `count` worker processes started here for the run."""
+        if not count:
+            yield None
+            return
+        from workflows.simulation.jobs import Workers
+
+        env = {**os.environ, "DATABASE_URL": _database_url()}
+        processes = [subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
+             f"--hostname=simulate{number}-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"],
+            cwd=settings.BASE_DIR, env=env) for number in range(1, count + 1)]
+        try:
+            answered = self._wait_for_workers(count, processes)
+            self.stdout.write(f"{answered} workers take the steps ({count} started here)")
+            yield Workers()
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
+
+    @staticmethod
+    def _wait_for_workers(count, processes):
+        deadline = time.monotonic() + WORKERS_START_SECONDS
+        while time.monotonic() < deadline:
+            if any(process.poll() is not None for process in processes):
+                raise CommandError("a worker process ended as it started (its output is above)")
+            answered = len(celery_app.control.ping(timeout=0.5))
+            if answered >= count:
+                return answered
+        raise CommandError(f"the workers did not answer within {WORKERS_START_SECONDS} s")
 
     def _deploy(self):
         files = sorted((settings.BASE_DIR / "bpmn").glob("*.bpmn"))
@@ -80,3 +141,11 @@ class Command(BaseCommand):
         for instance in instances:
             api.cancel(instance.pk, actor=None, reason="simulation run again (--reset-year)")
         self.stdout.write(f"cancelled {len(instances)} open instances of the year")
+
+
+def _database_url():
+    """This process's database as a URL, for the workers it starts (a test's database too)."""
+    db = settings.DATABASES["default"]
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return (f"postgres://{quote(db['USER'] or '', safe='')}{password}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}")
