@@ -14,7 +14,7 @@ from .steps import command_output
 
 pytestmark = [
     pytest.mark.celery_worker,
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL"),
                        reason="needs REDIS_URL and DATABASE_URL (the production path; CI sets both)"),
 ]
