@@ -66,6 +66,14 @@ def test_the_same_year_again_is_refused_without_reset(deploy_bpmn):
         simulate("--year", "2026", "--stations", "2")
 
 
+def test_workers_are_refused_without_redis(settings):
+    settings.REDIS_URL = ""
+    with pytest.raises(CommandError, match="--workers needs PostgreSQL"):
+        simulate("--year", "2026", "--stations", "2", "--workers", "2")
+    with pytest.raises(CommandError, match="--workers must be 0"):
+        simulate("--year", "2026", "--stations", "2", "--workers", "-1")
+
+
 def test_the_chosen_counties_hold_exactly_the_stations_asked_for():
     load_sample_data("demo-password")
     chosen = choose_counties(10, random.Random(4))

@@ -28,9 +28,8 @@ from workflows.simulation.lifecycle import choose_counties, year_plan
 from workflows.simulation.report import build_report, render
 from workflows.simulation.runner import Simulation
 
-WORKERS_START_SECONDS = 60
-
 YEARS_TO_FINISH = 2  # a year's agreements run into the next year; evaluation follows
+WORKERS_START_SECONDS = 60
 
 
 class Command(BaseCommand):
@@ -103,7 +102,7 @@ class Command(BaseCommand):
 
         env = {**os.environ, "DATABASE_URL": _database_url()}
         processes = [subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
+            [sys.executable, "-m", "celery", "--quiet", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
              f"--hostname=simulate{number}-{os.getpid()}@%h", "--without-gossip", "--without-mingle",
              "--without-heartbeat"],
             cwd=settings.BASE_DIR, env=env) for number in range(1, count + 1)]
