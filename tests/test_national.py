@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management.base import CommandError
 from django.test import RequestFactory
+from django.utils import timezone
 
 from engine import api
 from engine.extensions import get_directory
@@ -146,3 +147,23 @@ def test_pages_filter_a_nation_by_office_and_keep_to_the_users_province(history,
     listed = set(re.findall(r'href="/tasks/([0-9a-f-]{36})/"', page))
     assert str(task.pk) in listed
     assert {HumanTask.objects.get(pk=pk).instance.data.get("station") for pk in listed} == {station}
+
+
+def test_the_office_tree_is_read_again_only_when_an_office_changed(db, django_assert_num_queries):
+    """Another process's change is seen from the count and the latest change; nothing changed, nothing read."""
+    from workflows import directory
+
+    loaddemo("--password", "secret-1")
+    directory.office_tree()
+    directory._tree["read_at"] -= directory.TREE_SECONDS  # a minute later
+    with django_assert_num_queries(1) as asked:
+        directory.office_tree()
+    assert "COUNT(" in asked.captured_queries[0]["sql"].upper(), "the stamp, not the tree"
+    # Another process moves a station to another county (no signal reaches this one), then adds an office.
+    station = Office.objects.filter(kind=K.STATION, parent__code="520526").first()
+    Office.objects.filter(pk=station.pk).update(parent=Office.objects.get(code="520527"), changed_at=timezone.now())
+    directory._tree["read_at"] -= directory.TREE_SECONDS
+    assert directory.office_tree()["parents"][station.code] == "520527"
+    Office.objects.bulk_create([Office(code="5299", name="新市", kind=K.PREFECTURE_BUREAU, path="/5299/")])
+    directory._tree["read_at"] -= directory.TREE_SECONDS
+    assert "5299" in directory.office_tree()["kinds"]

@@ -30,6 +30,9 @@ class Office(models.Model):
     # offices whose path starts with its own, one index range (PostgreSQL also gets a varchar_pattern_ops
     # index for LIKE from db_index).
     path = models.CharField(max_length=400, db_index=True, editable=False)
+    # When the row last changed (the system's time, not the engine clock): processes holding the office tree
+    # (directory.office_tree) see from it that they should read it again.
+    changed_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["code"]
@@ -43,7 +46,7 @@ class Office(models.Model):
     def save(self, *args, **kwargs):
         before, self.path = self.path, self.tree_path()
         if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "path"}
+            kwargs["update_fields"] = {*kwargs["update_fields"], "path", "changed_at"}
         super().save(*args, **kwargs)
         if before and before != self.path:
             moved_to(before, self.path)
