@@ -159,7 +159,10 @@ class Simulation:
     def _plan_open_tasks(self):
         rows = HumanTask.objects.filter(state__in=TaskState.ACTIVE, instance__in=self.instances(),
                                         instance__state__in=InstanceState.ACTIVE).exclude(
-            pk__in=[*self.planned, *self.abandoned]).order_by("created_at", "pk")
+            # Task ids are random: tasks made at one moment are taken in an order of their names, so that
+            # each gets the same random draws in every run of a seed.
+            pk__in=[*self.planned, *self.abandoned]).order_by("created_at", "instance__business_key", "bpmn_id",
+                                                              "office", "pk")
         now = clock.now()
         for row in rows:
             self.planned[row.pk] = _Planned(self.actors.when(row, now), row.pk, self.actors.rng.getrandbits(32))
