@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Stylesheets, scripts and bundles from STATIC_ROOT (after collectstatic) under any WSGI server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "webui.query_plans.CustomPlans",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

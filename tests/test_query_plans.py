@@ -81,3 +81,12 @@ def test_no_list_scans_a_big_table(nation):
         finally:
             cursor.execute("RESET enable_seqscan")
     assert not scanned
+
+
+def test_pages_plan_statements_for_their_values(client):
+    """A prepared statement's generic plan reads an office's subtree without its index (webui.query_plans)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = auto")
+        client.get("/accounts/login/")
+        cursor.execute("SHOW plan_cache_mode")
+        assert cursor.fetchone()[0] == "force_custom_plan"
