@@ -13,7 +13,7 @@ from engine.api import clock
 from engine.models import HumanTask, InstanceState, ProcessInstance
 from webui.permissions import dashboard_prefectures
 from webui.views.dashboard import scoped_instances
-from webui.views.inbox import apply_filter
+from webui.views.inbox import apply_filter, tab_queryset
 from webui.views.instances import filter_instances
 from workflows.visibility import instances_visible_to, tasks_visible_to
 
@@ -48,6 +48,7 @@ def queries(user, now):
         "instance list": instances.order_by("-started_at")[:50],
         "running instances": instances.filter(state=InstanceState.RUNNING).order_by("-started_at")[:50],
         "inbox": tasks.open().order_by("due_at")[:50],
+        "unclaimed tab": tab_queryset(user, "unclaimed").order_by("due_at")[:50],
         "overdue": tasks.overdue(now).order_by("due_at")[:200],
         "instance's tasks": HumanTask.objects.filter(instance__in=instances.order_by("-started_at")[:50]),
     }

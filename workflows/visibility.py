@@ -158,15 +158,17 @@ def instances_visible_to(user, queryset):
     return queryset.filter(_instance_condition(scope))
 
 
-def tasks_visible_to(user, queryset):
-    """The rows of a HumanTask queryset that `user` may see: its offices' tasks and those of visible instances."""
+def tasks_visible_to(user, queryset, open_only=False):
+    """The rows of a HumanTask queryset that `user` may see: its offices' tasks and those of visible instances.
+    `open_only`: the queryset holds open tasks only, so the visible ones are sought among those alone."""
     scope = visible_scope(user)
     if scope.all:
         return queryset
     # A union, not an OR of two subqueries: each half is read through its own index.
-    of_instances = HumanTask.objects.filter(instance__in=_visible_links(scope).values("instance_id"))
+    tasks = HumanTask.objects.open() if open_only else HumanTask.objects.all()
+    of_instances = tasks.filter(instance__in=_visible_links(scope).values("instance_id"))
     offices = Office.objects.filter(_offices_condition(scope, "code")).values("code")
-    of_offices = HumanTask.objects.filter(office__in=offices)
+    of_offices = tasks.filter(office__in=offices)
     return queryset.filter(pk__in=of_instances.order_by().values("pk").union(of_offices.order_by().values("pk")))
 
 

@@ -63,7 +63,7 @@ class InboxFilter(PageForm):
 
 def tab_queryset(user, tab):
     """The open tasks of `user`'s offices that a tab lists, of the instances the user may see."""
-    return tasks_visible_to(user, api.inbox(user, tab))
+    return tasks_visible_to(user, api.inbox(user, tab), open_only=True)
 
 
 def apply_filter(tasks, data):
