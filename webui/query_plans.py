@@ -15,7 +15,15 @@ class CustomPlans:
         self.get_response = get_response
 
     def __call__(self, request):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET plan_cache_mode = force_custom_plan")
-        return self.get_response(request)
+        if connection.vendor != "postgresql":
+            return self.get_response(request)
+        asked = []
+
+        def custom_plans(execute, sql, params, many, context):
+            # Before the request's first statement: a request that reads nothing does not connect for this.
+            if not asked:
+                asked.append(execute("SET plan_cache_mode = force_custom_plan", None, False, context))
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(custom_plans):
+            return self.get_response(request)
