@@ -42,8 +42,8 @@ TREE_SECONDS = 60.0
 MENTION_CHARS = 60  # the longest office name or username an @ is matched against
 MAX_MENTIONS = 20  # @s read in one text: each costs two queries
 
-_tree = {"read_at": None, "stamp": None, "parents": {}, "children": {}, "kinds": {}, "paths": {}, "by_kind": {}, "provincial": {},
-         "tenants": {}}
+_tree = {"read_at": None, "stamp": None, "parents": {}, "children": {}, "kinds": {}, "paths": {}, "by_kind": {},
+         "provincial": {}, "tenants": {}}
 _lock = threading.Lock()
 _changes = {"count": 0}  # offices and memberships saved or deleted in this process
 
