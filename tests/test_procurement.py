@@ -427,7 +427,7 @@ def test_an_unanswered_challenge_that_may_change_the_result_holds_the_procuremen
     assert reload(instance).current_elements == ["decision_news"], "nothing left to wait for but the answer"
     complete(handling, "answer_challenge", users, {"answer": "报价合理，维持中标结果"})
     dispatch_due_timers()
-    assert reload(instance).data["settlement_message"] == {"year": YEAR, "challenge": challenge.pk}
+    assert reload(instance).data["settlement_message"] == {"year": YEAR, "province": "gz", "challenge": challenge.pk}
     assert ProcurementProject.objects.get(year=YEAR).state == ProjectState.CONCLUDED
     assert reload(instance).state == "completed" and lot(HONGHUAGANG).state == LotState.AWARDED
 

@@ -139,8 +139,9 @@ def working_memberships(user):
 
 
 def _named_office(tree, instance_data):
-    """The code of the first known office the instance's data names as its county, station or prefecture."""
-    for key in ("county", "station", "prefecture"):
+    """The code of the first known office the instance's data names as its county, station, prefecture, or
+    for a province-wide instance as its province or purchaser (a procurement, a challenge, a complaint)."""
+    for key in ("county", "station", "prefecture", "province", "purchaser"):
         if isinstance(instance_data.get(key), str) and instance_data[key] in tree["parents"]:
             return instance_data[key]
     return None
@@ -153,6 +154,22 @@ def _top(tree, code):
         seen.add(code)
         code = parents[code]
     return code
+
+
+def province_of(code):
+    """The civil-affairs department heading the province of office `code` (itself for a province department);
+    None for an office outside every province (an organisation, an evaluator)."""
+    tree = office_tree()
+    return tree["provincial"].get(_top(tree, code), {}).get(OfficeKind.PROVINCE_CIVIL_AFFAIRS)
+
+
+def home_province():
+    """The civil-affairs department of the province whose versions are shared (Guizhou's, where the programme
+    began); the province of an instance that names none."""
+    tree = office_tree()
+    return next((code for code, tenant in sorted(tree["tenants"].items())
+                 if tenant == "" and tree["kinds"][code] == OfficeKind.PROVINCE_CIVIL_AFFAIRS),
+                tree["by_kind"].get(OfficeKind.PROVINCE_CIVIL_AFFAIRS))
 
 
 class OfficeDirectory(Directory):
@@ -174,9 +191,9 @@ class OfficeDirectory(Directory):
 
     @staticmethod
     def _provincial(tree, role, instance_data):
-        """The office of a province-level role in the province of the offices the instance names; the first
-        of its kind when it names none (a province-wide procurement)."""
-        top = _top(tree, _named_office(tree, instance_data))
+        """The office of a province-level role in the province of the offices the instance names; the home
+        province's when it names none."""
+        top = _top(tree, _named_office(tree, instance_data) or home_province())
         return tree["provincial"].get(top, {}).get(role) or tree["by_kind"].get(role, "")
 
     def tenant_for(self, instance_data):

@@ -14,6 +14,7 @@ from workflows.records import save_transition
 
 from .handlers import money, resume_signing, suspend_signing, tell_procurement
 from .models import Challenge, Lot, LotState
+from .provinces import purchaser_named
 
 PROCESS = "procurement_challenge"
 ANSWER_WORKDAYS = 7  # the purchaser answers within 7 working days of receipt (政府采购法 53)
@@ -31,7 +32,7 @@ def file_challenge(lot_id, social_org, grounds, actor=None):
     Refused (InvalidInput, in Chinese) outside the challenge window of the lot's award, by an
     organisation that is not a registered social organisation or that won the lot, or without grounds.
     """
-    lot = Lot.objects.select_related("project", "county").filter(pk=lot_id).first()
+    lot = Lot.objects.select_related("project__province", "county").filter(pk=lot_id).first()
     if lot is None:
         raise NotFound(f"no lot {lot_id!r}")
     office = Office.objects.filter(code=social_org, kind=OfficeKind.SOCIAL_ORG).first()
@@ -56,7 +57,8 @@ def file_challenge(lot_id, social_org, grounds, actor=None):
             complaint_window_closes_at=calendar.add_workdays(answer_due.last_day, COMPLAINT_WORKDAYS).at)
         # The challenger's code names its instance's supplier lane and lets it see its own challenge.
         instance = api.start(PROCESS, business_key=business_key(challenge), actor=actor, data={
-            "year": lot.project.year, "challenge": challenge.pk, "social_org": office.code},
+            "year": lot.project.year, "challenge": challenge.pk, "social_org": office.code,
+            **purchaser_named(lot.project)},
             parent=lot.project.process_instance).instance
         challenge.process_instance = instance  # as its first step recorded it
         api.record_event("challenge.filed", instance=instance, record=challenge, to_state=challenge.state,

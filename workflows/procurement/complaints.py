@@ -12,6 +12,7 @@ from workflows.records import save_transition
 
 from .handlers import resume_signing, set_aside, suspend_signing, tell_procurement
 from .models import Challenge, ChallengeState, Complaint, ComplaintOutcome, LotState
+from .provinces import purchaser_named
 
 PROCESS = "procurement_complaint"
 SUSPENSION_DAYS = 30  # the longest the finance department may suspend the procurement (政府采购法 57)
@@ -40,7 +41,7 @@ def file_complaint(challenge_id, social_org, grounds, actor=None):
     Refused (InvalidInput, in Chinese) by anyone but the challenger, without grounds, a second time, while the
     purchaser may still answer in time, and later than 15 working days after the answer period (政府采购法 55).
     """
-    challenge = Challenge.objects.select_related("lot__project", "lot__county", "filed_by").filter(
+    challenge = Challenge.objects.select_related("lot__project__province", "lot__county", "filed_by").filter(
         pk=challenge_id).first()
     if challenge is None:
         raise NotFound(f"no challenge {challenge_id!r}")
@@ -67,7 +68,8 @@ def file_complaint(challenge_id, social_org, grounds, actor=None):
                                              grounds=grounds.strip())
         # The complainant's code names its instance's supplier lane and lets it see its own complaint.
         instance = api.start(PROCESS, business_key=business_key(complaint), actor=actor, data={
-            "year": challenge.lot.project.year, "complaint": complaint.pk, "social_org": office.code},
+            "year": challenge.lot.project.year, "complaint": complaint.pk, "social_org": office.code,
+            **purchaser_named(challenge.lot.project)},
             parent=challenge.process_instance).instance
         complaint.process_instance = instance  # as its first step recorded it
         api.record_event("complaint.filed", instance=instance, record=complaint, to_state=complaint.state,

@@ -18,11 +18,12 @@ from engine.api import calendar, clock
 from engine.errors import InvalidInput, NotFound
 from engine.extensions import service
 from workflows.models import Office, OfficeKind
-from workflows.planning.models import AnnualPlan, Evaluation, PlanState
+from workflows.planning.models import Evaluation
 from workflows.records import known_instance, save_transition
 
 from .models import (Challenge, ChallengeState, Complaint, ComplaintState, Lot, LotState, ProcurementProject,
                      ProjectState)
+from .provinces import business_key, check_province, filed_plans
 
 AWARD_MESSAGE = "procurement_award"
 SUSPENDED_MESSAGE = "signing_suspended"
@@ -61,22 +62,19 @@ def _options(kind):
             for code, name in Office.objects.filter(kind=kind).order_by("code").values_list("code", "name")]
 
 
-def filed_plans(year):
-    """The year's annual plans filed with the province, the ground of the lots."""
-    return AnnualPlan.objects.filter(year=year, state=PlanState.FILED).select_related("county").order_by(
-        "county__code")
-
-
 @service("procurement.prepare")
 def prepare(call):
-    """The year's project with one lot per county whose annual plan is filed; returns what the forms show."""
+    """The year's project of the province the instance names (the home province's when it names none), with
+    one lot per county of it whose annual plan is filed; returns what the forms show."""
     year = int(call.params["year"])
-    plans = list(filed_plans(year))
+    province = check_province(call.data.get("province"))
+    plans = list(filed_plans(year, province))
     if not plans:
         raise InvalidInput({"year": _("%(year)s 年没有已备案的年度实施计划，无法组织采购") % {"year": year}})
     project, _created = ProcurementProject.objects.get_or_create(
-        code=f"procurement-{year}", defaults={"year": year, "title": _("%(year)s 年度社会工作服务站项目政府采购")
-                                                                   % {"year": year}})
+        code=business_key(year, province), defaults={
+            "year": year, "province": Office.objects.get(code=province),
+            "title": _("%(year)s 年度社会工作服务站项目政府采购") % {"year": year}})
     project.process_instance = call.instance
     project.save(update_fields=["process_instance"])
     existing = set(project.lots.values_list("county_id", flat=True))
@@ -88,6 +86,7 @@ def prepare(call):
             "previous_evaluation": Evaluation.previous(plan.county.code, year)})
     return {
         "project": project.pk,
+        "province": province,
         "lots": [_lot_data(lot) for lot in project.lots.select_related(*LOT_RELATED).order_by("number")],
         "suppliers": _options(OfficeKind.SOCIAL_ORG),
         "evaluators": _options(OfficeKind.EVALUATOR),
@@ -312,7 +311,12 @@ def tell_procurement(project, payload, actor=None):
     """Let the procurement look again at what holds it, if it is waiting on challenges and complaints (otherwise it
     looks when its round ends): `payload` says what changed."""
     if ProcurementProject.objects.select_for_update().filter(pk=project.pk, state=ProjectState.SETTLING).exists():
-        api.send_message(SETTLEMENT_MESSAGE, {"year": project.year}, payload, actor=actor)
+        api.send_message(SETTLEMENT_MESSAGE, settlement_correlation(project), payload, actor=actor)
+
+
+def settlement_correlation(project):
+    """What the project's procurement waits for news with: its year and its province."""
+    return {"year": project.year, **({"province": project.province.code} if project.province_id else {})}
 
 
 def signing_held(lot):

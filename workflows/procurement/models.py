@@ -28,6 +28,9 @@ class ProcurementProject(models.Model):
     """One provincial procurement of a year, divided into lots; a failed tender is tendered again (round)."""
 
     year = models.PositiveIntegerField()
+    # The civil-affairs department of the province procuring: its counties' filed plans make the lots.
+    province = models.ForeignKey("workflows.Office", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+")
     code = models.CharField(max_length=64, unique=True)
     title = models.CharField(max_length=300)
     state = FSMField(default=ProjectState.DRAFT, choices=ProjectState.choices, protected=False)

@@ -3,6 +3,7 @@ and what happens outside the diagrams (bidders' challenges and complaints, emerg
 from datetime import date, datetime, time, timedelta
 
 from engine.api import calendar, clock
+from workflows.directory import province_of
 from workflows.models import Office, OfficeKind
 from workflows.planning import launch as county_cycle
 from workflows.planning.models import AnnualPlan, PlanState
@@ -10,6 +11,7 @@ from workflows.procurement import launch as procurement
 from workflows.procurement.challenges import file_challenge
 from workflows.procurement.complaints import file_complaint, window_open
 from workflows.procurement.models import Challenge, Lot, LotState
+from workflows.procurement.provinces import business_key
 from workflows.service.emergencies import report_emergency
 from workflows.service.models import DeploymentState, EmergencyKind, StationDeployment
 
@@ -58,12 +60,17 @@ def year_plan(year, counties, actors):
                    {"county": county, "year": year, "stations": stations})
              for county, stations in counties.items()]
 
-    def plans_filed():
-        return AnnualPlan.objects.filter(year=year, county__code__in=counties, state=PlanState.FILED).count() \
-            == len(counties)
+    by_province = {}
+    for county in counties:
+        by_province.setdefault(province_of(county), []).append(county)
+    # Each province procures once all its counties taking part have filed their plans.
+    for province, its_counties in sorted(by_province.items()):
+        def plans_filed(its_counties=its_counties):
+            return AnnualPlan.objects.filter(year=year, county__code__in=its_counties,
+                                             state=PlanState.FILED).count() == len(its_counties)
 
-    items.append(Start(begin, procurement.PROCESS, procurement.business_key(year), {"year": year},
-                       ready=plans_filed))
+        items.append(Start(begin, procurement.PROCESS, business_key(year, province),
+                           {"year": year, "province": province}, ready=plans_filed))
     if actors.rng.random() < actors.behaviour.challenge:
         # One challenge per complaint the finance department is to decide, each by another losing bidder.
         for number in range(max(1, len(actors.behaviour.complaint_outcomes))):
