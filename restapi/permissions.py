@@ -28,20 +28,20 @@ class ControlsInstances(BasePermission):
         return can_control_instances(request.user)
 
 
-class SeesEverything(BasePermission):
+class ProvinceLevel(BasePermission):
     """Messages and signals reach instances of any office: the province's departments send them."""
 
     message = _("只有省级部门可以发送消息和信号。")
 
     def has_permission(self, request, view):
-        return visible_scope(request.user).all
+        return visible_scope(request.user).province_level
 
 
 def may_start(user, data):
-    """Whether `user` may start an instance with `data`: one that names offices, all of which the user sees
-    (the province, seeing everything, starts any)."""
+    """Whether `user` may start an instance with `data`: one that names offices, all of which the user sees,
+    or for a province's department one that names none (province-wide)."""
     scope = visible_scope(user)
-    if scope.all:
-        return True
     named = [data[key] for key in OFFICE_DATA_KEYS if data.get(key) not in (None, "")]
-    return bool(named) and all(isinstance(code, str) and code in scope for code in named)
+    if not named:
+        return scope.province_level
+    return all(isinstance(code, str) and code in scope for code in named)

@@ -7,6 +7,7 @@ national size (40,000 stations) the scans are what made the pages slow.
 """
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 from engine.api import clock
@@ -74,7 +75,10 @@ def test_no_list_scans_a_big_table(nation):
             for role, username in ROLES.items():
                 user = get_user_model().objects.get(username=username)
                 for name, queryset in queries(user, now).items():
-                    sql, params = queryset.query.sql_with_params()
+                    try:
+                        sql, params = queryset.query.sql_with_params()
+                    except EmptyResultSet:  # known empty without a query: a station has no dashboard
+                        continue
                     cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
                     big = BIG_TABLES.intersection(sequential_scans(cursor.fetchone()[0][0]["Plan"]))
                     if big:

@@ -89,16 +89,20 @@ def test_each_office_sees_its_own_part_of_the_tree(users, instances, username):
 
 
 def test_scope_names_the_offices_below_a_bureau(users):
-    assert visible_scope(users["gz"]).all
+    province = visible_scope(users["gz"])
+    assert not province.all and province.province_level and province.provinces == {"gz"}
+    assert province.offices == {"gz", "5201", "5203", "520102", "520103", "520302", "s1", "s2", "s3", "s4"}
+    finance = visible_scope(users["gz-fin"])
+    assert finance.offices == province.offices | {"gz-fin"} and finance.subtrees == {"/gz/"}
     assert visible_scope(users["admin"]).all
     prefecture = visible_scope(users["5201"])
-    assert not prefecture.all and prefecture.province_wide
+    assert not prefecture.all and prefecture.provinces == {"gz"} and not prefecture.province_level
     assert prefecture.offices == {"5201", "520102", "520103", "s1", "s2", "s3"}
     assert "s3" in prefecture and "s4" not in prefecture
     county = visible_scope(users["520102"])
     assert county.offices == {"520102", "s1", "s2"}
     organisation = visible_scope(users["org1"])
-    assert organisation.offices == {"org1"} and not organisation.province_wide
+    assert organisation.offices == {"org1"} and not organisation.provinces
     assert not visible_scope(users["nobody"]).offices
 
 

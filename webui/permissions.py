@@ -5,7 +5,7 @@ from operator import or_
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from workflows.directory import office_tree
+from workflows.directory import office_tree, province_of
 from workflows.models import Membership, Office, OfficeKind
 
 PROVINCE_KINDS = (OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE)
@@ -25,11 +25,10 @@ def dashboard_prefectures(user):
     if user.is_superuser:
         return prefectures
     # A province's departments watch the prefectures of their own province, not every province's.
-    tree = office_tree()
-    roots = {tree["provincial"].get(code, {}).get(OfficeKind.PROVINCE_CIVIL_AFFAIRS) for code in
-             Membership.objects.filter(user=user, office__kind__in=PROVINCE_KINDS).values_list("office__code",
-                                                                                               flat=True)}
-    paths = sorted(tree["paths"][root] for root in roots if root in tree["paths"])
+    paths = office_tree()["paths"]
+    roots = {province_of(code) for code in Membership.objects.filter(
+        user=user, office__kind__in=PROVINCE_KINDS).values_list("office__code", flat=True)}
+    paths = sorted(paths[root] for root in roots if root in paths)
     if paths:
         return prefectures.filter(reduce(or_, [Q(path__startswith=path) for path in paths]))
     return prefectures.filter(members__user=user)

@@ -1,15 +1,17 @@
 """Who sees what: the offices whose instances and tasks a user may look at.
 
-Province offices see everything. A prefecture bureau sees its counties and their
-stations, a county bureau its stations and contracts, a station itself. A social
-organisation sees only what it holds and an evaluator what names it. Province-wide
-instances (the provincial procurement, whose data names no office) are visible to
-the province, prefecture and county bureaus, not to stations or outside parties.
+A province's departments see their province: its offices and what they do. A prefecture bureau sees its
+counties and their stations, a county bureau its stations and contracts, a station itself. A social
+organisation sees only what it holds and an evaluator what names it. A province's procurement names its
+province ("province") and no office below it: it is visible to that province's departments and bureaus,
+not to its stations nor to outside parties. Its challenges and complaints name the province as their
+"purchaser": its departments see them, as does the organisation that filed them. Instances that name no
+office at all, started before procurements named their province, belong to the home province.
 
 Instances are matched by the offices their data names (keys below), through InstanceOffice: a row per
 key naming an office, with the office's tree path, kept in step with the data by the engine's data hook.
-A bureau's subtree is a path prefix, so each test is an index lookup whatever the size of the tree,
-never a list of office codes nor a test on instance data.
+A bureau's or a province's subtree is a path prefix, so each test is an index lookup whatever the size of
+the tree, never a list of office codes nor a test on instance data.
 """
 from dataclasses import dataclass
 from functools import reduce
@@ -24,14 +26,15 @@ from engine.extensions import on_data_written
 from engine.models import CommentMention, HumanTask
 from engine.models import TaskState
 
-from .directory import office_tree, per_user, working_memberships
+from .directory import home_province, office_tree, per_user, province_of, working_memberships
 from .models import InstanceOffice, Office, OfficeKind
 
 # Data keys by which an instance names the offices it concerns.
-OFFICE_DATA_KEYS = ("county", "station", "social_org", "evaluator", "prefecture")
+OFFICE_DATA_KEYS = ("county", "station", "social_org", "evaluator", "prefecture", "province", "purchaser")
 
-SEES_EVERYTHING = {OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE}
-# Bureaus oversee the offices below them in the tree, and see the province-wide instances.
+# A province's departments oversee the whole province: the offices below its civil-affairs department.
+PROVINCE_DEPARTMENTS = {OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE}
+# Bureaus oversee the offices below them in the tree, and see their province's province-wide instances.
 SEES_DESCENDANTS = {OfficeKind.PREFECTURE_BUREAU, OfficeKind.COUNTY_BUREAU}
 # Offices that instances name in their data without being above the instance's county or station.
 NAMED_BY_DATA = {OfficeKind.SOCIAL_ORG, OfficeKind.EVALUATOR}
@@ -43,15 +46,17 @@ class Scope:
 
     all: bool = False
     offices: frozenset = frozenset()
-    province_wide: bool = False  # instances whose data names no office (the provincial procurement)
+    provinces: frozenset = frozenset()  # civil-affairs departments whose province-wide instances are seen
     own: frozenset = frozenset()  # the user's offices
-    subtrees: frozenset = frozenset()  # tree paths of the offices the user oversees: they and all below them
+    overseen: frozenset = frozenset()  # offices the user oversees: they and all below them
+    subtrees: frozenset = frozenset()  # the overseen offices' tree paths
+    province_level: bool = False  # the user works in a province's department
 
     def __contains__(self, office_code):
         return self.all or office_code in self.offices
 
 
-EVERYTHING = Scope(all=True, province_wide=True)
+EVERYTHING = Scope(all=True, province_level=True)
 NOTHING = Scope()
 
 
@@ -66,13 +71,15 @@ def visible_scope(user):
 
 
 def _scope(rows):
-    if any(kind in SEES_EVERYTHING for _code, kind in rows):
-        return EVERYTHING
     own = {code for code, _kind in rows}
-    overseen = [code for code, kind in rows if kind in SEES_DESCENDANTS]
+    # A province department oversees its province from the top: the civil-affairs department.
+    overseen = {province_of(code) if kind in PROVINCE_DEPARTMENTS else code
+                for code, kind in rows if kind in PROVINCE_DEPARTMENTS | SEES_DESCENDANTS} - {None}
     paths = office_tree()["paths"]
-    return Scope(offices=frozenset(own | _descendants(overseen)), province_wide=bool(overseen),
-                 own=frozenset(own), subtrees=frozenset(paths[code] for code in overseen if code in paths))
+    return Scope(offices=frozenset(own | overseen | _descendants(overseen)),
+                 provinces=frozenset(province_of(code) for code in overseen) - {None}, own=frozenset(own),
+                 overseen=frozenset(overseen), subtrees=frozenset(paths[code] for code in overseen if code in paths),
+                 province_level=any(kind in PROVINCE_DEPARTMENTS for _code, kind in rows))
 
 
 def _descendants(codes):
@@ -83,6 +90,15 @@ def _descendants(codes):
         level = [c for code in level for c in children.get(code, ()) if c not in found]
         found.update(level)
     return found
+
+
+def province_wide(provinces):
+    """A Q on InstanceOffice rows: the province-wide instances of `provinces` (civil-affairs departments), and
+    for the home province those that name no office."""
+    conditions = [Q(key="province", office__in=sorted(provinces))] if provinces else []
+    if home_province() in provinces:
+        conditions.append(Q(key=""))
+    return reduce(or_, conditions) if conditions else None
 
 
 def named_offices(data):
@@ -122,10 +138,8 @@ def _offices_condition(scope, code_field):
 
 def _visible_links(scope):
     """The InstanceOffice rows of the instances `scope` covers: one index lookup per office or subtree."""
-    condition = _offices_condition(scope, "office")
-    if scope.province_wide:
-        condition |= Q(key="")
-    return InstanceOffice.objects.filter(condition)
+    condition, wide = _offices_condition(scope, "office"), province_wide(scope.provinces)
+    return InstanceOffice.objects.filter(condition | wide if wide else condition)
 
 
 def _instance_condition(scope):
@@ -138,13 +152,14 @@ def naming(key, office_code, field="pk"):
     return Q(**{f"{field}__in": InstanceOffice.objects.filter(office=office_code, key=key).values("instance_id")})
 
 
-def within(office_codes, province_wide=False, field="pk"):
+def within(office_codes, with_province_wide=False, field="pk"):
     """A Q on the instance `field`: the instances whose data names one of `office_codes` or an office below
-    them, and with `province_wide` those that name no office; a path prefix per office, never a list of the
-    offices below."""
+    them, and with `with_province_wide` the province-wide instances of their provinces; a path prefix per
+    office, never a list of the offices below."""
     paths = office_tree()["paths"]
     conditions = [Q(path__startswith=paths[code]) for code in sorted(office_codes) if code in paths]
-    conditions += [Q(key="")] if province_wide else []
+    wide = province_wide({province_of(code) for code in office_codes} - {None}) if with_province_wide else None
+    conditions += [wide] if wide else []
     if not conditions:
         return Q(**{f"{field}__in": []})
     return Q(**{f"{field}__in": InstanceOffice.objects.filter(reduce(or_, conditions)).values("instance_id")})
@@ -173,29 +188,27 @@ def tasks_visible_to(user, queryset, open_only=False):
 
 
 def offices_in_view(user, kind):
-    """The offices of `kind` a user's lists may be filtered by: every one for the province; else the
+    """The offices of `kind` a user's lists may be filtered by: every one for an administrator; else the
     offices the user sees and those above them (a station's county), and for an organisation or an
     evaluator the counties and stations its instances name."""
     offices = Office.objects.filter(kind=kind)
     scope = visible_scope(user)
     if scope.all:
         return offices
-    codes = set(scope.offices)
-    if not scope.offices:
-        return offices.filter(code__in=codes)
     tree = office_tree()
     parents = tree["parents"]
-    for code in scope.offices:
-        if code in parents:
-            parent = parents[code]
-            codes.update((parent, parents.get(parent)))
+    codes = set(scope.own)
+    for code in scope.own | scope.overseen:
+        parent = parents.get(code)
+        codes.update((parent, parents.get(parent)))
     # Only an organisation's or an evaluator's code stands in the data keys read here.
-    outside = sorted(code for code in scope.offices if tree["kinds"].get(code) in NAMED_BY_DATA)
+    outside = sorted(code for code in scope.own if tree["kinds"].get(code) in NAMED_BY_DATA)
     if outside:
         named = InstanceOffice.objects.filter(office__in=outside, key__in=("social_org", "evaluator"))
         codes.update(InstanceOffice.objects.filter(instance__in=named.values("instance_id"),
                                                    key__in=("county", "station")).values_list("office", flat=True))
-    return offices.filter(code__in=codes - {None})
+    scope = Scope(own=frozenset(codes - {None}), subtrees=scope.subtrees)
+    return offices.filter(_offices_condition(scope, "code"))
 
 
 def can_see_instance(user, instance):
@@ -211,8 +224,6 @@ def office_can_see_instance(office_code, instance):
     if office is None:
         return False
     scope = _scope([office])
-    if scope.all:
-        return True
     return type(instance).objects.filter(pk=instance.pk).filter(_instance_condition(scope)).exists()
 
 

@@ -9,14 +9,14 @@ from engine import api
 from engine.errors import InvalidInput
 from webui.views.modeler_access import is_process_owner
 
-from ..permissions import SeesEverything
+from ..permissions import ProvinceLevel
 from ..serializers import (AddWorkdaysQuerySerializer, DueSerializer, MeSerializer, MessageRequestSerializer,
                            SentSerializer, SignalRequestSerializer, WorkdayQuerySerializer, WorkdaySerializer)
 from .base import ApiView, read
 
 
 class SendMessage(ApiView):
-    permission_classes = [IsAuthenticated, SeesEverything]
+    permission_classes = [IsAuthenticated, ProvinceLevel]
 
     @extend_schema(tags=["messages"], summary="Send a message to the instance that waits (or will wait) for it",
                    description="Matched on its correlation; kept until an instance waits for it. A message no "
@@ -29,7 +29,7 @@ class SendMessage(ApiView):
 
 
 class SendSignal(ApiView):
-    permission_classes = [IsAuthenticated, SeesEverything]
+    permission_classes = [IsAuthenticated, ProvinceLevel]
 
     @extend_schema(tags=["messages"], summary="Throw a signal: every instance waiting for it catches it",
                    request=SignalRequestSerializer, responses={202: SentSerializer})

@@ -67,7 +67,8 @@ def phases_by_prefecture(prefectures, year):
 
 def scoped_instances(user, prefecture_codes, year):
     """The instances of the prefectures (their counties and stations) and the province-wide ones, of `year`."""
-    instances = instances_visible_to(user, ProcessInstance.objects.filter(within(prefecture_codes, province_wide=True)))
+    instances = instances_visible_to(user, ProcessInstance.objects.filter(
+        within(prefecture_codes, with_province_wide=True)))
     return instances.filter(data__year=year) if year else instances
 
 
