@@ -1,4 +1,5 @@
-"""The lists' main queries at national shape read the big tables through indexes (PostgreSQL only).
+"""The lists' main queries, and every statement the pages send, read the big tables through indexes at
+national shape (PostgreSQL only).
 
 A small synthetic nation with its history is generated and ANALYZEd; each query runs through EXPLAIN
 with sequential scans priced out (enable_seqscan off), so a sequential scan left in the plan (or a whole
@@ -96,3 +97,48 @@ def test_pages_plan_statements_for_their_values(client, django_user_model):
         client.get("/")  # reads the session, at least
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone()[0] == "force_custom_plan"
+
+
+def page_urls(user):
+    """The pages a user works through: the inbox's tabs, lists, dashboard and exports, and the page of an
+    instance and of an open task the user sees."""
+    from webui.views.inbox import TABS
+
+    urls = [f"/?tab={tab}" for tab, _label in TABS] + [
+        "/instances/", "/instances/?state=running", "/dashboard/", "/export/inbox.xlsx", "/export/instances.xlsx",
+        "/export/overdue.xlsx", "/offices/search/?kind=station&q=syn-1101"]
+    instance = instances_visible_to(user, ProcessInstance.objects.all()).order_by("-started_at").first()
+    task = tasks_visible_to(user, HumanTask.objects.open(), open_only=True).order_by("due_at").first()
+    return urls + ([f"/instances/{instance.pk}/"] if instance else []) + ([f"/tasks/{task.pk}/"] if task else [])
+
+
+def test_every_page_reads_the_big_tables_through_indexes(nation, client):
+    """Every statement the pages send that reads a big table, EXPLAINed as sent."""
+    from django.test.utils import CaptureQueriesContext
+
+    scanned, explained, visited = {}, 0, set()
+    for role, username in ROLES.items():
+        user = get_user_model().objects.get(username=username)
+        client.force_login(user)
+        urls = page_urls(user)
+        visited.update(url.split("/")[1] for url in urls)
+        for url in urls:
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url)
+                b"".join(response.streaming_content) if response.streaming else response.content
+            assert response.status_code in (200, 403), (role, url, response.status_code)
+            statements = [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().startswith("SELECT")
+                          and any(f'"{table}"' in q["sql"] for table in BIG_TABLES)]
+            with connection.cursor() as cursor:
+                cursor.execute("SET enable_seqscan = off")
+                try:
+                    for sql in statements:
+                        explained += 1
+                        cursor.execute("EXPLAIN (FORMAT JSON) " + sql)
+                        big = BIG_TABLES.intersection(sequential_scans(cursor.fetchone()[0][0]["Plan"]))
+                        if big:
+                            scanned.setdefault(f"{role} {url}", []).append(f"{sorted(big)}: {sql[:300]}")
+                finally:
+                    cursor.execute("RESET enable_seqscan")
+    assert {"instances", "tasks"} <= visited and explained > 100
+    assert not scanned, "\n".join(f"{page}:\n  " + "\n  ".join(found) for page, found in scanned.items())
