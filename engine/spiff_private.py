@@ -4,6 +4,8 @@ SpiffWorkflow offers no public way to do these. Each is pinned by a test in
 tests/test_spiff_private.py that fails when an upgrade changes what it relies on;
 the rest of the engine calls these functions and never the private names.
 """
+from datetime import datetime, timezone
+
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.util.task import TaskState
 
@@ -38,6 +40,14 @@ def add_branches(task):
         child = task._add_child(output, TaskState.FUTURE)
         child.task_spec._predict(child, mask=TaskState.NOT_FINISHED_MASK)
         child.task_spec._update(child)
+
+
+def hold_cycle(task):
+    """Keep a cycle timer's task from taking branches of its own: SpiffWorkflow adds one at each update while
+    an occurrence is past (CycleTimerEventDefinition.cycle_complete, reading `event_value`); this sets the
+    next occurrence beyond any date."""
+    task._set_internal_data(event_value={"cycles": 1, "next": datetime.max.replace(tzinfo=timezone.utc).isoformat(),
+                                         "duration": 0.0})
 
 
 def forget_timer_due(task):

@@ -197,3 +197,28 @@ def test_a_cycle_start_whose_first_moment_is_ahead_has_no_branch_until_given_one
         assert workflow.is_completed() and workflow.data["worked"] is True
     finally:
         clock.release()
+
+
+def test_a_held_cycle_start_takes_no_branch_for_the_occurrences_past(tmp_path):
+    path = tmp_path / "cycle.bpmn"
+    path.write_text(CYCLE_START, encoding="utf-8")
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_file(str(path))
+    clock.set_time(START.replace(year=2033))  # four occurrences past: 1 January 2030 to 2033
+    try:
+        workflow = BpmnWorkflow(parser.get_spec("cycle"))
+        workflow.do_engine_steps()
+        assert len(waiting(workflow, "start").children) == 4, "SpiffWorkflow gives one per occurrence past"
+        workflow = BpmnWorkflow(parser.get_spec("cycle"))
+        for task in workflow.get_tasks():
+            if task.task_spec.bpmn_id == "start":
+                spiff_private.hold_cycle(task)
+        workflow.do_engine_steps()
+        start = waiting(workflow, "start")
+        assert start.children == []
+        spiff_private.add_branches(start)
+        spiff_private.fire(start)
+        workflow.do_engine_steps()
+        assert workflow.is_completed() and len(workflow.get_tasks(spec_name="work")) == 1
+    finally:
+        clock.release()

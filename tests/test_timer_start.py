@@ -91,3 +91,16 @@ def test_skipped_occurrences_start_nothing_and_say_who_skipped_them(deploy_bpmn,
     assert cycles() == []
     move_clock_to(china(2028, 1, 3, 10))
     assert cycles() == ["cycle-2028-520102", "cycle-2028-520302"], "later occurrences start as before"
+
+
+def test_a_cycle_started_years_after_its_first_moment_runs_its_flow_once(deploy_bpmn, offices):
+    """SpiffWorkflow gives a cycle's start event one branch for each occurrence past; a new instance takes one."""
+    deploy(deploy_bpmn)
+    for moment in (china(2028, 6, 1, 10), china(2029, 1, 1, 9)):  # two and three occurrences past, one exactly now
+        clock.set_time(moment)
+        instance = api.start("yearly_cycle", f"by-hand-{moment.year}", {"county": "520102", "year": moment.year})
+        tasks = instance.instance.tasks.filter(bpmn_id="y_plan")
+        assert instance.instance.state == "running" and tasks.count() == 1, moment
+    move_clock_to(china(2029, 2, 1))
+    assert all(i.tasks.filter(bpmn_id="y_plan").count() == 1 for i in ProcessInstance.objects.filter(
+        version__definition__key="yearly_cycle")), "the schedule's starts too"

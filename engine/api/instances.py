@@ -12,7 +12,7 @@ from ..directory import get_directory
 from ..errors import Conflict, NotFound
 from ..models import MessageSubscription, ProcessDefinition, ProcessInstance, Timer
 from ..models.instances import InstanceState
-from ..runtime import incidents, workflow_ops
+from ..runtime import incidents, schedules, workflow_ops
 from ..runtime.loading import StaleVersion, current_version, expect_current, load_workflow, new_workflow
 from ..runtime.locking import locked_instance
 from ..runtime.step import advance, step_result
@@ -72,6 +72,7 @@ def _start(version, tenant, business_key, data, actor, confirm_current=None, par
         workflow = new_workflow(instance)
         workflow_ops.set_start_data(workflow, data)
         workflow.starting = True  # a timer start event starts it now, by schedule or by hand
+        schedules.hold_cycle_starts(workflow)
         audit.record("instance.started", instance=instance, to_state=instance.state,
                      data={"key": version.definition.key, "version": version.number,
                            "business_key": instance.business_key, **({"tenant": tenant} if tenant else {})})

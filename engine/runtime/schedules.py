@@ -161,12 +161,15 @@ def start_data(occurrence):
     return started
 
 
-def _cycle_ahead(definition):
-    """Whether a cycle's first moment is still to come; until it comes SpiffWorkflow gives the start event
-    no outgoing branch (CycleTimerEventDefinition.update_task), after it gives one itself."""
-    value = EngineScriptEngine().environment.evaluate(definition.expression, {})
-    _cycles, first, _step = TimerEventDefinition.parse_iso_recurring_interval(value)
-    return not first < clock.now()
+def hold_cycle_starts(workflow):
+    """Keep a new instance's cycle start events from taking a branch of their own for each occurrence past, as
+    SpiffWorkflow would give them (one instance would run its flow once per year since the first moment);
+    fire_timer_starts gives each the one branch it runs."""
+    cycles = {spec for spec, definition in _timer_starts(workflow.spec)
+              if isinstance(definition, CycleTimerEventDefinition)}
+    for task in workflow.get_tasks() if cycles else ():
+        if task.task_spec in cycles:
+            spiff_private.hold_cycle(task)
 
 
 def fire_timer_starts(workflow):
@@ -179,8 +182,8 @@ def fire_timer_starts(workflow):
     for task in workflow.get_tasks(state=TaskState.WAITING):
         definition = timer_starts.get(task.task_spec)
         if definition is not None:
-            if isinstance(definition, CycleTimerEventDefinition) and _cycle_ahead(definition):
-                spiff_private.add_branches(task)
+            if isinstance(definition, CycleTimerEventDefinition):
+                spiff_private.add_branches(task)  # held (hold_cycle_starts): it has none of its own
             spiff_private.fire(task)
             fired += 1
     return fired
