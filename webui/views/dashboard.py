@@ -13,7 +13,7 @@ from engine.models import TaskState, overdue_condition
 from workflows.models import Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, PlanState, ServiceAgreement
 from workflows.service.models import StationDeployment
-from workflows.visibility import instances_visible_to, within
+from workflows.visibility import instances_visible_to, visible_scope, within
 
 from ..offices import office_names
 from ..permissions import dashboard_prefectures, require
@@ -67,8 +67,11 @@ def phases_by_prefecture(prefectures, year):
 
 def scoped_instances(user, prefecture_codes, year):
     """The instances of the prefectures (their counties and stations) and the province-wide ones, of `year`."""
-    instances = instances_visible_to(user, ProcessInstance.objects.filter(
-        within(prefecture_codes, with_province_wide=True)))
+    instances = ProcessInstance.objects.filter(within(prefecture_codes, with_province_wide=True))
+    scope = visible_scope(user)
+    # Prefectures the user oversees whole need no second test: a second subquery misleads the planner's counts.
+    if not all(code in scope for code in prefecture_codes):
+        instances = instances_visible_to(user, instances)
     return instances.filter(data__year=year) if year else instances
 
 
