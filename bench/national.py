@@ -2,8 +2,9 @@
 
 Two PostgreSQL databases hold a synthetic nation with a year of history (manage.py loaddemo --national
 --history): one of BENCH_STATIONS stations (default 40,000: 31 provinces, ~2,800 counties), one of
-Guizhou's 64. Each page (inbox, instance list, dashboard, instance export) is requested BENCH_REQUESTS
-times (default 30) as a county, a prefecture and a province, and its p95 printed side by side.
+Guizhou's 64. Each page (the inbox's tabs, the instance list, the dashboard, the three exports and an
+instance's page) is requested BENCH_REQUESTS times (default 30) as a county, a prefecture and a province,
+and its p95 printed side by side.
 
     python bench/national.py              # builds the databases the first time (minutes at 40,000)
     python bench/national.py --rebuild    # builds them again
@@ -20,8 +21,10 @@ STATIONS = int(os.environ.get("BENCH_STATIONS", "40000"))
 GUIZHOU_STATIONS = 64
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "30"))
 ROLES = {"county": "syn-110101", "prefecture": "syn-1101", "province": "syn-11-civil-affairs"}
-PAGES = {"inbox": "/", "instances": "/instances/", "dashboard": "/dashboard/",
-         "instance export": "/export/instances.xlsx"}
+PAGES = {"inbox": "/", "inbox unclaimed": "/?tab=unclaimed", "inbox claimed": "/?tab=claimed",
+         "inbox overdue": "/?tab=overdue", "inbox soon": "/?tab=soon", "instances": "/instances/",
+         "dashboard": "/dashboard/", "inbox export": "/export/inbox.xlsx", "instance export": "/export/instances.xlsx",
+         "overdue export": "/export/overdue.xlsx", "instance page": None}
 TARGET = 1.5
 
 
@@ -64,27 +67,47 @@ def measure():
     from django.contrib.auth import get_user_model
     from django.test import Client
 
+    from engine.models import ProcessInstance
+    from workflows.visibility import instances_visible_to
+
     for role, username in ROLES.items():
         client = Client()
-        client.force_login(get_user_model().objects.get(username=username))
+        user = get_user_model().objects.get(username=username)
+        client.force_login(user)
+        # The instance page: of the user's county or prefecture cycle (the province's own procurement).
+        latest = instances_visible_to(user, ProcessInstance.objects.filter(
+            version__definition__key__in=("county_annual_cycle", "provincial_procurement"))).order_by(
+            "-started_at").first()
         for page, url in PAGES.items():
-            times, status = [], None
+            url = url or f"/instances/{latest.pk}/"
+            times, status, body = [], None, b""
             for _ in range(REQUESTS):
                 began = time.perf_counter()
                 response = client.get(url)
-                b"".join(response.streaming_content) if response.streaming else response.content
+                body = b"".join(response.streaming_content) if response.streaming else response.content
                 times.append(time.perf_counter() - began)
                 status = response.status_code
             times.sort()
-            print(f"{page}\t{role}\t{times[max(0, round(0.95 * len(times)) - 1)]:.4f}\t{status}", flush=True)
+            rows = rows_in(body) if url.endswith(".xlsx") and status == 200 else ""
+            print(f"{page}\t{role}\t{times[max(0, round(0.95 * len(times)) - 1)]:.4f}\t{status}\t{rows}", flush=True)
+
+
+def rows_in(workbook):
+    """The data rows of an exported workbook (its first sheet, less the heading)."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(workbook), read_only=True).worksheets[0]
+    return sum(1 for _row in sheet.iter_rows(values_only=True)) - 1
 
 
 def figures(url):
     env = {**os.environ, "DATABASE_URL": url}
     out = subprocess.run([sys.executable, __file__, "--measure"], env=env, check=True, capture_output=True,
                          text=True).stdout
-    rows = [line.split("\t") for line in out.splitlines() if line.count("\t") == 3]
-    return {(page, role): (float(p95), status) for page, role, p95, status in rows}
+    rows = [line.split("\t") for line in out.splitlines() if line.count("\t") == 4]
+    return {(page, role): (float(p95), status, rows) for page, role, p95, status, rows in rows}
 
 
 def main():
@@ -100,12 +123,19 @@ def main():
           f"({STATIONS} stations); target at most {TARGET}x")
     worst = 0.0
     for key in at_guizhou:
-        (small_p95, small_status), (large_p95, large_status) = at_guizhou[key], at_national[key]
+        (small_p95, small_status, small_rows), (large_p95, large_status, large_rows) = at_guizhou[key], \
+            at_national[key]
         ratio = large_p95 / small_p95
-        worst = max(worst, ratio) if small_status == "200" else worst
+        # An export writes every row in view: it is held to its cost per row, not to its whole time.
+        per_row = (large_p95 / max(1, int(large_rows))) / (small_p95 / max(1, int(small_rows))) \
+            if int(small_rows or 0) and int(large_rows or 0) else None
+        held = per_row if per_row is not None else ratio
+        worst = max(worst, held) if small_status == "200" else worst
+        rows = f"  rows {small_rows} → {large_rows}, per row {per_row:.2f}x" if per_row is not None else ""
         print(f"  {key[0]:<16} {key[1]:<11} {small_p95 * 1000:8.1f} ms {large_p95 * 1000:9.1f} ms "
-              f"{ratio:6.2f}x  HTTP {small_status}/{large_status}")
-    print(f"  worst ratio of the pages that answer: {worst:.2f}x ({'met' if worst <= TARGET else 'missed'})")
+              f"{ratio:6.2f}x  HTTP {small_status}/{large_status}{rows}")
+    print(f"  worst ratio of the pages that answer (exports per row): {worst:.2f}x "
+          f"({'met' if worst <= TARGET else 'missed'})")
 
 
 if __name__ == "__main__":
