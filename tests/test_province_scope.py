@@ -3,6 +3,8 @@
 Guizhou (the home province, the conftest's tree) and a second province 北京 (division 110000) each have a
 county with a filed plan. Each province procures apart, and neither province's offices see the other's
 instances, procurement, challenges or tasks."""
+import json
+
 import pytest
 from django.core.management import call_command
 
@@ -11,6 +13,7 @@ from engine.api import deploy, read_files
 from engine.errors import InvalidInput
 from engine.models import HumanTask, ProcessInstance
 from restapi.permissions import may_start
+from restapi.tokens import create_token
 from webui.permissions import dashboard_prefectures
 from workflows.models import Membership, Office, OfficeKind
 from workflows.planning.models import AnnualPlan, PlanState
@@ -131,3 +134,17 @@ def test_each_province_procures_its_own_counties(filed, capsys):
     with pytest.raises(InvalidInput) as err:
         start_procurement(YEAR, province="1101")
     assert "province" in err.value.errors
+
+
+def test_a_provinces_system_sends_messages_about_its_own_offices_only(nation, client):
+    token = create_token("bj", "beijing-system")[1]
+
+    def send(correlation, payload=None):
+        return client.post("/api/v1/messages/", json.dumps({"name": "emergency_reported", "correlation": correlation,
+                                                             "payload": payload or {}}),
+                           content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}")
+
+    assert send({"county": "520102"}).status_code == 403
+    assert send({}, {"station": "520102-s1", "county": "110101"}).status_code == 403
+    assert send({"county": "110101"}, {"station": "110101001"}).status_code == 202
+    assert send({"year": YEAR}).status_code == 202, "a province's department sends province-wide news"

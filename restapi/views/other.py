@@ -2,6 +2,7 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -9,7 +10,7 @@ from engine import api
 from engine.errors import InvalidInput
 from webui.views.modeler_access import is_process_owner
 
-from ..permissions import ProvinceLevel
+from ..permissions import ProvinceLevel, may_start
 from ..serializers import (AddWorkdaysQuerySerializer, DueSerializer, MeSerializer, MessageRequestSerializer,
                            SentSerializer, SignalRequestSerializer, WorkdayQuerySerializer, WorkdaySerializer)
 from .base import ApiView, read
@@ -24,6 +25,9 @@ class SendMessage(ApiView):
                    request=MessageRequestSerializer, responses={202: SentSerializer})
     def post(self, request):
         given = read(MessageRequestSerializer, request.data)
+        # A message reaches, or starts, an instance of the offices it names: a province's of its own only.
+        if not may_start(request.user, {**given["payload"], **given["correlation"]}):
+            raise PermissionDenied(_("消息中写明的县、社工站或单位须在本单位的管辖范围内。"))
         message = api.send_message(given["name"], given["correlation"], given["payload"], actor=request.user)
         return Response(SentSerializer(message).data, status=status.HTTP_202_ACCEPTED)
 
