@@ -8,8 +8,8 @@ from django.core.management.base import CommandError
 from engine import api
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from workflows.models import Office
-from workflows.planning.models import AnnualPlan, ServiceAgreement
-from workflows.procurement.models import Complaint, Lot
+from workflows.planning.models import AnnualPlan, Evaluation, ServiceAgreement
+from workflows.procurement.models import Complaint, Lot, ProcurementProject
 from workflows.sample_data import load_sample_data
 from workflows.simulation.lifecycle import choose_counties
 
@@ -57,6 +57,23 @@ def test_a_small_year_completes_every_instance_and_reports_the_statutory_steps(s
     stood_in = set(AuditEvent.objects.filter(action="task.complete", data__has_key="on_behalf_of")
                    .values_list("task_id", flat=True))
     assert done.exists() and all(task.completed_by == task.office or task.pk in stood_in for task in done)
+
+
+def test_a_year_simulated_again_with_reset_replaces_its_records(small_year):
+    first = set(AnnualPlan.objects.filter(year=2026).values_list("pk", flat=True))
+    again = simulate("--year", "2026", "--stations", "2", "--seed", "1", "--reset-year")
+    assert "deleted the year's records" in again and "result: ok" in again, again
+    plans = set(AnnualPlan.objects.filter(year=2026, state="filed").values_list("pk", flat=True))
+    assert len(plans) == len(first) and not plans & first
+    [cleared] = AuditEvent.objects.filter(action="simulation.year_cleared")
+    assert cleared.data["year"] == 2026 and cleared.data["deleted"]["planning.AnnualPlan"] == len(first)
+    # Next year's lot shows this year's evaluation: the year's records are kept, all of them, and it says why.
+    evaluation = Evaluation.objects.filter(year=2026).first()
+    project = ProcurementProject.objects.create(year=2027, code="procurement-2027", title="2027")
+    Lot.objects.create(project=project, number=1, county=evaluation.county, budget=0, previous_evaluation=evaluation)
+    with pytest.raises(CommandError, match="2026 cannot be simulated again: records of a later year rely on"):
+        simulate("--year", "2026", "--stations", "2", "--seed", "1", "--reset-year")
+    assert set(AnnualPlan.objects.filter(year=2026).values_list("pk", flat=True)) == plans
 
 
 def test_the_same_year_again_is_refused_without_reset(deploy_bpmn):

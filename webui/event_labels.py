@@ -49,6 +49,7 @@ EVENT_LABELS = {
     "signal.received": _("收到信号"),
     "schedule.failed": _("定时启动失败"),
     "schedule.skipped": _("跳过定时启动"),
+    "simulation.year_cleared": _("清除模拟年度的记录"),
     "event.unhandled": _("事件未被处理"),
     # Definitions, versions, migrations, the calendar (engine)
     "definition.deployed": _("部署流程定义"),

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 
 from engine import api
 from engine.api import clock
@@ -26,6 +26,7 @@ from workflows.planning import launch as county_cycle
 from workflows.simulation.actors import Actors
 from workflows.simulation.lifecycle import choose_counties, year_plan
 from workflows.simulation.report import build_report, render
+from workflows.simulation.reset import RecordsInUse, clear_year
 from workflows.simulation.runner import Simulation
 
 YEARS_TO_FINISH = 2  # a year's agreements run into the next year; evaluation follows
@@ -46,7 +47,9 @@ class Command(BaseCommand):
                                  "PostgreSQL and REDIS_URL; workers started elsewhere on them join); 0: one process")
         parser.add_argument("--seed", type=int, default=1, help="seed of the random choices")
         parser.add_argument("--reset-year", action="store_true",
-                            help="cancel the year's open instances left by an earlier run first")
+                            help="cancel the year's open instances left by an earlier run and delete the year's "
+                                 "records of the demonstration and synthetic offices first (plans, procurements, "
+                                 "agreements, deployments, evaluations); the instances and the audit trail stay")
 
     def handle(self, *args, year, stations, seed, reset_year, national=False, workers=0, **options):
         if stations < 1:
@@ -68,7 +71,14 @@ class Command(BaseCommand):
             if not reset_year:
                 raise CommandError(f"the database already holds {existing.count()} instances of {year}; "
                                    f"give --reset-year to cancel the open ones and simulate again")
-            self._cancel(existing.filter(state__in=InstanceState.OPEN))
+            try:
+                with transaction.atomic():  # cancelled only if the records can go too
+                    self._cancel(existing.filter(state__in=InstanceState.OPEN))
+                    deleted = clear_year(year)
+            except RecordsInUse as err:
+                raise CommandError(f"{year} cannot be simulated again: {err}") from None
+            self.stdout.write(f"deleted the year's records: {', '.join(f'{n} {label}' for label, n in deleted.items())}"
+                              if deleted else "the year had no records of sample offices")
         rng = random.Random(seed)
         actors = Actors(rng)
         try:
