@@ -1,7 +1,7 @@
 """Process data as people read it: keys by their forms' labels, values formatted, rows as small tables.
 
 An object becomes a definition list, a list of objects a table with a column per key, a list of
-plain values one line; ISO datetimes show in China time, amounts with two decimals get thousands
+plain values one line, each list its first SHOWN_ROWS items and how many more there are; ISO datetimes show in China time, amounts with two decimals get thousands
 separators, yes/no in words, a chosen option by its label. Everything is escaped (the data comes
 from forms).
 
@@ -18,6 +18,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# A list shows its first rows: a procurement's data holds every registered organisation, a nation's 1,400.
+SHOWN_ROWS = 50
 AMOUNT = re.compile(r"^-?\d+\.\d{2}$")
 
 
@@ -34,8 +36,9 @@ def render_data(value, labels=None, key=None):
         if not value:
             return _empty()
         if all(isinstance(item, dict) for item in value):
-            return _table(value, labels)
-        return format_html_join(mark_safe("、"), "{}", ((render_data(item, labels, key),) for item in value))
+            return format_html("{}{}", _table(value[:SHOWN_ROWS], labels), _more(value))
+        return format_html("{}{}", format_html_join(mark_safe("、"), "{}", (
+            (render_data(item, labels, key),) for item in value[:SHOWN_ROWS])), _more(value))
     named = _named(value, key, labels)
     return named if named is not None else _scalar(value)
 
@@ -83,6 +86,13 @@ def _scalar(value):
             moment = timezone.localtime(moment)
         return f"{moment:%Y-%m-%d %H:%M}"
     return str(value)
+
+
+def _more(rows):
+    if len(rows) <= SHOWN_ROWS:
+        return ""
+    return format_html('<p class="muted">{}</p>', _("另有 %(count)d 项未显示（共 %(total)d 项）") % {
+        "count": len(rows) - SHOWN_ROWS, "total": len(rows)})
 
 
 def _empty():

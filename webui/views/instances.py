@@ -181,6 +181,15 @@ def export_instances(request):
         _("开始时间"), _("结束时间"), _("逾期")], rows)
 
 
+RAW_INLINE_CHARS = 20_000  # raw data longer than this is opened from the API rather than sent with the page
+
+
+def raw_data(data):
+    """The instance's data as indented JSON for the page, or None when it is too long to send with it."""
+    text = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=True)
+    return text if len(text) <= RAW_INLINE_CHARS else None
+
+
 @login_required
 def instance_page(request, instance_id):
     instance = visible_instance(request.user, instance_id)
@@ -200,7 +209,7 @@ def instance_page(request, instance_id):
         "events": AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200],
         "comments": api.comments_on(instance).select_related("task"),
         "data_labels": data_labels(instance),
-        "data_json": json.dumps(instance.data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2, sort_keys=True),
+        "data_json": raw_data(instance.data),
         "marks": api.diagram_marks(instance, tasks, now),
         "parent": visible.filter(pk=instance.parent_id).first() if instance.parent_id else None,
         "children": visible.filter(parent=instance),
