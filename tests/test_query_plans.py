@@ -90,13 +90,17 @@ def test_no_list_scans_a_big_table(nation):
 
 
 def test_pages_plan_statements_for_their_values(client, django_user_model):
-    """A prepared statement's generic plan reads an office's subtree without its index (webui.query_plans)."""
+    """A prepared statement's generic plan reads an office's subtree without its index, and a cursor planned for
+    its first rows walks the nation for a province's export (webui.query_plans)."""
     client.force_login(django_user_model.objects.create_user("reader"))
     with connection.cursor() as cursor:
         cursor.execute("SET plan_cache_mode = auto")
+        cursor.execute("SET cursor_tuple_fraction = 0.1")
         client.get("/")  # reads the session, at least
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone()[0] == "force_custom_plan"
+        cursor.execute("SHOW cursor_tuple_fraction")
+        assert cursor.fetchone()[0] == "1"
 
 
 def page_urls(user):

@@ -6,6 +6,10 @@ read an office's subtree (visibility and the filters: a LIKE on a path prefix) t
 national size a county's instance list went from 3 ms to 180 ms from its seventh request on. Pages ask
 for plans made with the values; workers and commands, whose steps repeat simple statements, keep the
 generic plans that save them the planning.
+
+A page reads through a cursor only to write every row (an export), so cursors are planned for all
+their rows, not for the first tenth (cursor_tuple_fraction): planned for the first rows, the province's
+overdue export walked the whole nation's overdue tasks in due order, 230 ms instead of 40.
 """
 from django.db import connection
 
@@ -22,7 +26,8 @@ class CustomPlans:
         def custom_plans(execute, sql, params, many, context):
             # Before the request's first statement: a request that reads nothing does not connect for this.
             if not asked:
-                asked.append(execute("SET plan_cache_mode = force_custom_plan", None, False, context))
+                asked.append(execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', false), "
+                                     "set_config('cursor_tuple_fraction', '1', false)", None, False, context))
             return execute(sql, params, many, context)
 
         with connection.execute_wrapper(custom_plans):
