@@ -55,10 +55,14 @@ def phases_by_prefecture(prefectures, year):
     """{prefecture code: {phase: number of stations}} for the year."""
     stations = list(Office.objects.filter(kind=OfficeKind.STATION, parent__parent__in=prefectures)
                     .values_list("code", "parent__code", "parent__parent__code"))
-    plans = dict(AnnualPlan.objects.filter(year=year).values_list("county__code", "state"))
-    agreements = set(ServiceAgreement.objects.filter(year=year).values_list("county__code", flat=True))
-    deployments = set(StationDeployment.objects.filter(agreement__year=year).values_list("station__code", flat=True))
-    evaluations = dict(Evaluation.objects.filter(year=year).values_list("county__code", "state"))
+    # The prefectures' own records, not the nation's: a province's dashboard at national size read 40,000
+    # deployments to place its 1,300 stations.
+    counties = {"county__parent__in": prefectures}
+    plans = dict(AnnualPlan.objects.filter(year=year, **counties).values_list("county__code", "state"))
+    agreements = set(ServiceAgreement.objects.filter(year=year, **counties).values_list("county__code", flat=True))
+    deployments = set(StationDeployment.objects.filter(agreement__year=year, station__parent__parent__in=prefectures)
+                      .values_list("station__code", flat=True))
+    evaluations = dict(Evaluation.objects.filter(year=year, **counties).values_list("county__code", "state"))
     counts = {p.code: {key: 0 for key, _label in PHASES} for p in prefectures}
     for station, county, prefecture in stations:
         counts[prefecture][station_phase(station, county, plans, agreements, deployments, evaluations)] += 1
