@@ -18,7 +18,7 @@ on SQLite, with the diagrams in bpmn/ deployed (a timer start event and a messag
 beside a bare SELECT 1 on the same connection for scale: on PostgreSQL right after the drain, while the
 drained rows' index entries are still there, and after a VACUUM (what autovacuum soon does).
 
-BENCH_DATABASE_URL's server is used (a database `shegong_bench_timers` beside it is recreated) with Redis
+BENCH_DATABASE_URL's server is used (a database named after it, with `_timers` added, is recreated) with Redis
 at BENCH_REDIS_URL (default redis://127.0.0.1:6379/0; the run's queue has a name of its own).
 """
 import argparse
@@ -33,8 +33,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shegong_bench").rsplit("/", 1)[0]
-DATABASE = f"{SERVER}/shegong_bench_timers"
+SERVER, NAME = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/shegong_bench").rsplit("/", 1)
+NAME += "_timers"  # two runs on one server, each under a BENCH_DATABASE_URL of its own, never share a database
+DATABASE = f"{SERVER}/{NAME}"
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 START = datetime.fromisoformat("2027-03-01T09:00:00+08:00")  # a Monday, a working day
 IDLE_TICKS = 2000
@@ -74,8 +75,8 @@ def recreate_database():
     import psycopg
 
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS shegong_bench_timers")
-        conn.execute("CREATE DATABASE shegong_bench_timers")
+        conn.execute(f'DROP DATABASE IF EXISTS "{NAME}"')
+        conn.execute(f'CREATE DATABASE "{NAME}"')
 
 
 def prepare():
