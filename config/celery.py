@@ -45,11 +45,27 @@ def _on_a_worker(task):
     return bool(settings.REDIS_URL) and not task.request.is_eager
 
 
+@signals.worker_init.connect
+def _keep_database_connections(**_):
+    """Celery's Django fixup closes the database connections before and after every job, so each job would
+    open a new one (on PostgreSQL a new server process, its caches cold). Jobs keep them as Django's requests
+    do instead: for CONN_MAX_AGE, unless one broke (_at_the_shared_moment, _count_finished)."""
+    from celery.fixups.django import DjangoFixup
+
+    for fixup in app._fixups:
+        if isinstance(fixup, DjangoFixup):
+            signals.task_prerun.disconnect(fixup.worker_fixup.on_task_prerun)
+            signals.task_postrun.disconnect(fixup.worker_fixup.on_task_postrun)
+
+
 @signals.task_prerun.connect
 def _at_the_shared_moment(task=None, **_):
     if _on_a_worker(task):
+        from django.db import close_old_connections
+
         from engine.api import clock
 
+        close_old_connections()
         clock.follow(redis())
 
 
@@ -63,7 +79,11 @@ def _count_sent(**_):
 
 @signals.task_postrun.connect
 def _count_finished(task=None, **_):
-    from engine.api import clock
+    if _on_a_worker(task):
+        from django.db import close_old_connections
 
-    if _on_a_worker(task) and clock.is_shared():
-        redis().decr(IN_FLIGHT)
+        from engine.api import clock
+
+        close_old_connections()
+        if clock.is_shared():
+            redis().decr(IN_FLIGHT)

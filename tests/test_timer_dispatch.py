@@ -1,6 +1,8 @@
-"""The dispatcher at volume: dispatchers ticking together fire each due timer once, and a tick that finds nothing
-due asks the database one statement."""
+"""The dispatcher at volume: dispatchers ticking together fire each due timer once, a tick that finds nothing
+due asks the database one statement, and a worker keeps its database connection from one advance job to the next."""
+import os
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,7 +13,10 @@ from engine.api import clock, dispatch_due_timers
 from engine.models import AuditEvent, ProcessInstance, Timer
 from engine.runtime import timers
 
+from . import test_celery_worker
 from .steps import china
+
+worker = test_celery_worker.worker  # a real Celery worker process, through Redis
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -86,3 +91,31 @@ def test_a_claim_waiting_half_its_lease_stops_further_claims_until_it_expires(de
     clock.advance(timedelta(seconds=30))
     assert dispatch_due_timers()["instances"] == 2, "the expired claim is claimed again, with the new timer"
     assert {i.state for i in ProcessInstance.objects.filter(pk__in=[first.pk, second.pk])} == {"completed"}
+
+
+def _other_backends():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return {pid for pid, in cursor.fetchall()}
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL"),
+                    reason="needs REDIS_URL and DATABASE_URL (the production path; CI sets both)")
+def test_a_worker_keeps_its_database_connection_from_one_job_to_the_next(deploy_bpmn, worker, monkeypatch):
+    monkeypatch.setattr(timers, "ADVANCE_CHUNK", 1)  # a job per instance
+    deploy_bpmn("quick_timer.bpmn")  # a one-second timer, on the system clock the worker reads too
+    seen = []
+    for wave in range(2):
+        started = [api.start("quick_timer", f"w{wave}-{i}").instance.pk for i in range(3)]
+        time.sleep(1.2)
+        assert dispatch_due_timers()["instances"] == 3
+        deadline = time.monotonic() + 30
+        while ProcessInstance.objects.filter(pk__in=started).exclude(state="completed").exists():
+            assert time.monotonic() < deadline, "the worker did not advance the instances"
+            time.sleep(0.1)
+        seen.append(_other_backends())
+    assert len(seen[0]) == 1, "the worker's connection outlives its jobs"
+    assert seen[1] == seen[0], "and its next jobs use it again"
