@@ -4,10 +4,11 @@ With REDIS_URL set, tasks go to a worker through Redis and beat runs the timer
 dispatcher. Without it, tasks run eagerly in the calling process and the
 `serve` command runs the same dispatcher on a thread.
 
-While a simulation shares its clock through Redis (engine.clock.publish), every
-worker runs each job at the simulated moment, and jobs are counted from being
-sent to their end, so the simulation knows when the work it handed out, and the
-work that work handed out, has drained (`in_flight`).
+While a simulation shares its clock through Redis (engine.clock.publish), each
+job sent carries the simulated moment, which the worker runs it at, and jobs
+are counted from being sent to their end, so the simulation knows when the work
+it handed out, and the work that work handed out, has drained (`in_flight`).
+Jobs without a moment cost the worker no Redis round trip of their own.
 """
 import os
 
@@ -21,6 +22,7 @@ app.autodiscover_tasks(related_name="jobs")
 app.autodiscover_tasks(["workflows.simulation"], related_name="jobs")
 
 IN_FLIGHT = "jobs:in-flight"
+SHARED_MOMENT = "shared_clock"  # the message header that carries the simulated moment
 _redis = []
 
 
@@ -66,14 +68,16 @@ def _at_the_shared_moment(task=None, **_):
         from engine.api import clock
 
         close_old_connections()
-        clock.follow(redis())
+        clock.follow(task.request.get(SHARED_MOMENT))
 
 
 @signals.before_task_publish.connect
-def _count_sent(**_):
+def _count_sent(headers=None, **_):
     from engine.api import clock
 
-    if clock.is_shared():
+    moment = clock.shared_moment()
+    if moment is not None:
+        headers[SHARED_MOMENT] = moment
         redis().incr(IN_FLIGHT)
 
 

@@ -51,7 +51,8 @@ def is_fixed() -> bool:
 
 
 # One simulated clock for several processes: the process that moves time publishes each moment in a store
-# every process reaches (a Redis client: get, set, delete), and the others follow it before each piece of work.
+# every process reaches (a Redis client: get, set, delete). Each job it sends carries the moment (`shared_moment`),
+# and so does each job those send in turn: the worker runs it at that moment (`follow`) without asking the store.
 
 def publish(store, when: datetime) -> None:
     """Fix this process's clock at `when` and make it the moment of every process that follows `store`."""
@@ -66,12 +67,16 @@ def unpublish(store) -> None:
     release()
 
 
-def follow(store) -> bool:
-    """Fix this process's clock at the moment published in `store`, if one is; release it when the clock
-    that was followed has ended. True while a shared clock runs."""
-    published = store.get(SHARED_KEY)
-    if published is not None:
-        set_time(datetime.fromisoformat(published.decode() if isinstance(published, bytes) else published))
+def shared_moment():
+    """The moment a job sent now runs at, while this process publishes or follows a shared clock; else None."""
+    return now().isoformat() if _global["shared"] else None
+
+
+def follow(moment) -> bool:
+    """Fix this process's clock at `moment` (from shared_moment(), sent with a job), or release it when the job
+    came without one after a shared clock was followed. True while a shared clock runs."""
+    if moment is not None:
+        set_time(datetime.fromisoformat(moment))
         _global["shared"] = True
     elif _global["shared"]:
         release()
