@@ -10,7 +10,7 @@ from django.db import connection
 
 from engine import api
 from engine.api import clock, dispatch_due_timers
-from engine.models import AuditEvent, ProcessInstance, Timer
+from engine.models import AuditEvent, DefinitionVersion, ProcessDefinition, ProcessInstance, Timer
 from engine.runtime import timers
 
 from . import test_celery_worker
@@ -91,6 +91,35 @@ def test_a_claim_waiting_half_its_lease_stops_further_claims_until_it_expires(de
     clock.advance(timedelta(seconds=30))
     assert dispatch_due_timers()["instances"] == 2, "the expired claim is claimed again, with the new timer"
     assert {i.state for i in ProcessInstance.objects.filter(pk__in=[first.pk, second.pk])} == {"completed"}
+
+
+def _process(key, label):
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="x">
+  <bpmn:process id="{key}" name="{label}" isExecutable="true">
+    <bpmn:startEvent id="s"><bpmn:outgoing>a</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:endEvent id="e"><bpmn:incoming>a</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="a" sourceRef="s" targetRef="e" />
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_tick_notices_two_pin_changes_that_would_cancel_out_in_a_sum(db):
+    for key in ("pin_a", "pin_b"):
+        for label in ("first", "second"):
+            api.deploy({f"{key}.bpmn": _process(key, label)})
+    (a1, a2), (b1, b2) = (list(DefinitionVersion.objects.filter(definition__key=key).order_by("id"))
+                          for key in ("pin_a", "pin_b"))
+    assert a2.pk - a1.pk == b2.pk - b1.pk, "the moves below keep the sum of the pinned ids"
+    ProcessDefinition.objects.filter(key="pin_a").update(pinned_version=a2)
+    ProcessDefinition.objects.filter(key="pin_b").update(pinned_version=b1)
+    now = clock.now()
+    timers.pending(now)  # learns the definitions, as a tick does
+    timers.started_scheduled()
+    assert timers.pending(now) == (False, False, False, False), "nothing changed since the last tick"
+    ProcessDefinition.objects.filter(key="pin_a").update(pinned_version=a1)
+    ProcessDefinition.objects.filter(key="pin_b").update(pinned_version=b2)
+    assert timers.pending(now) == (True, True, True, True), "the pins moved: the tick learns them again"
 
 
 def _other_backends():

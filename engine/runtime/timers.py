@@ -47,6 +47,15 @@ def forget():
     _known.update(fingerprint=None, start_messages=(), next_start=None)
 
 
+def _pins(vendor, table, pin):
+    """Every row's id and pin in one string, in id order: any change of a pin changes it."""
+    pairs = f"id || ':' || {pin}"
+    if vendor == "postgresql":
+        return f"(SELECT string_agg({pairs}, ',' ORDER BY id) FROM {table} WHERE {pin} IS NOT NULL)"
+    return (f"(SELECT group_concat(pair, ',') FROM "
+            f"(SELECT {pairs} AS pair FROM {table} WHERE {pin} IS NOT NULL ORDER BY id))")
+
+
 @cache
 def _pending_sql(vendor, start_messages):
     def table(model):
@@ -64,9 +73,7 @@ def _pending_sql(vendor, start_messages):
         EXISTS (SELECT 1 FROM {message} m WHERE m.kind = '{SIGNAL}' AND m.state = '{Message.PENDING}'
             AND m.sent_at < %s),
         (SELECT max(id) FROM {table(DefinitionVersion)}), (SELECT count(*) FROM {table(DefinitionVersion)}),
-        (SELECT sum(pinned_version_id) FROM {table(ProcessDefinition)}),
-        (SELECT count(pinned_version_id) FROM {table(ProcessDefinition)}),
-        (SELECT sum(version_id) FROM {table(TenantPin)}), (SELECT count(*) FROM {table(TenantPin)}),
+        {_pins(vendor, table(ProcessDefinition), "pinned_version_id")}, {_pins(vendor, table(TenantPin), "version_id")},
         (SELECT max(loaded_at) FROM {table(CalendarYear)}), (SELECT max(id) FROM {table(CalendarDay)})"""
 
 
