@@ -122,6 +122,35 @@ def test_a_tick_notices_two_pin_changes_that_would_cancel_out_in_a_sum(db):
     assert timers.pending(now) == (True, True, True, True), "the pins moved: the tick learns them again"
 
 
+def _vacuums():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_get_vacuum_count(%s::regclass)", [Timer._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL"), reason="PostgreSQL's vacuum")
+def test_the_first_tick_after_a_drain_vacuums_the_timer_table_once(deploy_bpmn, monkeypatch):
+    monkeypatch.setattr(timers, "VACUUM_AFTER_DEAD_ROWS", 40)
+    deploy_bpmn("quick_timer.bpmn")
+    clock.set_time(china(2026, 3, 2, 9))
+    for i in range(30):
+        api.start("quick_timer", f"t-{i}")
+    clock.set_time(china(2026, 3, 2, 10))
+    vacuums = _vacuums()
+    assert dispatch_due_timers()["instances"] == 30  # claimed, then fired here (eager Celery): 60 dead rows
+    assert _vacuums() == vacuums, "not while it drains"
+    deadline = time.monotonic() + 15
+    while _vacuums() == vacuums:  # once the server counts the dead rows (within a second or two)
+        assert time.monotonic() < deadline, "no tick vacuumed the drained timer rows"
+        time.sleep(0.2)
+        dispatch_due_timers()
+    for _ in range(3):
+        time.sleep(0.5)
+        dispatch_due_timers()
+    assert _vacuums() == vacuums + 1, "one drain, one vacuum"
+
+
 def _other_backends():
     with connection.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity "

@@ -34,17 +34,21 @@ CLAIMS_PER_TICK = 5000  # at most, batch after batch
 ADVANCE_CHUNK = 20  # instances one worker job advances, one step each
 # A broadcast younger than this may still be running: the dispatcher leaves it alone.
 SIGNAL_RETRY_SECONDS = 60
+# Dead timer rows (a drain leaves two a timer: the claim's old version and the fired row) past which the first
+# tick after the drain vacuums the table.
+VACUUM_AFTER_DEAD_ROWS = 5000
 
 Pending = namedtuple("Pending", "timers messages signals starts")
 
 # What the last tick of this process learnt from the definitions and the calendar, kept until either changes:
 # the names of the messages that start a process, and when the first timer start event occurrence falls due.
-_known = {"fingerprint": None, "start_messages": (), "next_start": None}
+# And the timer table's dead rows: as the last tick counted them, and as the last vacuum here left them.
+_known = {"fingerprint": None, "start_messages": (), "next_start": None, "dead_timers": 0, "left_dead": 0}
 
 
 def forget():
     """Drop what the ticks of this process remember (tests roll back the rows it was learnt from)."""
-    _known.update(fingerprint=None, start_messages=(), next_start=None)
+    _known.update(fingerprint=None, start_messages=(), next_start=None, dead_timers=0, left_dead=0)
 
 
 def _pins(vendor, table, pin):
@@ -66,12 +70,14 @@ def _pending_sql(vendor, start_messages):
     due = (f"SELECT 1 FROM {timer} t JOIN {instance} i ON i.id = t.instance_id "
            f"WHERE t.due_at < %s AND i.state IN ({active}) AND ")
     starting = f"m.name IN ({', '.join(['%s'] * start_messages)}) OR " if start_messages else ""
+    dead = f"pg_stat_get_dead_tuples('{Timer._meta.db_table}'::regclass)" if vendor == "postgresql" else "0"
     return f"""SELECT
         EXISTS ({due} t.state = '{Timer.WAITING}') OR EXISTS ({due} t.state = '{Timer.CLAIMED}' AND t.claimed_at < %s),
         EXISTS (SELECT 1 FROM {message} m WHERE m.kind = '{MESSAGE}' AND m.state = '{Message.PENDING}' AND ({starting}
             EXISTS (SELECT 1 FROM {table(MessageSubscription)} s WHERE s.kind = '{MESSAGE}' AND s.name = m.name))),
         EXISTS (SELECT 1 FROM {message} m WHERE m.kind = '{SIGNAL}' AND m.state = '{Message.PENDING}'
             AND m.sent_at < %s),
+        {dead},
         (SELECT max(id) FROM {table(DefinitionVersion)}), (SELECT count(*) FROM {table(DefinitionVersion)}),
         {_pins(vendor, table(ProcessDefinition), "pinned_version_id")}, {_pins(vendor, table(TenantPin), "version_id")},
         (SELECT max(loaded_at) FROM {table(CalendarYear)}), (SELECT max(id) FROM {table(CalendarDay)})"""
@@ -86,7 +92,8 @@ def pending(now):
         cursor.execute(_pending_sql(connection.vendor, len(names)), [
             adapt(now), adapt(now), adapt(now - _lease()), *names,
             adapt(now - timedelta(seconds=SIGNAL_RETRY_SECONDS))])
-        timers, messages, signals, *fingerprint = cursor.fetchone()
+        timers, messages, signals, dead, *fingerprint = cursor.fetchone()
+    _known.update(dead_timers=dead, left_dead=min(dead, _known["left_dead"]))  # lower once autovacuum ran
     if fingerprint != _known["fingerprint"]:
         # The next start is unknown until started_scheduled() learns it again, on the calendar as it is now
         # (this process may hold it from before another one loaded a year).
@@ -110,7 +117,11 @@ def _lease():
 def dispatch(work, now):
     """Claim due timers and hand their instances to the worker; hand it deliverable messages and unfinished
     signal broadcasts (what `work`, a Pending, says there is)."""
-    instances = _hand_out_due_timers(now) if work.timers else 0
+    if work.timers:
+        instances = _hand_out_due_timers(now)
+    else:
+        instances = 0
+        _vacuum_after_a_drain()
     # Without a worker (eager Celery) the advances ran here, and may have sent messages since `work` was asked.
     message_ids = deliverable_messages() if work.messages or instances else []
     for message_id in message_ids:
@@ -140,6 +151,24 @@ def _hand_out_due_timers(now):
         if len(instance_ids) < CLAIM_BATCH:
             return handed
     return handed
+
+
+def _vacuum_after_a_drain():
+    """Vacuum the timer table once the workers have fired what a drain claimed.
+
+    Until a vacuum, every tick that finds nothing due walks the drained rows' index entries, or the rows
+    themselves: after 100,000 timers, milliseconds a tick. Autovacuum comes to it too, up to a minute later.
+    """
+    if _known["dead_timers"] < _known["left_dead"] + VACUUM_AFTER_DEAD_ROWS or connection.in_atomic_block:
+        return
+    if Timer.objects.filter(state=Timer.CLAIMED).exists():
+        return  # the workers are still firing: the rows they delete would be left for another vacuum
+    table = connection.ops.quote_name(Timer._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM (SKIP_LOCKED) {table}")
+        # What a transaction still open somewhere keeps: no vacuum again until as many more have died.
+        cursor.execute("SELECT pg_stat_get_dead_tuples(%s::regclass)", [Timer._meta.db_table])
+        _known["left_dead"] = cursor.fetchone()[0]
 
 
 @cache
