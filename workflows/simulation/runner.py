@@ -17,7 +17,7 @@ import time as wallclock
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
-from django.db.models import Min
+from django.db.models import Min, OuterRef, Subquery
 
 from config.celery import app as celery_app
 from engine import api
@@ -157,12 +157,15 @@ class Simulation:
         return bool(due)
 
     def _plan_open_tasks(self):
+        # Task ids are random: tasks made at one moment are taken in an order of their names, and those a step
+        # made alike (two reports' reminders) in the order it made them, so that each gets the same random draws
+        # in every run of a seed.
+        made = AuditEvent.objects.filter(instance=OuterRef("instance"), task_id=OuterRef("pk"),
+                                         action="task.created").values("pk")[:1]
         rows = HumanTask.objects.filter(state__in=TaskState.ACTIVE, instance__in=self.instances(),
                                         instance__state__in=InstanceState.ACTIVE).exclude(
-            # Task ids are random: tasks made at one moment are taken in an order of their names, so that
-            # each gets the same random draws in every run of a seed.
             pk__in=[*self.planned, *self.abandoned]).order_by("created_at", "instance__business_key", "bpmn_id",
-                                                              "office", "pk")
+                                                              "office", Subquery(made), "pk")
         now = clock.now()
         for row in rows:
             self.planned[row.pk] = _Planned(self.actors.when(row, now), row.pk, self.actors.rng.getrandbits(32))
