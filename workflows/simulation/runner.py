@@ -11,13 +11,15 @@ The steps are taken in this process (InProcess), or by Celery workers
 action makes its random choices from a seed of its own, drawn when it is
 planned, so it makes the same choices in whichever process takes it.
 """
+import heapq
 import logging
 import random
 import time as wallclock
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
-from django.db.models import Min, OuterRef, Subquery
+from django.db.models import Min, OuterRef, Q, Subquery
 
 from config.celery import app as celery_app
 from engine import api
@@ -85,11 +87,11 @@ class Outcome:
     engine_steps: int = 0
 
 
-@dataclass(order=True)
+@dataclass
 class _Planned:
     at: datetime
-    task_id: object = field(compare=False)
-    seed: int = field(compare=False, default=0)  # of the action's random choices, so any process makes them alike
+    task_id: object
+    seed: int = 0  # of the action's random choices, so any process makes them alike
 
 
 class Simulation:
@@ -102,7 +104,12 @@ class Simulation:
         self.progress = progress or (lambda text: None)
         self.hands = hands or InProcess()
         self.planned = {}
+        # The planned actions by moment, and in the order they were planned among those at one moment.
+        self._queue = []
+        self._planned_count = 0
         self.abandoned = set()  # tasks whose action failed: reported once, not tried again
+        self._dropped = set()  # tasks whose action found nothing to do: planned again while they stay open
+        self._planned_until = None  # when the open tasks were last planned
         self.outcome = None
         self._preexisting = set()
 
@@ -150,8 +157,10 @@ class Simulation:
 
     def _start_due(self):
         now = clock.now()
-        due = [s for s in self.starts if s.at <= now and (s.ready is None or s.ready())]
-        self.starts = [s for s in self.starts if s not in due]
+        arrived = bisect_right(self.starts, now, key=lambda s: s.at)  # the starts are in the order of their moments
+        due = [s for s in self.starts[:arrived] if s.ready is None or s.ready()]
+        if due:
+            self.starts = [s for s in self.starts[:arrived] if s not in due] + self.starts[arrived:]
         for name, message in self.hands.start(due):
             self._error(name, message)
         return bool(due)
@@ -163,16 +172,30 @@ class Simulation:
         made = AuditEvent.objects.filter(instance=OuterRef("instance"), task_id=OuterRef("pk"),
                                          action="task.created").values("pk")[:1]
         rows = HumanTask.objects.filter(state__in=TaskState.ACTIVE, instance__in=self.instances(),
-                                        instance__state__in=InstanceState.ACTIVE).exclude(
-            pk__in=[*self.planned, *self.abandoned]).order_by("created_at", "instance__business_key", "bpmn_id",
-                                                              "office", Subquery(made), "pk")
+                                        instance__state__in=InstanceState.ACTIVE)
+        if self._planned_until is not None:
+            # A task becomes one to plan by being made, by its instance running again (both audited on the
+            # instance) or by its action having found nothing to do: only such tasks are read, not every
+            # open one of the nation.
+            touched = AuditEvent.objects.filter(at__gte=self._planned_until, instance__isnull=False)
+            rows = rows.filter(Q(instance__in=touched.values("instance")) | Q(pk__in=self._dropped))
         now = clock.now()
-        for row in rows:
-            self.planned[row.pk] = _Planned(self.actors.when(row, now), row.pk, self.actors.rng.getrandbits(32))
+        for row in rows.order_by("created_at", "instance__business_key", "bpmn_id", "office", Subquery(made), "pk"):
+            if row.pk not in self.planned and row.pk not in self.abandoned:
+                self._plan(_Planned(self.actors.when(row, now), row.pk, self.actors.rng.getrandbits(32)))
+        self._dropped.clear()
+        self._planned_until = now
+
+    def _plan(self, planned):
+        self.planned[planned.task_id] = planned
+        self._planned_count += 1
+        heapq.heappush(self._queue, (planned.at, self._planned_count, planned))
 
     def _act_due(self):
         now = clock.now()
-        due = sorted(p for p in self.planned.values() if p.at <= now)
+        due = []
+        while self._queue and self._queue[0][0] <= now:
+            due.append(heapq.heappop(self._queue)[2])
         for planned in due:
             del self.planned[planned.task_id]
         for planned, (result, detail) in zip(due, self.hands.act(due, self.actors)):
@@ -181,16 +204,19 @@ class Simulation:
             elif result == LATER:  # not before its minimum period: taken up again once it may be
                 row = HumanTask.objects.get(pk=planned.task_id)
                 planned.at = self.actors.when(row, clock.now(), datetime.fromisoformat(detail))
-                self.planned[planned.task_id] = planned
+                self._plan(planned)
+            elif result == DROPPED:
+                self._dropped.add(planned.task_id)
             elif result == FAILED:
                 self.abandoned.add(planned.task_id)
                 self._error(*detail)
         return bool(due)
 
     def _next_event(self):
-        actions = [p.at for p in self.planned.values()]
+        actions = [self._queue[0][0]] if self._queue else []
         now = clock.now()
-        others = [s.at for s in self.starts if s.at > now]  # those already due wait for ready()
+        waiting = bisect_right(self.starts, now, key=lambda s: s.at)  # those already due wait for ready()
+        others = [self.starts[waiting].at] if waiting < len(self.starts) else []
         timer = Timer.objects.filter(instance__in=self.instances(), instance__state__in=InstanceState.ACTIVE,
                                      state=Timer.WAITING).aggregate(first=Min("due_at"))["first"]
         if timer is not None:
