@@ -19,7 +19,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
-from django.db.models import Min, OuterRef, Q, Subquery
+from django.db import connection
 
 from config.celery import app as celery_app
 from engine import api
@@ -45,6 +45,24 @@ BATCH_AT_LEAST = timedelta(hours=1)  # after the day's close, actions an hour ap
 # The audit actions of the engine steps a run takes: one row per step.
 STEP_ACTIONS = ("instance.started", "task.claim", "task.delegate", "task.resolve", "task.complete", "timer.fired",
                 "message.delivered")
+# The queries of every round, in plain SQL: the ORM would spend longer composing them than the database running them.
+_TASKS, _INSTANCES, _AUDIT, _TIMERS = (model._meta.db_table
+                                       for model in (HumanTask, ProcessInstance, AuditEvent, Timer))
+_RUNNING = f"i.state IN ({', '.join(repr(state) for state in InstanceState.ACTIVE)})"
+# Task ids are random: tasks made at one moment are taken in an order of their names, and those a step made alike
+# (two reports' reminders) in the order it made them, so that each gets the same random draws in every run of a seed.
+_OPEN_TASKS = f"""SELECT t.* FROM {_TASKS} t JOIN {_INSTANCES} i ON i.id = t.instance_id
+    WHERE t.state IN ({', '.join(repr(state) for state in TaskState.ACTIVE)}) AND {_RUNNING} AND {{run}} {{changed}}
+    ORDER BY t.created_at, i.business_key, t.bpmn_id, t.office, (SELECT min(a.id) FROM {_AUDIT} a
+        WHERE a.instance_id = t.instance_id AND a.task_id = t.id AND a.action = 'task.created'), t.id"""
+# Bounded above too: without statistics on the audit (autovacuum off, a copy not analyzed yet) PostgreSQL takes
+# an open range for a third of the table and reads all of it, a closed one it reads by index.
+_AUDITED_SINCE = f"SELECT instance_id FROM {_AUDIT} WHERE id > %s AND id <= %s"
+_AUDIT_ROWS_SINCE = f"SELECT id, instance_id FROM {_AUDIT} WHERE id > %s AND id <= %s"
+AUDIT_ROWS_A_ROUND = 10 ** 9  # more than a round ever writes
+MAX_LISTED = 5000  # instances whose tasks one round reads by their ids
+_FIRST_TIMER = f"""SELECT t.* FROM {_TIMERS} t JOIN {_INSTANCES} i ON i.id = t.instance_id
+    WHERE t.state = '{Timer.WAITING}' AND {_RUNNING} AND {{run}} ORDER BY t.due_at LIMIT 1"""
 DELEGATION_NOTE = "请代为办理，办完交回我确认。"
 LEAVE_REASON = "休假"
 LEAVE_DAYS = 7
@@ -109,7 +127,7 @@ class Simulation:
         self._planned_count = 0
         self.abandoned = set()  # tasks whose action failed: reported once, not tried again
         self._dropped = set()  # tasks whose action found nothing to do: planned again while they stay open
-        self._planned_until = None  # when the open tasks were last planned
+        self._audited = None  # the last audit row when the open tasks were last planned
         self.outcome = None
         self._preexisting = set()
 
@@ -117,6 +135,10 @@ class Simulation:
         began = self.starts[0].at if self.starts else clock.now()
         self.outcome = Outcome(began_at=began)
         self._preexisting = set(ProcessInstance.objects.filter(started_at__gte=began).values_list("pk", flat=True))
+        # instances() in SQL, for the queries of every round
+        self._run_sql = "i.started_at >= %s" + (
+            f" AND i.id NOT IN ({', '.join(['%s'] * len(self._preexisting))})" if self._preexisting else "")
+        self._run_params = [connection.ops.adapt_datetimefield_value(began), *map(_db_id, self._preexisting)]
         wall = wallclock.monotonic()
         self.hands.begin(began)
         try:
@@ -166,25 +188,39 @@ class Simulation:
         return bool(due)
 
     def _plan_open_tasks(self):
-        # Task ids are random: tasks made at one moment are taken in an order of their names, and those a step
-        # made alike (two reports' reminders) in the order it made them, so that each gets the same random draws
-        # in every run of a seed.
-        made = AuditEvent.objects.filter(instance=OuterRef("instance"), task_id=OuterRef("pk"),
-                                         action="task.created").values("pk")[:1]
-        rows = HumanTask.objects.filter(state__in=TaskState.ACTIVE, instance__in=self.instances(),
-                                        instance__state__in=InstanceState.ACTIVE)
-        if self._planned_until is not None:
+        now, since = clock.now(), self._audited
+        changed, params = "", []
+        # Every step the run took has committed by now (taken one after another, or drained from the workers),
+        # so what happened since the last round has audit rows of higher ids.
+        with connection.cursor() as cursor:
+            if since is None:
+                cursor.execute(f"SELECT max(id) FROM {_AUDIT}")
+                self._audited = cursor.fetchone()[0] or 0
+            else:
+                cursor.execute(_AUDIT_ROWS_SINCE, [since, since + AUDIT_ROWS_A_ROUND])
+                audited = cursor.fetchall()
+                self._audited = max((row[0] for row in audited), default=since)
+        if since is not None:
             # A task becomes one to plan by being made, by its instance running again (both audited on the
             # instance) or by its action having found nothing to do: only such tasks are read, not every
-            # open one of the nation.
-            touched = AuditEvent.objects.filter(at__gte=self._planned_until, instance__isnull=False)
-            rows = rows.filter(Q(instance__in=touched.values("instance")) | Q(pk__in=self._dropped))
-        now = clock.now()
-        for row in rows.order_by("created_at", "instance__business_key", "bpmn_id", "office", Subquery(made), "pk"):
+            # open one of the nation. The instances are asked first, so that their tasks are read by index.
+            touched = [pk for pk in dict.fromkeys(instance_id for _id, instance_id in audited) if pk is not None]
+            dropped = list(map(_db_id, self._dropped))
+            self._dropped.clear()
+            if not touched and not dropped:
+                return
+            if len(touched) > MAX_LISTED:  # a nation's working day taken by workers: too many to list
+                changed, params = f"t.instance_id IN ({_AUDITED_SINCE})", [since, since + AUDIT_ROWS_A_ROUND]
+            elif touched:
+                changed, params = f"t.instance_id IN ({', '.join(['%s'] * len(touched))})", touched
+            if dropped:
+                changed = " OR ".join(filter(None, [changed, f"t.id IN ({', '.join(['%s'] * len(dropped))})"]))
+                params = [*params, *dropped]
+            changed = f"AND ({changed})"
+        for row in HumanTask.objects.raw(_OPEN_TASKS.format(run=self._run_sql, changed=changed),
+                                         [*self._run_params, *params]):
             if row.pk not in self.planned and row.pk not in self.abandoned:
                 self._plan(_Planned(self.actors.when(row, now), row.pk, self.actors.rng.getrandbits(32)))
-        self._dropped.clear()
-        self._planned_until = now
 
     def _plan(self, planned):
         self.planned[planned.task_id] = planned
@@ -217,10 +253,9 @@ class Simulation:
         now = clock.now()
         waiting = bisect_right(self.starts, now, key=lambda s: s.at)  # those already due wait for ready()
         others = [self.starts[waiting].at] if waiting < len(self.starts) else []
-        timer = Timer.objects.filter(instance__in=self.instances(), instance__state__in=InstanceState.ACTIVE,
-                                     state=Timer.WAITING).aggregate(first=Min("due_at"))["first"]
+        timer = next(iter(Timer.objects.raw(_FIRST_TIMER.format(run=self._run_sql), self._run_params)), None)
         if timer is not None:
-            others.append(timer + ONE_SECOND)  # the dispatcher fires timers strictly past due
+            others.append(timer.due_at + ONE_SECOND)  # the dispatcher fires timers strictly past due
         first = min(actions + others, default=None)
         if first is None or not self.hands.batched:
             return first
@@ -233,6 +268,10 @@ class Simulation:
     def _error(self, label, message):
         log.warning("simulation: %s: %s", label, message)
         self.outcome.errors.append((clock.now(), label, message))
+
+
+def _db_id(pk):
+    return ProcessInstance._meta.pk.get_db_prep_value(pk, connection)
 
 
 class InProcess:
