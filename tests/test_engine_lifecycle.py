@@ -242,6 +242,24 @@ def test_the_next_step_takes_the_committed_workflow_unless_the_row_changed_elsew
     assert ProcessInstance.objects.get(pk=instance.pk).data["revisions"] == 2
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_task_form_is_read_from_the_kept_workflow_which_the_next_step_still_takes(deploy_bpmn, offices,
+                                                                                     monkeypatch):
+    clock.set_time(START)
+    deploy_bpmn("review.bpmn")
+    instance = api.start("review", "", {"county": "520102", "revisions": 0, "notes": {"site": "新设街道"}}).instance
+    deserialized = []
+    load_state = loading.load_state
+    monkeypatch.setattr(loading, "load_state", lambda *args: deserialized.append(args) or load_state(*args))
+    task = open_task(instance, "write_plan")
+    form = api.task_form(task)
+    assert form.data["notes"] == {"site": "新设街道"} and not deserialized
+    form.data["notes"]["site"] = "changed on the page"  # the form's data is the reader's own
+    api.complete_task(task.id, {"background": "x", "budget": 1}, actor=offices["520102"])
+    assert not deserialized, "the workflow lent to the form was given back for the step"
+    assert ProcessInstance.objects.get(pk=instance.pk).data["notes"] == {"site": "新设街道"}
+
+
 @pytest.mark.parametrize("own_transaction", [
     False, pytest.param(True, marks=pytest.mark.django_db(transaction=True, serialized_rollback=True))])
 def test_new_instances_start_on_a_version_deployed_since(deploy_bpmn, offices, own_transaction):

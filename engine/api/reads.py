@@ -1,8 +1,9 @@
 """Queries about running instances that need their workflow: a task's form and data, a diagram's marks.
 
-They deserialize a copy of the workflow and change nothing (the workflow kept for the next step stays
-where it is).
+They deserialize a copy of the workflow, or borrow the one kept for the next step and give it back, and
+change nothing.
 """
+import copy
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -14,7 +15,7 @@ from ..models import AuditEvent, HumanTask
 from ..models.tasks import TaskState, is_overdue
 from ..runtime import workflow_ops
 from ..runtime.earliest import earliest_allowed
-from ..runtime.loading import form_schema, read_workflow
+from ..runtime.loading import form_schema, lent_workflow
 
 
 DUE_SOON_WORKDAYS = 3  # an open task is due soon within this many working days
@@ -57,11 +58,13 @@ def task_form(row) -> TaskForm:
     if row.state not in TaskState.ACTIVE:
         event = AuditEvent.objects.filter(task_id=row.id, action="task.complete").first()
         return TaskForm(schema, {**((event.data or {}).get("data", {}) if event else {}), **shown})
-    workflow = read_workflow(row.instance)
-    task = workflow_ops.find_task(workflow, row)
-    if task is None:
-        return TaskForm(schema, shown)
-    return TaskForm(schema, {**workflow_ops.task_data(task), **shown}, earliest_allowed(workflow, task))
+    with lent_workflow(row.instance) as workflow:
+        task = workflow_ops.find_task(workflow, row)
+        if task is None:
+            return TaskForm(schema, shown)
+        # A copy: the form's data must not share a value with the workflow the next step takes.
+        data = copy.deepcopy(workflow_ops.task_data(task))
+        return TaskForm(schema, {**data, **shown}, earliest_allowed(workflow, task))
 
 
 @dataclass(frozen=True)

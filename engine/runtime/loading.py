@@ -7,6 +7,7 @@ deserializing, when the row it locked still holds exactly what was committed.
 """
 import threading
 from collections import OrderedDict
+from contextlib import contextmanager
 from functools import partial
 
 from django.db import connection, transaction
@@ -64,6 +65,15 @@ def _recall(cache, key):
 def _take(cache, key):
     with _lock:
         return cache.pop(key, None)
+
+
+def _give_back(cache, key, value):
+    """Keep `value` again unless something else was kept under `key` meanwhile."""
+    with _lock:
+        if key not in cache:
+            cache[key] = value
+            while len(cache) > _CACHE_SIZE:
+                cache.popitem(last=False)
 
 
 class StaleVersion(Exception):
@@ -184,24 +194,50 @@ def new_workflow(instance):
     return BpmnWorkflow(spec, subprocess_specs, script_engine=EngineScriptEngine(instance))
 
 
+def _take_kept(instance):
+    """(kept entry, its workflow bound to `instance`) when the workflow kept for the instance is the one its row
+    holds, else (None, None). Taken from the cache, so nobody else holds it meanwhile."""
+    kept = _take(_workflows, instance.pk)
+    if kept is None or kept[0] != instance.serialized or kept[1] is not specs_for(instance.version)[0]:
+        return None, None
+    workflow = kept[2]
+    workflow.script_engine = EngineScriptEngine(instance)  # bound to this caller's instance object
+    return kept, workflow
+
+
 def load_workflow(instance):
     """The instance's workflow as its row holds it.
 
     A kept workflow is handed out once (taken from the cache), so two steps never share one, and
     one a step changed but did not commit is never seen again.
     """
-    kept = _take(_workflows, instance.pk)
-    if kept is None or kept[0] != instance.serialized or kept[1] is not specs_for(instance.version)[0]:
-        return read_workflow(instance)
-    workflow = kept[2]
-    workflow.script_engine = EngineScriptEngine(instance)  # bound to this step's instance object
-    return workflow
+    _kept, workflow = _take_kept(instance)
+    return read_workflow(instance) if workflow is None else workflow
+
+
+@contextmanager
+def lent_workflow(instance):
+    """The instance's workflow for reading only within the block (a task's form): the kept one when it is
+    current, lent and kept again afterwards, so neither the reader nor the next step deserializes it.
+
+    While it is lent a step on the instance deserializes its own, and what that step commits is kept
+    rather than the lent one. The reader changes nothing of it, nor hands out what it holds (copy it).
+    """
+    kept, workflow = _take_kept(instance)
+    if kept is None:
+        yield read_workflow(instance)
+        return
+    try:
+        yield workflow
+    finally:
+        _give_back(_workflows, instance.pk, kept)
 
 
 def read_workflow(instance):
     """The instance's workflow for reading only (a page showing it): deserialized, never the kept one.
 
-    Taking the kept workflow for a look would leave the next step to deserialize inside its lock.
+    Taking the kept workflow for a look would leave the next step to deserialize inside its lock
+    (lent_workflow gives it back).
     """
     spec, subprocess_specs = specs_for(instance.version)
     workflow = load_state(instance.serialized, spec, subprocess_specs, instance.serializer_version)
