@@ -319,7 +319,9 @@ def act(task_id, actors):
     there is nothing to do now (the task closed, its instance paused or moved on); or (FAILED, (where,
     message)) when the action failed and should not be tried again.
     """
-    row = HumanTask.objects.select_related("instance__version__definition").filter(pk=task_id).first()
+    # Not the version's specs: the engine has them parsed already, and they are the largest value of all.
+    row = HumanTask.objects.select_related("instance__version__definition").defer(
+        "instance__version__spec_json").filter(pk=task_id).first()
     if row is None or row.state not in TaskState.ACTIVE or row.instance.state not in InstanceState.ACTIVE:
         return DROPPED, None  # a paused instance's task is planned again once it runs again
     where = f"{row.instance.version.definition.key}/{row.bpmn_id}"
