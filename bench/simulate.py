@@ -57,7 +57,8 @@ def play(workers):
 
     admin(f'DROP DATABASE IF EXISTS "{RUN}"', f'CREATE DATABASE "{RUN}" TEMPLATE "{TEMPLATE}"')
     redis.Redis.from_url(REDIS_URL).flushdb()
-    env = {**os.environ, "DATABASE_URL": f"{BASE}/{RUN}", "REDIS_URL": REDIS_URL}
+    # As in production, statements are not logged (DEBUG=0); the workers it starts inherit the setting.
+    env = {"DEBUG": "0", **os.environ, "DATABASE_URL": f"{BASE}/{RUN}", "REDIS_URL": REDIS_URL}
     command = [sys.executable, str(ROOT / "manage.py"), "simulate", "--year", str(YEAR), "--national",
                "--stations", str(STATIONS), "--workers", str(workers)]
     output = subprocess.run(command, env=env, capture_output=True, text=True).stdout
