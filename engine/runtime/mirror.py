@@ -119,6 +119,7 @@ def open_and_waiting(workflow):
 # Read on every step that touches tasks; plain SQL for the same reason as the lock (locking.py).
 ACTIVE_TASKS = f"state IN ({', '.join(repr(s) for s in RowState.ACTIVE)})"
 _ACTIVE_TASKS_SQL = f"SELECT * FROM {HumanTask._meta.db_table} WHERE instance_id = %s AND {ACTIVE_TASKS}"
+_TIMERS_SQL = f"SELECT * FROM {Timer._meta.db_table} WHERE instance_id = %s ORDER BY due_at"  # as the ORM orders them
 
 
 class KnownRows:
@@ -157,8 +158,7 @@ class KnownRows:
     @property
     def tasks(self):
         if self._tasks is None:
-            self._tasks = {r.id: r for r in HumanTask.objects.raw(_ACTIVE_TASKS_SQL, [
-                HumanTask._meta.pk.get_db_prep_value(self.instance.pk, connection)])}
+            self._tasks = {r.id: r for r in HumanTask.objects.raw(_ACTIVE_TASKS_SQL, [self._instance_id()])}
             for row in self._tasks.values():
                 row.instance = self.instance
         return self._tasks
@@ -166,9 +166,14 @@ class KnownRows:
     @property
     def timers(self):
         if self._timers is None:
-            self._timers = ({r.task_id: r for r in Timer.objects.filter(instance=self.instance)}
+            self._timers = ({r.task_id: r for r in Timer.objects.raw(_TIMERS_SQL, [self._instance_id()])}
                             if self.instance.has_timer_rows else {})
+            for row in self._timers.values():
+                row.instance = self.instance
         return self._timers
+
+    def _instance_id(self):
+        return HumanTask._meta.pk.get_db_prep_value(self.instance.pk, connection)
 
     @property
     def subscriptions(self):
