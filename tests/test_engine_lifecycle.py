@@ -258,6 +258,12 @@ def test_a_task_form_is_read_from_the_kept_workflow_which_the_next_step_still_ta
     api.complete_task(task.id, {"background": "x", "budget": 1}, actor=offices["520102"])
     assert not deserialized, "the workflow lent to the form was given back for the step"
     assert ProcessInstance.objects.get(pk=instance.pk).data["notes"] == {"site": "新设街道"}
+    # With nothing kept (another process took the last step), the form deserializes it, and keeps it for the step.
+    loading._workflows.clear()
+    task = open_task(instance, "review_plan")
+    api.task_form(task)
+    api.complete_task(task.id, {"decision": "approve"}, actor=offices["5201"])
+    assert len(deserialized) == 1
 
 
 @pytest.mark.parametrize("own_transaction", [

@@ -218,15 +218,15 @@ def load_workflow(instance):
 @contextmanager
 def lent_workflow(instance):
     """The instance's workflow for reading only within the block (a task's form): the kept one when it is
-    current, lent and kept again afterwards, so neither the reader nor the next step deserializes it.
+    current, else deserialized, and kept afterwards, so the next step need not deserialize it (again).
 
     While it is lent a step on the instance deserializes its own, and what that step commits is kept
     rather than the lent one. The reader changes nothing of it, nor hands out what it holds (copy it).
     """
     kept, workflow = _take_kept(instance)
     if kept is None:
-        yield read_workflow(instance)
-        return
+        workflow = read_workflow(instance)
+        kept = (instance.serialized, workflow.spec, workflow)
     try:
         yield workflow
     finally:
