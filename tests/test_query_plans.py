@@ -96,11 +96,14 @@ def test_pages_plan_statements_for_their_values(client, django_user_model):
     with connection.cursor() as cursor:
         cursor.execute("SET plan_cache_mode = auto")
         cursor.execute("SET cursor_tuple_fraction = 0.1")
+        cursor.execute("SET max_parallel_workers_per_gather = 2")
         client.get("/")  # reads the session, at least
         cursor.execute("SHOW plan_cache_mode")
         assert cursor.fetchone()[0] == "force_custom_plan"
         cursor.execute("SHOW cursor_tuple_fraction")
         assert cursor.fetchone()[0] == "1"
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
 
 
 def page_urls(user):
