@@ -4,7 +4,7 @@ With REDIS_URL set, tasks go to a worker through Redis and beat runs the timer
 dispatcher. Without it, tasks run eagerly in the calling process and the
 `serve` command runs the same dispatcher on a thread.
 
-While a simulation shares its clock through Redis (engine.clock.publish), each
+While a simulation shares its clock (engine.clock.publish), each
 job sent carries the simulated moment, which the worker runs it at, and jobs
 are counted from being sent to their end, so the simulation knows when the work
 it handed out, and the work that work handed out, has drained (`in_flight`).

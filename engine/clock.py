@@ -13,7 +13,6 @@ CHINA = ZoneInfo("Asia/Shanghai")
 
 _state = threading.local()
 _global = {"fixed": None, "shared": False}  # process-wide simulated time, shared by all threads
-SHARED_KEY = "engine:clock:shared"
 
 
 def now() -> datetime:
@@ -50,20 +49,18 @@ def is_fixed() -> bool:
     return _global["fixed"] is not None
 
 
-# One simulated clock for several processes: the process that moves time publishes each moment in a store
-# every process reaches (a Redis client: get, set, delete). Each job it sends carries the moment (`shared_moment`),
-# and so does each job those send in turn: the worker runs it at that moment (`follow`) without asking the store.
+# One simulated clock for several processes: the process that moves time publishes each moment, and each job
+# it sends carries it (`shared_moment`), as does each job those send in turn: the worker runs it at that moment
+# (`follow`). Nothing is stored: a worker learns the moment only from the job it runs.
 
-def publish(store, when: datetime) -> None:
-    """Fix this process's clock at `when` and make it the moment of every process that follows `store`."""
+def publish(when: datetime) -> None:
+    """Fix this process's clock at `when` and make it the moment of the jobs this process sends."""
     set_time(when)
-    store.set(SHARED_KEY, now().isoformat())
     _global["shared"] = True
 
 
-def unpublish(store) -> None:
-    """End the shared clock: followers run on the system clock again, and so does this process."""
-    store.delete(SHARED_KEY)
+def unpublish() -> None:
+    """End the shared clock: jobs sent from now on run on the system clock, and so does this process."""
     release()
 
 

@@ -68,13 +68,13 @@ class Workers:
         store = redis()
         store.delete(RESULTS)
         store.set(IN_FLIGHT, 0)
-        clock.publish(store, when)
+        clock.publish(when)
 
     def end(self):
-        clock.unpublish(redis())
+        clock.unpublish()
 
     def set_time(self, when):
-        clock.publish(redis(), when)
+        clock.publish(when)
 
     def drain(self):
         """Wait until every job sent at this moment, and every job they sent, has finished."""
