@@ -25,12 +25,12 @@ def dashboard_prefectures(user):
     if user.is_superuser:
         return prefectures
     # A province's departments watch the prefectures of their own province, not every province's.
-    paths = office_tree()["paths"]
+    tree_paths = office_tree()["paths"]
     roots = {province_of(code) for code in Membership.objects.filter(
         user=user, office__kind__in=PROVINCE_KINDS).values_list("office__code", flat=True)}
-    paths = sorted(paths[root] for root in roots if root in paths)
-    if paths:
-        return prefectures.filter(reduce(or_, [Q(path__startswith=path) for path in paths]))
+    provinces = sorted(tree_paths[root] for root in roots if root in tree_paths)
+    if provinces:
+        return prefectures.filter(reduce(or_, [Q(path__startswith=path) for path in provinces]))
     return prefectures.filter(members__user=user)
 
 
