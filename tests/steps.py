@@ -1,4 +1,5 @@
 """Small steps the tests share: reading rows again, moving the clock, finding an open task, running a command."""
+import threading
 from datetime import datetime
 from io import StringIO
 
@@ -35,3 +36,12 @@ def command_output(name, *args):
     out = StringIO()
     call_command(name, *args, stdout=out)
     return out.getvalue()
+
+
+def run_at_once(*targets):
+    """Run each callable in a thread of its own, all started before any is waited for."""
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()

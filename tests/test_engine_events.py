@@ -16,7 +16,7 @@ from engine.models import AuditEvent, HumanTask, Message, MessageSubscription, T
 from engine.runtime import loading
 from engine.api import dispatch_due_timers
 
-from .steps import move_clock_to, reload
+from .steps import move_clock_to, reload, run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -288,11 +288,7 @@ def test_two_dispatchers_never_claim_the_same_timer(deploy_bpmn, offices):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_at_once(dispatcher, dispatcher)
     first, second = (set(c) for c in claimed)
     assert not first & second, "a timer row is claimed by one dispatcher only"
     assert first | second == instances

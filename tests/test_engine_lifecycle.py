@@ -1,6 +1,7 @@
 """An instance from start to end through the engine's API: tasks, forms, offices, audit, state."""
 import threading
 from datetime import datetime, timezone
+from functools import partial
 
 import pytest
 from django.db import connection, connections, transaction
@@ -11,7 +12,7 @@ from engine.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from engine.models import AuditEvent, HumanTask, ProcessInstance
 from engine.runtime import loading
 
-from .steps import open_task
+from .steps import open_task, run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -177,11 +178,7 @@ def test_two_people_completing_the_same_task_exactly_one_succeeds(review, office
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=work, args=(offices[name],)) for name in ("520102", "520102-b")]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_at_once(*[partial(work, offices[name]) for name in ("520102", "520102-b")])
     assert sorted(o.split(":")[0] for o in outcomes) == ["conflict", "ok"], outcomes
     assert HumanTask.objects.filter(instance=instance, bpmn_id="review_plan").count() == 1
     assert ProcessInstance.objects.get(pk=instance.pk).data["revisions"] == 1

@@ -3,7 +3,6 @@
 This file and the adapter are the only places that touch SpiffWorkflow's private API.
 """
 import json
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -17,6 +16,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine import clock, spiff_private
 from engine.bpmn import serializer
+
+from .steps import run_at_once
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # 09:00 in China
 
@@ -157,11 +158,7 @@ def test_state_and_specs_written_from_threads_at_once_stay_the_same(workflow):
         except Exception as err:  # noqa: BLE001 - reported below
             errors.append(err)
 
-    threads = [threading.Thread(target=write) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(*[write] * 4)
     assert not errors and len(states) == 1
 
 

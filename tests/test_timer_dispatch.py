@@ -14,7 +14,7 @@ from engine.models import AuditEvent, DefinitionVersion, ProcessDefinition, Proc
 from engine.runtime import timers
 
 from . import test_celery_worker
-from .steps import china
+from .steps import china, run_at_once
 
 worker = test_celery_worker.worker  # a real Celery worker process, through Redis
 
@@ -44,11 +44,7 @@ def test_two_dispatchers_ticking_together_fire_each_due_timer_once(deploy_bpmn, 
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once(dispatcher, dispatcher)
     assert not errors
     fired = list(AuditEvent.objects.filter(action="timer.fired").values_list("task_id", flat=True))
     assert len(fired) == len(set(fired)) == len(started), "every timer fired, none twice"
