@@ -134,6 +134,9 @@ def test_each_province_procures_its_own_counties(filed, capsys):
     with pytest.raises(InvalidInput) as err:
         start_procurement(YEAR, province="1101")
     assert "province" in err.value.errors
+    with pytest.raises(InvalidInput) as err:
+        start_procurement(1999, province="bj")
+    assert "2000 至 2100" in err.value.errors["year"]
 
 
 def test_a_provinces_system_sends_messages_about_its_own_offices_only(nation, client):
