@@ -47,6 +47,7 @@ class Batch:
         self._inserts = {}
         self._updates = {}
         self._deletes = {}
+        self._counts = {}  # (model, key): the row to add to, its amounts summed within the step
         self._requirements = []
 
     def require(self, sql, params, error):
@@ -76,6 +77,15 @@ class Batch:
         self._updates.pop(id(obj), None)
         self._deletes[id(obj)] = obj
 
+    def add_to(self, obj, fields):
+        """Add `obj`'s `fields` (numbers) to the row with its key, or insert `obj` if there is none."""
+        known = self._counts.get((type(obj), obj.pk))
+        if known is None:
+            self._counts[(type(obj), obj.pk)] = (obj, tuple(fields))
+            return
+        for name in fields:
+            setattr(known[0], name, getattr(known[0], name) + getattr(obj, name))
+
     def _deletions(self, db):
         quote = db.ops.quote_name
         by_model = {}
@@ -103,23 +113,38 @@ class Batch:
                    [f.get_db_prep_save(f.pre_save(obj, False), db) for f in fields]
                    + [meta.pk.get_db_prep_value(obj.pk, db)])
 
+    def _additions(self, db):
+        """The counts as upserts, a statement per model, rows in key order: two steps adding to the same rows
+        lock them in the same order."""
+        quote = db.ops.quote_name
+        by_model = {}
+        for (model, _pk), (obj, fields) in sorted(self._counts.items(), key=lambda item: str(item[0][1])):
+            by_model.setdefault(model, []).append((obj, fields))
+        for model, added in by_model.items():
+            into, fields, row = _insert_parts(model)
+            table = quote(model._meta.db_table)
+            sums = ", ".join(f"{quote(name)} = {table}.{quote(name)} + EXCLUDED.{quote(name)}" for name in added[0][1])
+            yield (f"{into} VALUES {', '.join([row] * len(added))} ON CONFLICT ({quote(model._meta.pk.column)}) "
+                   f"DO UPDATE SET {sums}",
+                   [f.get_db_prep_save(f.pre_save(obj, True), db) for obj, _ in added for f in fields])
+
     def flush(self):
         """Write the rows; on PostgreSQL, commit with them if the transaction is the step's own."""
         # The connection itself, not django.db.connection: every field's conversion asks it
         # something, and through that proxy each question is a context-local lookup.
         db = connections[DEFAULT_DB_ALIAS]
-        deletions, writes = list(self._deletions(db)), list(self._writes(db))
-        if not deletions and not writes and not self._requirements:
+        deletions, writes, additions = list(self._deletions(db)), list(self._writes(db)), list(self._additions(db))
+        if not deletions and not writes and not additions and not self._requirements:
             return
         if db.vendor == "postgresql":
-            self._flush_pipelined(db, deletions + self._joined(writes))
+            self._flush_pipelined(db, deletions + self._joined(writes) + additions)
         else:
             with db.cursor() as cursor:
                 for sql, params, error in self._requirements:
                     cursor.execute(sql, params)
                     if not cursor.fetchone()[0]:
                         raise error
-                for sql, params in deletions + writes:
+                for sql, params in deletions + writes + additions:
                     cursor.execute(sql, params)
         for obj in self._inserts.values():
             obj._state.adding = False
@@ -215,6 +240,18 @@ def update(obj, fields):
         obj.save(update_fields=list(fields))
     else:
         batch.update(obj, fields)
+
+
+def add_to(obj, fields):
+    """Add `obj`'s `fields` to the row with its key (engine.batch.Batch.add_to), in the running step if one runs."""
+    batch = _current.get()
+    if batch is None:
+        batch = Batch()
+        batch.add_to(obj, fields)
+        with transaction.atomic():
+            batch.flush()
+    else:
+        batch.add_to(obj, fields)
 
 
 def delete(obj):

@@ -8,12 +8,12 @@ handler whose failure may pass (a system it calls is down) raises TryAgain.
     def plan_submitted(call):  # call: ServiceCall
         ...
 """
-from .datahooks import on_data_written
+from .datahooks import add_to_counts, on_data_written, on_task_closed
 from .directory import Directory, get_directory
 from .errors import TryAgain
 from .formchecks import form_check
 from .scripting.functions import script_function
 from .services import ServiceCall, service
 
-__all__ = ["Directory", "ServiceCall", "TryAgain", "form_check", "get_directory", "on_data_written",
-           "script_function", "service"]
+__all__ = ["Directory", "ServiceCall", "TryAgain", "add_to_counts", "form_check", "get_directory", "on_data_written",
+           "on_task_closed", "script_function", "service"]

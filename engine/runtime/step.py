@@ -129,6 +129,8 @@ def advance(instance, workflow, rows=None, new=False):
         batch.update(instance, STEP_FIELDS)
     if new or instance.data != before:
         _write_data_rows(*datahooks.rows_for(instance, before))
+    for row in rows.closed:  # told with the data the step leaves
+        datahooks.task_closed(instance, row)
     return step_result(instance, rows, open_tasks)
 
 
