@@ -7,4 +7,5 @@ class WorkflowsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import visibility  # noqa: F401  registers the data hook that keeps InstanceOffice in step
+        # Register the hooks that keep InstanceOffice and the compliance counts in step with the instances.
+        from . import compliance, visibility  # noqa: F401

@@ -48,9 +48,11 @@ class Office(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "path", "changed_at"}
         super().save(*args, **kwargs)
+        InstanceOffice.objects.filter(office=self.code).exclude(path=self.path).update(path=self.path)
         if before and before != self.path:
             moved_to(before, self.path)
-        InstanceOffice.objects.filter(office=self.code).exclude(path=self.path).update(path=self.path)
+            from .compliance import recount  # counted by prefecture: the counts below the office move with it
+            recount()
 
 
 def moved_to(before, after):
@@ -74,6 +76,27 @@ class InstanceOffice(models.Model):
     class Meta:
         indexes = [models.Index(fields=["office", "instance"]),
                    models.Index(fields=["instance"], condition=models.Q(key=""), name="instance_names_no_office")]
+
+
+class ComplianceCount(models.Model):
+    """How many tasks of one statutory step (a user task with a due date) were completed on time and late,
+    among the instances of a year that name the same prefectures of a province, or are its province-wide
+    ones: what the dashboard shows of completed work, without reading the task rows. Kept by
+    workflows.compliance as steps complete tasks."""
+
+    id = models.CharField(max_length=40, primary_key=True, help_text="a digest of the fields up to name")
+    year = models.IntegerField()
+    province = models.CharField(max_length=64, help_text="its civil-affairs department")
+    prefectures = models.TextField(blank=True, help_text="the prefecture offices the instances name, space-separated")
+    province_wide = models.BooleanField(default=False)
+    process = models.CharField(max_length=200)
+    bpmn_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=300)
+    on_time = models.IntegerField(default=0)
+    late = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["year", "province"])]
 
 
 class Membership(models.Model):

@@ -10,6 +10,7 @@ from engine.api import clock
 from engine.models import DefinitionVersion, HumanTask, MessageSubscription, ProcessDefinition, ProcessInstance, Timer
 from engine.models import InstanceState
 from engine.models import TaskState, overdue_condition
+from workflows.compliance import completed_counts
 from workflows.models import Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, PlanState, ServiceAgreement
 from workflows.service.models import StationDeployment
@@ -69,29 +70,44 @@ def phases_by_prefecture(prefectures, year):
     return counts
 
 
+def oversees(user, prefecture_codes):
+    """Whether `user` sees the prefectures whole: their dashboard needs no test of what the user may see."""
+    scope = visible_scope(user)
+    return all(code in scope for code in prefecture_codes)
+
+
 def scoped_instances(user, prefecture_codes, year):
     """The instances of the prefectures (their counties and stations) and the province-wide ones, of `year`."""
     instances = ProcessInstance.objects.filter(within(prefecture_codes, with_province_wide=True))
-    scope = visible_scope(user)
-    # Prefectures the user oversees whole need no second test: a second subquery misleads the planner's counts.
-    if not all(code in scope for code in prefecture_codes):
+    # A second subquery would mislead the planner's counts.
+    if not oversees(user, prefecture_codes):
         instances = instances_visible_to(user, instances)
     return instances.filter(data__year=year) if year else instances
 
 
-def compliance(tasks, now):
-    """Per statutory step (user tasks with a due date): done on time, done late, open and overdue."""
-    rows = (tasks.filter(due_at__isnull=False)
-            .values("instance__version__definition__key", "bpmn_id", "name")
-            .annotate(on_time=Count("pk", filter=Q(state=TaskState.COMPLETED, completed_at__lte=F("due_at"))),
-                      late=Count("pk", filter=Q(state=TaskState.COMPLETED, completed_at__gt=F("due_at"))),
-                      open_late=Count("pk", filter=overdue_condition(now)),
-                      open_ok=Count("pk", filter=Q(state__in=TaskState.ACTIVE, due_at__gt=now)))
-            .order_by("instance__version__definition__key", "name"))
-    return [{"process": r["instance__version__definition__key"], "step": r["bpmn_id"], "name": r["name"],
-             "on_time": r["on_time"], "late": r["late"], "open_late": r["open_late"], "open_ok": r["open_ok"],
-             "rate": round(100 * r["on_time"] / (r["on_time"] + r["late"])) if r["on_time"] + r["late"] else None}
-            for r in rows]
+def compliance(tasks, now, completed=None):
+    """Per statutory step (user tasks with a due date): done on time, done late, open and overdue.
+    `completed`: the kept counts of completed tasks (workflows.compliance), so that only open ones are read."""
+    counted = {"open_late": Count("pk", filter=overdue_condition(now)),
+               "open_ok": Count("pk", filter=Q(state__in=TaskState.ACTIVE, due_at__gt=now))}
+    if completed is None:
+        counted |= {"on_time": Count("pk", filter=Q(state=TaskState.COMPLETED, completed_at__lte=F("due_at"))),
+                    "late": Count("pk", filter=Q(state=TaskState.COMPLETED, completed_at__gt=F("due_at")))}
+    else:
+        tasks = tasks.open()
+    steps = {}
+    for r in tasks.filter(due_at__isnull=False).values("instance__version__definition__key", "bpmn_id", "name") \
+            .annotate(**counted).order_by():
+        steps[(r["instance__version__definition__key"], r["bpmn_id"], r["name"])] = r
+    for key, (on_time, late) in (completed or {}).items():
+        steps.setdefault(key, {"open_late": 0, "open_ok": 0}).update(on_time=on_time, late=late)
+    rows = []
+    for (process, bpmn_id, name), r in sorted(steps.items(), key=lambda item: (item[0][0], item[0][2])):
+        on_time, late = r.get("on_time", 0), r.get("late", 0)
+        rows.append({"process": process, "step": bpmn_id, "name": name, "on_time": on_time, "late": late,
+                     "open_late": r["open_late"], "open_ok": r["open_ok"],
+                     "rate": round(100 * on_time / (on_time + late)) if on_time + late else None})
+    return rows
 
 
 def heat_map(version, instances, now):
@@ -140,7 +156,9 @@ def dashboard(request):
                       "data": [phases[c][key] for c in codes]} for i, (key, label) in enumerate(PHASES)]},
         "options": {"scales": {"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True}}}}
     instances = scoped_instances(request.user, codes, year)
-    steps = compliance(HumanTask.objects.filter(instance__in=instances), now)
+    # Completed work is counted as it completes, for the dashboards of whole prefectures.
+    completed = completed_counts(codes, year) if oversees(request.user, codes) else None
+    steps = compliance(HumanTask.objects.filter(instance__in=instances), now, completed)
     compliance_chart = {"type": "bar", "data": {
         "labels": [s["name"] for s in steps],
         "datasets": [{"label": _("按时办结"), "backgroundColor": "#48bb78", "data": [s["on_time"] for s in steps]},

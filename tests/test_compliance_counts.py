@@ -1,0 +1,119 @@
+"""The dashboard's deadline compliance, counted as steps complete tasks: the same figures as counting the
+task rows, for each prefecture, the province and the year, also when an instance changes county or an
+office moves in the tree."""
+from datetime import datetime, timedelta
+
+import pytest
+
+from engine import api
+from engine.api import clock
+from engine.models import HumanTask
+from webui.views.dashboard import compliance, scoped_instances
+from workflows.compliance import completed_counts, recount
+from workflows.models import ComplianceCount, Office
+
+from .steps import open_task
+
+pytestmark = pytest.mark.django_db
+
+START = datetime(2026, 3, 2, 10, 0, tzinfo=clock.CHINA)  # a Monday
+
+
+def live(user, codes, year):
+    """The dashboard's compliance rows counted from the task rows."""
+    tasks = HumanTask.objects.filter(instance__in=scoped_instances(user, codes, year))
+    return compliance(tasks, clock.now())
+
+
+def kept(user, codes, year):
+    tasks = HumanTask.objects.filter(instance__in=scoped_instances(user, codes, year))
+    return compliance(tasks, clock.now(), completed_counts(codes, year))
+
+
+def stored():
+    return sorted(ComplianceCount.objects.exclude(on_time=0, late=0).values_list("id", "year", "province", "prefectures", "province_wide",
+                                                      "process", "bpmn_id", "name", "on_time", "late"))
+
+
+def complete(instance, bpmn_id):
+    data = {"background": "新设街道", "budget": "300000.00"} if bpmn_id == "write_plan" else {}
+    api.complete_task(open_task(instance, bpmn_id).pk, data)
+
+
+@pytest.fixture
+def year(deploy_bpmn, offices):
+    """Plans of 2026 in both prefectures, one of 2025 and one naming no office: written on time, late, not yet."""
+    clock.set_time(START)
+    deploy_bpmn("review.bpmn")
+    plans = {name: api.start("review", name, data).instance for name, data in (
+        ("guiyang", {"county": "520102", "year": 2026, "revisions": 0}),
+        ("zunyi", {"county": "520302", "year": 2026, "revisions": 0}),
+        ("guiyang-open", {"county": "520102", "year": 2026, "revisions": 0}),
+        ("last-year", {"county": "520102", "year": 2025, "revisions": 0}),
+        ("nobody", {"year": 2026, "revisions": 0}))}
+    complete(plans["guiyang"], "write_plan")
+    complete(plans["last-year"], "write_plan")
+    clock.set_time(START + timedelta(days=10))  # past five working days
+    complete(plans["zunyi"], "write_plan")
+    complete(plans["nobody"], "write_plan")
+    return plans
+
+
+def test_counts_kept_by_the_steps_are_those_of_the_task_rows(year, offices):
+    province, guiyang = offices["gz"], offices["5201"]
+    step = ("review", "write_plan", "编写年度计划")
+    assert completed_counts(["5201"], 2026) == {step: (1, 1)}  # Guiyang's, and the province-wide one, late
+    assert completed_counts(["5203"], 2026) == {step: (0, 2)}
+    assert completed_counts(["5201", "5203"], 2026) == {step: (1, 2)}
+    assert completed_counts(["5201"], 2025) == {step: (1, 0)}
+    assert completed_counts(["5201"], 2027) == {}
+    for user, codes in ((province, ["5201", "5203"]), (province, ["5203"]), (guiyang, ["5201"])):
+        for year_ in (2025, 2026):
+            assert kept(user, codes, year_) == live(user, codes, year_)
+    rows = kept(province, ["5201", "5203"], 2026)
+    assert [(r["step"], r["on_time"], r["late"], r["open_late"]) for r in rows] == [("write_plan", 1, 2, 1)]
+    before = stored()
+    assert recount() == len(before)
+    assert stored() == before
+
+
+def test_the_dashboard_shows_the_kept_counts(client, year, offices):
+    client.force_login(offices["gz"])
+    steps = client.get("/dashboard/?year=2026").context["steps"]
+    assert steps == live(offices["gz"], ["5201", "5203"], 2026)
+    ComplianceCount.objects.filter(year=2026).update(on_time=7)  # the page reads the counts, not the task rows
+    # Three counts: Guiyang's, Zunyi's and the province-wide one.
+    assert client.get("/dashboard/?year=2026").context["steps"][0]["on_time"] == 21
+
+
+def test_an_instance_handed_to_another_county_takes_its_counts_along(deploy_bpmn, offices):
+    clock.set_time(START)
+    deploy_bpmn("county_moves.bpmn")
+    case = api.start("county_moves", "case-1", {"county": "520102", "new_county": "520302", "year": 2026}).instance
+    complete(case, "intake")
+    assert completed_counts(["5201"], 2026) == {("county_moves", "intake", "受理"): (1, 0)}
+    clock.set_time(START + timedelta(days=10))
+    complete(case, "follow_up")  # late; the same step hands the case to Zunyi
+    assert completed_counts(["5201"], 2026) == {}
+    assert completed_counts(["5203"], 2026) == {("county_moves", "intake", "受理"): (1, 0),
+                                                ("county_moves", "follow_up", "回访"): (0, 1)}
+    before = stored()
+    recount()
+    assert stored() == before
+
+
+def test_counts_follow_a_county_moved_to_another_prefecture(year, offices):
+    county = Office.objects.get(code="520102")
+    county.parent = Office.objects.get(code="5203")
+    county.save()
+    step = ("review", "write_plan", "编写年度计划")
+    assert completed_counts(["5203"], 2026) == {step: (1, 2)}
+    assert completed_counts(["5201"], 2026) == {step: (0, 1)}  # the province-wide plan only
+    assert completed_counts(["5203"], 2025) == {step: (1, 0)}
+
+
+def test_cancelled_tasks_count_nothing(year, offices):
+    before = stored()
+    api.cancel(year["guiyang-open"].pk, reason="withdrawn")
+    assert stored() == before
+    assert kept(offices["gz"], ["5201", "5203"], 2026) == live(offices["gz"], ["5201", "5203"], 2026)
