@@ -108,7 +108,10 @@ class HumanTask(models.Model):
         indexes = [models.Index(fields=["office", "state"]), models.Index(fields=["instance", "state"]),
                    models.Index(fields=["assignee", "state"]),
                    # Inboxes and overdue filters: the open tasks by due time, without reading the closed ones.
-                   models.Index(fields=["due_at"], condition=models.Q(state__in=T.ACTIVE), name="open_tasks_by_due")]
+                   models.Index(fields=["due_at"], condition=models.Q(state__in=T.ACTIVE), name="open_tasks_by_due"),
+                   # The open tasks of many instances (a province's dashboard): a probe into the open rows alone.
+                   models.Index(fields=["instance"], condition=models.Q(state__in=T.ACTIVE),
+                                name="open_tasks_by_instance")]
 
     # The fields a transition changes.
     TRANSITION_FIELDS = ("state", "assignee", "completed_at", "completed_by", "delegated_by", "delegation")
