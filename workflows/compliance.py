@@ -21,14 +21,9 @@ from engine.models import HumanTask, TaskState
 
 from .directory import home_province, office_tree, province_of
 from .models import ComplianceCount, InstanceOffice, OfficeKind
-from .visibility import named_offices
+from .visibility import named_offices, year_of
 
 _COMPLETED = Q(state=TaskState.COMPLETED, due_at__isnull=False, completed_at__isnull=False)
-
-
-def year_of(data):
-    year = data.get("year") if isinstance(data, dict) else None
-    return year if isinstance(year, int) and not isinstance(year, bool) else None
 
 
 def groups_of(named):

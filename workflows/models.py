@@ -64,7 +64,8 @@ def moved_to(before, after):
 
 class InstanceOffice(models.Model):
     """An office an instance's data names under one of its keys (visibility.OFFICE_DATA_KEYS), with the
-    office's tree path, so that who sees an instance is an indexed lookup rather than a test on its data.
+    office's tree path and the data's year, so that who sees an instance is an indexed lookup rather than a
+    test on its data.
     An instance that names none has one row with an empty key. Kept in step by visibility's data hook."""
 
     id = models.CharField(max_length=100, primary_key=True, help_text="instance id:key")
@@ -72,6 +73,8 @@ class InstanceOffice(models.Model):
     key = models.CharField(max_length=16, blank=True)
     office = models.CharField(max_length=64, blank=True)
     path = models.CharField(max_length=400, blank=True, db_index=True, help_text="the office's path, if known")
+    # Read with the path: a year's instances of a subtree are found without reading the instances' data.
+    year = models.IntegerField(null=True, blank=True, help_text="the year the instance's data names")
 
     class Meta:
         indexes = [models.Index(fields=["office", "instance"]),

@@ -110,24 +110,36 @@ def named_offices(data):
     return named or {"": ""}
 
 
-def _link(instance_id, key, office, paths):
-    return InstanceOffice(id=f"{instance_id}:{key}", instance_id=instance_id, key=key, office=office,
+def year_of(data):
+    """The year `data` names (a whole number), or None."""
+    year = data.get("year") if isinstance(data, dict) else None
+    if isinstance(year, float) and year.is_integer():
+        return int(year)
+    return year if isinstance(year, int) and not isinstance(year, bool) and -2**31 <= year < 2**31 else None
+
+
+def _link(instance_id, key, office, year, paths):
+    return InstanceOffice(id=f"{instance_id}:{key}", instance_id=instance_id, key=key, office=office, year=year,
                           path=paths.get(office, "") if office else "")
 
 
 def links_for(instance_id, data):
     """The InstanceOffice rows of an instance with `data`."""
-    paths = office_tree()["paths"]
-    return [_link(instance_id, key, office, paths) for key, office in named_offices(data).items()]
+    paths, year = office_tree()["paths"], year_of(data)
+    return [_link(instance_id, key, office, year, paths) for key, office in named_offices(data).items()]
 
 
 @on_data_written
 def _links_follow_data(instance, before):
     """The instance's InstanceOffice rows that change with its data: (to insert, to delete)."""
-    after, before = named_offices(instance.data), named_offices(before) if before is not None else {}
+    year = year_of(instance.data)
+    # A new year changes every row.
+    after = {(key, office, year) for key, office in named_offices(instance.data).items()}
+    before = {(key, office, year_of(before)) for key, office in named_offices(before).items()} \
+        if before is not None else set()
     paths = office_tree()["paths"] if after != before else {}
-    return ([_link(instance.pk, key, office, paths) for key, office in after.items() if before.get(key) != office],
-            [_link(instance.pk, key, office, {}) for key, office in before.items() if after.get(key) != office])
+    return ([_link(instance.pk, key, office, year, paths) for key, office, year in after - before],
+            [_link(instance.pk, key, office, year, {}) for key, office, year in before - after])
 
 
 def _offices_condition(scope, code_field):
@@ -152,17 +164,23 @@ def naming(key, office_code, field="pk"):
     return Q(**{f"{field}__in": InstanceOffice.objects.filter(office=office_code, key=key).values("instance_id")})
 
 
-def within(office_codes, with_province_wide=False, field="pk"):
-    """A Q on the instance `field`: the instances whose data names one of `office_codes` or an office below
-    them, and with `with_province_wide` the province-wide instances of their provinces; a path prefix per
-    office, never a list of the offices below."""
+def instances_within(office_codes, with_province_wide=False, year=None):
+    """The ids (a subquery) of the instances whose data names one of `office_codes` or an office below them,
+    and with `with_province_wide` the province-wide instances of their provinces; of `year` if given. A path
+    prefix per office, never a list of the offices below, and the year read beside it, not from the data."""
     paths = office_tree()["paths"]
     conditions = [Q(path__startswith=paths[code]) for code in sorted(office_codes) if code in paths]
     wide = province_wide({province_of(code) for code in office_codes} - {None}) if with_province_wide else None
     conditions += [wide] if wide else []
     if not conditions:
-        return Q(**{f"{field}__in": []})
-    return Q(**{f"{field}__in": InstanceOffice.objects.filter(reduce(or_, conditions)).values("instance_id")})
+        return InstanceOffice.objects.none().values("instance_id")
+    links = InstanceOffice.objects.filter(reduce(or_, conditions))
+    return (links.filter(year=year) if year is not None else links).values("instance_id")
+
+
+def within(office_codes, with_province_wide=False, field="pk"):
+    """A Q on the instance `field`: the instances within `office_codes` (instances_within)."""
+    return Q(**{f"{field}__in": instances_within(office_codes, with_province_wide)})
 
 
 def instances_visible_to(user, queryset):
