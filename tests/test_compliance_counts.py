@@ -8,7 +8,7 @@ import pytest
 from engine import api
 from engine.api import clock
 from engine.models import HumanTask
-from webui.views.dashboard import compliance, scoped_instances
+from webui.views.dashboard import compliance, completed_live, heat_map, open_tasks, scoped_instances
 from workflows.compliance import completed_counts, recount
 from workflows.models import ComplianceCount, Office
 
@@ -21,13 +21,13 @@ START = datetime(2026, 3, 2, 10, 0, tzinfo=clock.CHINA)  # a Monday
 
 def live(user, codes, year):
     """The dashboard's compliance rows counted from the task rows."""
-    tasks = HumanTask.objects.filter(instance__in=scoped_instances(user, codes, year))
-    return compliance(tasks, clock.now())
+    instances = scoped_instances(user, codes, year)
+    return compliance(open_tasks(instances), completed_live(HumanTask.objects.filter(instance__in=instances)),
+                      clock.now())
 
 
 def kept(user, codes, year):
-    tasks = HumanTask.objects.filter(instance__in=scoped_instances(user, codes, year))
-    return compliance(tasks, clock.now(), completed_counts(codes, year))
+    return compliance(open_tasks(scoped_instances(user, codes, year)), completed_counts(codes, year), clock.now())
 
 
 def stored():
@@ -117,3 +117,19 @@ def test_cancelled_tasks_count_nothing(year, offices):
     api.cancel(year["guiyang-open"].pk, reason="withdrawn")
     assert stored() == before
     assert kept(offices["gz"], ["5201", "5203"], 2026) == live(offices["gz"], ["5201", "5203"], 2026)
+
+
+def test_the_heat_map_averages_waits_on_tasks_and_timers(deploy_bpmn, offices):
+    clock.set_time(START)
+    deploy_bpmn("quick_timer.bpmn")
+    waiting = [api.start("quick_timer", f"wait-{n}", {"county": "520102", "year": 2026}).instance for n in range(2)]
+    clock.set_time(START + timedelta(hours=12))
+    api.start("quick_timer", "wait-late", {"county": "520302", "year": 2026})
+    clock.set_time(START + timedelta(days=2))  # the timers are due, and not fired yet
+    instances = scoped_instances(offices["gz"], ["5201", "5203"], 2026)
+    cells = heat_map(waiting[0].version, instances, open_tasks(instances), clock.now())
+    # Two have waited two days, one a day and a half.
+    assert cells["wait"]["count"] == 3 and cells["wait"]["days"] == pytest.approx(1.8, abs=0.05)
+    assert cells["wait"]["label"] == "3 件 · 平均 1.8 天"
+    assert heat_map(waiting[0].version, scoped_instances(offices["gz"], ["5203"], 2026), [], clock.now()) == {
+        "wait": {"count": 1, "days": 1.5, "level": 3, "label": "1 件 · 平均 1.5 天"}}

@@ -1,20 +1,21 @@
 """Dashboards for the province and each prefecture: station phases, deadline compliance, overdue work,
 and where instances wait on the diagram."""
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, FloatField, Func, Q, Sum
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from engine import api
 from engine.api import clock
 from engine.models import DefinitionVersion, HumanTask, MessageSubscription, ProcessDefinition, ProcessInstance, Timer
 from engine.models import InstanceState
-from engine.models import TaskState, overdue_condition
+from engine.models import TaskState
 from workflows.compliance import completed_counts
 from workflows.models import Office, OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, PlanState, ServiceAgreement
 from workflows.service.models import StationDeployment
-from workflows.visibility import instances_visible_to, visible_scope, within
+from workflows.visibility import instances_visible_to, instances_within, visible_scope
 
 from ..offices import office_names
 from ..permissions import dashboard_prefectures, require
@@ -77,56 +78,107 @@ def oversees(user, prefecture_codes):
 
 
 def scoped_instances(user, prefecture_codes, year):
-    """The instances of the prefectures (their counties and stations) and the province-wide ones, of `year`."""
-    instances = ProcessInstance.objects.filter(within(prefecture_codes, with_province_wide=True))
-    # A second subquery would mislead the planner's counts.
-    if not oversees(user, prefecture_codes):
-        instances = instances_visible_to(user, instances)
-    return instances.filter(data__year=year) if year else instances
+    """The ids (a subquery) of the instances of the prefectures (their counties and stations) and the
+    province-wide ones, of `year`: found in the office links alone, without reading the instances, when the
+    user sees the prefectures whole."""
+    ids = instances_within(prefecture_codes, with_province_wide=True, year=year)
+    if oversees(user, prefecture_codes):
+        return ids
+    return instances_visible_to(user, ProcessInstance.objects.filter(pk__in=ids)).values("pk")
 
 
-def compliance(tasks, now, completed=None):
-    """Per statutory step (user tasks with a due date): done on time, done late, open and overdue.
-    `completed`: the kept counts of completed tasks (workflows.compliance), so that only open ones are read."""
-    counted = {"open_late": Count("pk", filter=overdue_condition(now)),
-               "open_ok": Count("pk", filter=Q(state__in=TaskState.ACTIVE, due_at__gt=now))}
-    if completed is None:
-        counted |= {"on_time": Count("pk", filter=Q(state=TaskState.COMPLETED, completed_at__lte=F("due_at"))),
-                    "late": Count("pk", filter=Q(state=TaskState.COMPLETED, completed_at__gt=F("due_at")))}
-    else:
-        tasks = tasks.open()
-    steps = {}
-    for r in tasks.filter(due_at__isnull=False).values("instance__version__definition__key", "bpmn_id", "name") \
-            .annotate(**counted).order_by():
-        steps[(r["instance__version__definition__key"], r["bpmn_id"], r["name"])] = r
-    for key, (on_time, late) in (completed or {}).items():
-        steps.setdefault(key, {"open_late": 0, "open_ok": 0}).update(on_time=on_time, late=late)
+def completed_live(tasks):
+    """{(process, bpmn id, name): (on time, late)} of the completed tasks with a due date among `tasks`."""
+    rows = (tasks.filter(state=TaskState.COMPLETED, due_at__isnull=False)
+            .values("instance__version__definition__key", "bpmn_id", "name")
+            .annotate(on_time=Count("pk", filter=Q(completed_at__lte=F("due_at"))),
+                      late=Count("pk", filter=Q(completed_at__gt=F("due_at")))).order_by())
+    return {(r["instance__version__definition__key"], r["bpmn_id"], r["name"]): (r["on_time"], r["late"])
+            for r in rows}
+
+
+def open_tasks(instances):
+    """The open tasks of `instances`, as much of them as the dashboard counts: one read for the compliance of
+    open work, the overdue list and count, and the heat map."""
+    return list(HumanTask.objects.open().filter(instance__in=instances).values(
+        "pk", "bpmn_id", "name", "due_at", "created_at", "instance__version_id", "instance__state",
+        "instance__version__definition__key").order_by())
+
+
+def compliance(open_rows, completed, now):
+    """Per statutory step (user tasks with a due date): done on time, done late, open and overdue, from the
+    completed counts (workflows.compliance, or completed_live) and the open tasks (open_tasks)."""
+    steps = {key: {"on_time": on_time, "late": late, "open_late": 0, "open_ok": 0}
+             for key, (on_time, late) in completed.items()}
+    for task in open_rows:
+        if task["due_at"] is not None:
+            step = steps.setdefault((task["instance__version__definition__key"], task["bpmn_id"], task["name"]),
+                                    {"on_time": 0, "late": 0, "open_late": 0, "open_ok": 0})
+            step["open_late" if task["due_at"] <= now else "open_ok"] += 1
     rows = []
     for (process, bpmn_id, name), r in sorted(steps.items(), key=lambda item: (item[0][0], item[0][2])):
-        on_time, late = r.get("on_time", 0), r.get("late", 0)
+        on_time, late = r["on_time"], r["late"]
         rows.append({"process": process, "step": bpmn_id, "name": name, "on_time": on_time, "late": late,
                      "open_late": r["open_late"], "open_ok": r["open_ok"],
                      "rate": round(100 * on_time / (on_time + late)) if on_time + late else None})
     return rows
 
 
-def heat_map(version, instances, now):
+class Seconds(Func):
+    """A moment as seconds since 1970, to sum waits in the database."""
+
+    output_field = FloatField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)::float", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)",
+                           **extra)
+
+
+def heat_map(version, instances, open_rows, now):
     """{bpmn id: {count, label, level}}: how many of the version's active instances wait at each element and
     for how many days on average."""
-    waiting = instances.filter(version=version, state__in=InstanceState.OPEN)
-    since = {}
-    for bpmn_id, started in HumanTask.objects.open().filter(instance__in=waiting).values_list("bpmn_id", "created_at"):
-        since.setdefault(bpmn_id, []).append(started)
+    waits = {}  # bpmn id: [how many wait, the sum of their waits in seconds]
+
+    def add(bpmn_id, count, seconds):
+        known = waits.setdefault(bpmn_id, [0, 0.0])
+        known[0] += count
+        known[1] += seconds
+
+    for task in open_rows:
+        if task["instance__version_id"] == version.pk and task["instance__state"] in InstanceState.OPEN:
+            add(task["bpmn_id"], 1, (now - task["created_at"]).total_seconds())
+    waiting = ProcessInstance.objects.filter(pk__in=instances, version=version, state__in=InstanceState.OPEN)
+    # A province's instances wait on thousands of timers: summed in the database, not sent row by row.
     for model, field in ((Timer, "armed_at"), (MessageSubscription, "created_at")):
-        for bpmn_id, started in model.objects.filter(instance__in=waiting).values_list("bpmn_id", field):
-            since.setdefault(bpmn_id, []).append(started)
-    most = max((len(v) for v in since.values()), default=0)
+        for bpmn_id, count, since in model.objects.filter(instance__in=waiting).values("bpmn_id").annotate(
+                n=Count("pk"), since=Sum(Seconds(field))).values_list("bpmn_id", "n", "since").order_by():
+            add(bpmn_id, count, count * now.timestamp() - since)
+    most = max((count for count, _seconds in waits.values()), default=0)
     cells = {}
-    for bpmn_id, starts in since.items():
-        days = sum((now - s).total_seconds() for s in starts) / len(starts) / 86400
-        cells[bpmn_id] = {"count": len(starts), "days": round(days, 1), "level": max(1, -(-3 * len(starts) // most)),
-                          "label": _("%(count)d 件 · 平均 %(days).1f 天") % {"count": len(starts), "days": days}}
+    for bpmn_id, (count, seconds) in waits.items():
+        days = seconds / count / 86400
+        cells[bpmn_id] = {"count": count, "days": round(days, 1), "level": max(1, -(-3 * count // most)),
+                          "label": _("%(count)d 件 · 平均 %(days).1f 天") % {"count": count, "days": days}}
     return cells
+
+
+def heat_versions(user, chosen):
+    """(the versions the heat map offers, the one shown): the user's province's and the shared ones, and
+    unless one is chosen the version its new instances start on."""
+    tenant = api.bound_tenant(user)
+    versions = DefinitionVersion.objects.select_related("definition").defer("spec_json").order_by(
+        "definition__key", "tenant", "-number")
+    if tenant:
+        versions = versions.filter(tenant__in=("", tenant))
+    version = versions.filter(pk=chosen).first() if chosen.isdigit() else None
+    if version is None:
+        key = HEAT_PROCESS if ProcessDefinition.objects.filter(key=HEAT_PROCESS).exists() else \
+            ProcessDefinition.objects.values_list("key", flat=True).first()
+        version = api.start_version(key, tenant) if key else None
+    return versions, version
 
 
 def _context(request):
@@ -156,32 +208,28 @@ def dashboard(request):
                       "data": [phases[c][key] for c in codes]} for i, (key, label) in enumerate(PHASES)]},
         "options": {"scales": {"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True}}}}
     instances = scoped_instances(request.user, codes, year)
+    open_rows = open_tasks(instances)
     # Completed work is counted as it completes, for the dashboards of whole prefectures.
-    completed = completed_counts(codes, year) if oversees(request.user, codes) else None
-    steps = compliance(HumanTask.objects.filter(instance__in=instances), now, completed)
+    completed = completed_counts(codes, year) if oversees(request.user, codes) else \
+        completed_live(HumanTask.objects.filter(instance__in=instances))
+    steps = compliance(open_rows, completed, now)
     compliance_chart = {"type": "bar", "data": {
         "labels": [s["name"] for s in steps],
         "datasets": [{"label": _("按时办结"), "backgroundColor": "#48bb78", "data": [s["on_time"] for s in steps]},
                      {"label": _("逾期办结"), "backgroundColor": "#f6ad55", "data": [s["late"] for s in steps]},
                      {"label": _("逾期未办"), "backgroundColor": "#e53e3e", "data": [s["open_late"] for s in steps]}]},
         "options": {"indexAxis": "y", "scales": {"x": {"stacked": True, "beginAtZero": True}, "y": {"stacked": True}}}}
-    versions = DefinitionVersion.objects.select_related("definition").defer("spec_json").order_by(
-        "definition__key", "-number")
-    version = versions.filter(pk=request.GET.get("version")).first() if request.GET.get("version", "").isdigit() \
-        else None
-    if version is None:
-        definition = ProcessDefinition.objects.filter(key=HEAT_PROCESS).first() or ProcessDefinition.objects.first()
-        if definition is not None:  # its current version (definition.current): the pinned one, else the latest
-            pinned = definition.pinned_version_id
-            version = versions.filter(**({"pk": pinned} if pinned else {"definition": definition})).first()
-    overdue = HumanTask.objects.overdue(now).filter(instance__in=instances).order_by("due_at")
+    versions, version = heat_versions(request.user, request.GET.get("version", ""))
+    overdue = sorted((t for t in open_rows if t["due_at"] is not None and t["due_at"] <= now),
+                     key=lambda t: t["due_at"])
+    shown = [t["pk"] for t in overdue[:OVERDUE_LIMIT]]
     return render(request, "webui/dashboard.html", {
         "prefectures": allowed, "chosen": request.GET.get("prefecture", ""), "year": year,
         "phase_rows": [(names.get(c, c), [phases[c][key] for key, _label in PHASES]) for c in codes],
         "phases": PHASES, "phase_chart": phase_chart, "steps": steps, "compliance_chart": compliance_chart,
-        "overdue": task_rows(overdue[:OVERDUE_LIMIT]), "overdue_total": overdue.count(), "overdue_limit": OVERDUE_LIMIT,
-        "versions": versions, "version": version,
-        "heat": heat_map(version, instances, now) if version else {},
+        "overdue": task_rows(HumanTask.objects.filter(pk__in=shown).order_by("due_at")),
+        "overdue_total": len(overdue), "overdue_limit": OVERDUE_LIMIT, "versions": versions, "version": version,
+        "heat": heat_map(version, instances, open_rows, now) if version else {},
         "query": request.GET.urlencode(),
     })
 
