@@ -23,13 +23,14 @@ from .inputs import check_data, check_text
 CONTROL_LABELS = {"suspend": _lazy("挂起"), "resume": _lazy("恢复"), "cancel": _lazy("取消"), "retry": _lazy("重试")}
 
 
-def start(key, business_key="", data=None, actor=None, version=None, parent=None):
+def start(key, business_key="", data=None, actor=None, version=None, parent=None, tenant=None):
     """Start an instance of the definition's current version (or of `version`, a DefinitionVersion).
 
     Returns the StepResult; its `open_tasks` are the human task rows the start left open.
 
-    The instance belongs to its parent's tenant, else to the one the directory says its data belongs to; the
-    current version is that tenant's (engine/versions.py). A `version` of another tenant is refused.
+    The instance belongs to `tenant` when given (a signal's, whatever its payload names), else to its parent's
+    tenant, else to the one the directory says its data belongs to; the current version is that tenant's
+    (engine/versions.py). A `version` of another tenant is refused.
 
     `parent`: the instance this one belongs to (its page lists it). When a step of the parent starts it (a
     service task's handler), the new instance's rows are written with that step's rows, so both commit or
@@ -37,7 +38,8 @@ def start(key, business_key="", data=None, actor=None, version=None, parent=None
     """
     data = check_data(data)
     check_text(business_key or "", "business_key", ProcessInstance._meta.get_field("business_key").max_length)
-    tenant = parent.tenant if parent is not None else get_directory().tenant_for(data)
+    if tenant is None:
+        tenant = parent.tenant if parent is not None else get_directory().tenant_for(data)
     if version is not None and version.tenant not in ("", tenant):
         raise Conflict(_("第 %(number)s 版是%(other)s自己的版本，不能为%(tenant)s启动实例") % {
             "number": version.number, "other": tenant_label(version.tenant),

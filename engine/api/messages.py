@@ -1,5 +1,5 @@
 """Messages between instances and from outside, sent here and kept until an instance waits for them; and
-signals, thrown here or by an instance, to every instance waiting for them."""
+signals, thrown here or by an instance, to every instance of their tenant waiting for them."""
 from django.db import transaction
 
 from .. import audit, batch, clock, queue
@@ -11,6 +11,7 @@ from ..runtime import incidents, messaging, signals
 from ..runtime.loading import load_workflow
 from ..runtime.locking import locked_instance
 from ..runtime.step import advance
+from ..versions import bound_tenant
 from .inputs import check_data, check_text
 from .instances import start
 
@@ -89,24 +90,38 @@ def deliver_message(message_id):
     return None
 
 
-def send_signal(name, payload=None, actor=None):
-    """Throw signal `name` from outside: every instance waiting for it then catches it; returns its row."""
+_SENDERS = object()  # send_signal's tenant when the caller names none: the sender's
+
+
+def send_signal(name, payload=None, actor=None, tenant=_SENDERS):
+    """Throw signal `name` from outside: every instance of its tenant waiting for it then catches it; returns its
+    row.
+
+    `tenant`: by default the one the directory binds `actor` to (engine.directory.Directory.tenant_of); a sender
+    bound to none (the system, a script, the shared versions' owner) throws it for every tenant, as None does.
+    "" throws it for the instances of no tenant alone.
+    """
     if not name:
         raise InvalidInput({"name": "a signal needs a name"})
     check_text(name, "name", Message._meta.get_field("name").max_length)
     payload = check_data(payload, "payload")
+    if tenant is _SENDERS:
+        tenant = bound_tenant(actor) or None
+    elif tenant is not None:
+        check_text(tenant, "tenant", Message._meta.get_field("tenant").max_length)
     with batch.step_transaction(), audit.acting_as(actor):
-        signal = Message.objects.create(kind=SIGNAL, name=name, payload=payload, sender=audit.current_actor(),
-                                        sent_at=clock.now())
-        audit.record("signal.thrown", data={"signal": str(signal.id), "name": name})
+        signal = Message.objects.create(kind=SIGNAL, name=name, payload=payload, tenant=tenant,
+                                        sender=audit.current_actor(), sent_at=clock.now())
+        audit.record("signal.thrown", data={"signal": str(signal.id), "name": name, "tenant": tenant})
         queue.enqueue_on_commit(queue.DELIVER_SIGNAL, str(signal.id))
     return signal
 
 
 def deliver_signal(signal_id):
-    """Broadcast a thrown signal (the system's job): into every instance that waited for it when it was
-    thrown, but the one that threw it (SpiffWorkflow delivered it there), then start each process whose
-    start event catches it. Safe to run again: a catch event takes a signal once, a signal starts once.
+    """Broadcast a thrown signal (the system's job): into every instance of its tenant that waited for it when
+    it was thrown, but the one that threw it (SpiffWorkflow delivered it there), then start each process whose
+    start event catches it, for its tenant. Safe to run again: a catch event takes a signal once, a signal starts
+    once.
 
     Returns the StepResults of the instances that caught it and of those it started.
     """
@@ -114,16 +129,18 @@ def deliver_signal(signal_id):
     if signal is None:
         return []
     results = []
-    waiting = (MessageSubscription.objects.filter(kind=SIGNAL, name=signal.name, created_at__lte=signal.sent_at)
-               .exclude(instance_id=signal.sender_instance_id).order_by("created_at"))
+    waiting = MessageSubscription.objects.filter(kind=SIGNAL, name=signal.name, created_at__lte=signal.sent_at)
+    if signal.tenant is not None:
+        waiting = waiting.filter(instance__tenant=signal.tenant)
+    waiting = waiting.exclude(instance_id=signal.sender_instance_id).order_by("created_at")
     for subscription in waiting:
         results.append(_signal_into(subscription, signal))
     with transaction.atomic():
         if not Message.objects.select_for_update(skip_locked=True).filter(pk=signal_id, state=Message.PENDING).exists():
             return results  # another delivery finished it meanwhile
-        for version in signals.started_by(signal.name):
+        for version in signals.started_by(signal.name, signal.tenant or ""):
             started = start(version.definition.key, data=_start_data(signal.payload), actor=signal.sender,
-                            version=version)
+                            version=version, tenant=signal.tenant)
             for subscription in MessageSubscription.objects.filter(instance=started.instance, kind=SIGNAL,
                                                                    name=signal.name):
                 results.append(_signal_into(subscription, signal))

@@ -25,6 +25,9 @@ class Message(models.Model):
     sender_instance = models.ForeignKey(
         "engine.ProcessInstance", null=True, blank=True, on_delete=models.SET_NULL, related_name="sent_messages"
     )
+    # A signal's tenant (engine.directory.Directory.tenant_for): only instances of that tenant catch it, "" those
+    # of none; null for a signal every tenant's instances catch (and for a message).
+    tenant = models.CharField(max_length=100, null=True, blank=True)
     sent_at = models.DateTimeField(default=clock.now)
     state = models.CharField(max_length=10, default=PENDING, choices=[(PENDING, PENDING), (DELIVERED, DELIVERED)])
     delivered_to = models.ForeignKey(

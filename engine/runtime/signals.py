@@ -2,6 +2,10 @@
 thrown, at an intermediate, boundary or start event; and starting each process whose start event catches
 it. A signal is not kept for instances that wait for it later (BPMN's broadcast, unlike a message).
 
+A signal belongs to a tenant (Message.tenant): the throwing instance's, or the sender's from outside. Only that
+tenant's instances catch it, and it starts processes on that tenant's current versions; a signal of every tenant
+(null) reaches all instances and starts on the shared versions.
+
 SpiffWorkflow delivers a signal inside the instance that throws it and reports it to the caller only when
 nothing there caught it; `listen` records every signal a workflow throws, caught or not, so that the step
 can broadcast it to the other instances.
@@ -11,9 +15,9 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 
 from .. import audit, clock, queue, spiff_private
 from ..bpmn.serializer import to_json_data
-from ..models import Message
+from ..models import Message, ProcessDefinition
 from ..models.messages import SIGNAL
-from .loading import current_versions, specs_for
+from .loading import current_version, specs_for
 from .mirror import event_definitions, event_definitions_of
 
 
@@ -38,8 +42,10 @@ def store_thrown(instance, workflow):
     for event in thrown:
         payload = event.payload if isinstance(event.payload, dict) else {}
         signal = Message.objects.create(kind=SIGNAL, name=event.event_definition.name, payload=to_json_data(payload),
-                                        sender=audit.current_actor(), sender_instance=instance, sent_at=clock.now())
-        audit.record("signal.thrown", instance=instance, data={"signal": str(signal.id), "name": signal.name})
+                                        tenant=instance.tenant, sender=audit.current_actor(), sender_instance=instance,
+                                        sent_at=clock.now())
+        audit.record("signal.thrown", instance=instance, data={"signal": str(signal.id), "name": signal.name,
+                                                               "tenant": signal.tenant})
         queue.enqueue_on_commit(queue.DELIVER_SIGNAL, str(signal.id))
 
 
@@ -55,9 +61,12 @@ def deliver_into(instance, workflow, rows, subscription, signal):
                  data={"signal": str(signal.id), "name": signal.name, "element": subscription.bpmn_id})
 
 
-def started_by(name):
-    """The current versions of the deployed processes whose start event catches signal `name`."""
-    return [version for version in current_versions() if name in _start_signals(specs_for(version)[0])]
+def started_by(name, tenant=""):
+    """The versions new instances of `tenant` start on, of the deployed processes whose start event catches
+    signal `name`."""
+    keys = ProcessDefinition.objects.order_by("key").values_list("key", flat=True)
+    versions = [current_version(key, tenant, fresh=True) for key in keys]
+    return [version for version in versions if version is not None and name in _start_signals(specs_for(version)[0])]
 
 
 def _start_signals(spec):

@@ -1,0 +1,94 @@
+"""A signal stays in its tenant: thrown by an instance or sent for a tenant, it reaches that tenant's waiting
+instances and starts processes for it alone; a sender bound to no tenant reaches them all.
+
+Guizhou (the conftest's tree) is the home province: its offices and instances are of no tenant (""), and a
+signal of its department reaches those. 北京 (division 110000) is a province with a tenant of its own."""
+import pytest
+
+from engine import api
+from engine.models import AuditEvent, HumanTask, Message, ProcessInstance
+from workflows.models import Membership, Office, OfficeKind
+
+from .conftest import BPMN_DIR
+
+# Broadcasts run once the throwing step commits.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+BJ = "110000"
+K = OfficeKind
+
+
+@pytest.fixture
+def nation(offices, deploy_bpmn, django_user_model):
+    """The conftest's Guizhou and 北京's department, county and station; signals.bpmn deployed for both."""
+    beijing = Office.objects.create(code="bj", name="北京市民政局", kind=K.PROVINCE_CIVIL_AFFAIRS, region=BJ)
+    city = Office.objects.create(code="1101", name="北京市辖区", kind=K.PREFECTURE_BUREAU, parent=beijing)
+    county = Office.objects.create(code="110101", name="东城区民政局", kind=K.COUNTY_BUREAU, parent=city)
+    Office.objects.create(code="110101001", name="东华门街道社工站", kind=K.STATION, parent=county)
+    offices["bj"] = django_user_model.objects.create_user("bj", password="pw")
+    Membership.objects.create(user=offices["bj"], office=beijing)
+    deploy_bpmn("signals.bpmn")
+    return offices
+
+
+def waiting(station, key):
+    return api.start("station_wait", key, {"station": station} if station else {}).instance
+
+
+def caught(instance):
+    return HumanTask.objects.filter(instance=instance, bpmn_id="w_study").exists()
+
+
+def test_an_instance_signals_the_instances_of_its_tenant_only(nation):
+    guizhou, beijing = waiting("520102", "gz-1"), waiting("110101001", "bj-1")
+    thrower = api.start("notify", "notice-bj", {"province": "bj"}).instance
+    assert thrower.tenant == BJ
+    assert caught(beijing) and not caught(guizhou)
+    assert Message.objects.get(kind="signal", sender_instance=thrower).tenant == BJ
+
+    later = waiting("110101001", "bj-2")
+    api.start("notify", "notice-gz", {})
+    assert caught(guizhou) and not caught(later)
+
+
+def test_a_sender_bound_to_no_tenant_reaches_every_tenant(nation):
+    first = [waiting("520102", "gz-1"), waiting("110101001", "bj-1")]
+    signal = api.send_signal("政策通知", {"notice": "试行"})  # the system, as the command line sends it
+    assert signal.tenant is None and all(caught(instance) for instance in first)
+    assert AuditEvent.objects.get(action="signal.thrown", data__signal=str(signal.pk)).data["tenant"] is None
+
+    second = [waiting("520102", "gz-2"), waiting("110101001", "bj-2")]
+    api.send_signal("政策通知", {"notice": "试行"}, tenant=BJ)  # an engine caller names the tenant
+    assert [caught(instance) for instance in second] == [False, True]
+
+
+def test_the_engine_takes_the_tenant_its_sender_is_bound_to(nation):
+    guizhou, beijing = waiting("520102", "gz-1"), waiting("110101001", "bj-1")
+    assert api.send_signal("政策通知", {"notice": "试行"}, actor=nation["bj"]).tenant == BJ
+    assert caught(beijing) and not caught(guizhou)
+    # Guizhou's department is bound to no tenant: left to the engine, it reaches every tenant, as the shared
+    # versions' owner acts for any.
+    later = waiting("110101001", "bj-2")
+    assert api.send_signal("政策通知", {"notice": "试行"}, actor=nation["gz"]).tenant is None
+    assert caught(guizhou) and caught(later)
+
+
+def archives():
+    return ProcessInstance.objects.filter(version__definition__key="policy_archive")
+
+
+def test_a_signal_starts_processes_for_its_tenant_on_its_version(nation):
+    own = (BPMN_DIR / "signals.bpmn").read_text(encoding="utf-8").replace(
+        'archived = policy_notice["notice"]', 'archived = "北京：" + policy_notice["notice"]')
+    [beijings] = [v for v in api.deploy({"signals.bpmn": own}, tenant=BJ).created
+                  if v.definition.key == "policy_archive"]
+
+    api.send_signal("政策通知", {"notice": "试行"}, actor=nation["bj"])
+    [archive] = archives()
+    assert (archive.tenant, archive.version_id) == (BJ, beijings.pk)
+    assert archive.data["archived"] == "北京：试行"
+
+    # The payload names a station of 北京, yet a signal of no tenant's instances starts one of those.
+    api.send_signal("政策通知", {"notice": "试行", "station": "110101001"}, tenant="")
+    home = archives().get(tenant="")
+    assert home.tenant == "" and home.version.tenant == "" and home.data["archived"] == "试行"
