@@ -184,6 +184,11 @@ class SentSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class SignalSentSerializer(SentSerializer):
+    tenant = serializers.CharField(allow_null=True, help_text="whose instances catch it (a province's division "
+                                                              "code; blank: Guizhou's); null: every province's")
+
+
 class WorkdaySerializer(serializers.Serializer):
     date = serializers.DateField()
     region = serializers.CharField(allow_null=True)

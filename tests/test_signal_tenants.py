@@ -1,12 +1,16 @@
 """A signal stays in its tenant: thrown by an instance or sent for a tenant, it reaches that tenant's waiting
-instances and starts processes for it alone; a sender bound to no tenant reaches them all.
+instances and starts processes for it alone; a sender bound to no tenant reaches them all. Through the REST API a
+province's system reaches its own province, and an administrator every province.
 
 Guizhou (the conftest's tree) is the home province: its offices and instances are of no tenant (""), and a
 signal of its department reaches those. 北京 (division 110000) is a province with a tenant of its own."""
+import json
+
 import pytest
 
 from engine import api
 from engine.models import AuditEvent, HumanTask, Message, ProcessInstance
+from restapi.tokens import create_token
 from workflows.models import Membership, Office, OfficeKind
 
 from .conftest import BPMN_DIR
@@ -92,3 +96,37 @@ def test_a_signal_starts_processes_for_its_tenant_on_its_version(nation):
     api.send_signal("政策通知", {"notice": "试行", "station": "110101001"}, tenant="")
     home = archives().get(tenant="")
     assert home.tenant == "" and home.version.tenant == "" and home.data["archived"] == "试行"
+
+
+def post_signal(client, token=None):
+    headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
+    sent = client.post("/api/v1/signals/", json.dumps({"name": "政策通知", "payload": {"notice": "试行"}}),
+                       content_type="application/json", **headers)
+    assert sent.status_code == 202, sent.content
+    return sent.json()
+
+
+def test_a_provinces_system_signals_its_own_province_only(nation, client):
+    guizhou, unnamed, beijing = waiting("520102", "gz-1"), waiting(None, "none-1"), waiting("110101001", "bj-1")
+    assert (guizhou.tenant, unnamed.tenant, beijing.tenant) == ("", "", BJ)
+
+    sent = post_signal(client, create_token("bj", "beijing-system")[1])
+    assert sent["tenant"] == BJ and Message.objects.get(pk=sent["id"]).tenant == BJ
+    assert caught(beijing) and not caught(guizhou) and not caught(unnamed)
+    [archive] = archives()
+    assert archive.tenant == BJ
+
+    # Guizhou's department reaches Guizhou's instances, those that name no office included, and no other
+    # province's, though it is bound to no tenant.
+    later = waiting("110101001", "bj-2")
+    sent = post_signal(client, create_token("gz", "guizhou-system")[1])
+    assert sent["tenant"] == ""
+    assert caught(guizhou) and caught(unnamed) and not caught(later)
+    assert archives().get(tenant="").version.tenant == ""
+
+
+def test_an_administrator_signals_every_province(nation, client, django_user_model):
+    instances = [waiting("520102", "gz-1"), waiting("110101001", "bj-1")]
+    client.force_login(django_user_model.objects.create_superuser("admin", password="pw"))
+    assert post_signal(client)["tenant"] is None
+    assert all(caught(instance) for instance in instances)

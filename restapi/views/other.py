@@ -9,10 +9,12 @@ from rest_framework.response import Response
 from engine import api
 from engine.errors import InvalidInput
 from webui.views.modeler_access import is_process_owner
+from workflows.visibility import visible_scope
 
 from ..permissions import ProvinceLevel, may_start
 from ..serializers import (AddWorkdaysQuerySerializer, DueSerializer, MeSerializer, MessageRequestSerializer,
-                           SentSerializer, SignalRequestSerializer, WorkdayQuerySerializer, WorkdaySerializer)
+                           SentSerializer, SignalRequestSerializer, SignalSentSerializer, WorkdayQuerySerializer,
+                           WorkdaySerializer)
 from .base import ApiView, read
 
 
@@ -35,12 +37,19 @@ class SendMessage(ApiView):
 class SendSignal(ApiView):
     permission_classes = [IsAuthenticated, ProvinceLevel]
 
-    @extend_schema(tags=["messages"], summary="Throw a signal: every instance waiting for it catches it",
-                   request=SignalRequestSerializer, responses={202: SentSerializer})
+    @extend_schema(tags=["messages"], summary="Throw a signal: every instance of the province waiting for it "
+                                              "catches it",
+                   description="It reaches the instances of the caller's province, and starts processes "
+                               "there; an administrator's, every province's.",
+                   request=SignalRequestSerializer, responses={202: SignalSentSerializer})
     def post(self, request):
         given = read(SignalRequestSerializer, request.data)
-        signal = api.send_signal(given["name"], given["payload"], actor=request.user)
-        return Response(SentSerializer(signal).data, status=status.HTTP_202_ACCEPTED)
+        # A province's department reaches its own province alone. Guizhou's is bound to no tenant, as are its
+        # instances, so its "" is passed outright: left to the engine, no tenant means every province, which is
+        # an administrator's reach.
+        tenant = None if visible_scope(request.user).all else api.bound_tenant(request.user)
+        signal = api.send_signal(given["name"], given["payload"], actor=request.user, tenant=tenant)
+        return Response(SignalSentSerializer(signal).data, status=status.HTTP_202_ACCEPTED)
 
 
 class IsWorkday(ApiView):
