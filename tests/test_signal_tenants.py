@@ -98,11 +98,11 @@ def test_a_signal_starts_processes_for_its_tenant_on_its_version(nation):
     assert home.tenant == "" and home.version.tenant == "" and home.data["archived"] == "试行"
 
 
-def post_signal(client, token=None):
+def post_signal(client, token=None, payload=None, status=202):
     headers = {"HTTP_AUTHORIZATION": f"Token {token}"} if token else {}
-    sent = client.post("/api/v1/signals/", json.dumps({"name": "政策通知", "payload": {"notice": "试行"}}),
+    sent = client.post("/api/v1/signals/", json.dumps({"name": "政策通知", "payload": payload or {"notice": "试行"}}),
                        content_type="application/json", **headers)
-    assert sent.status_code == 202, sent.content
+    assert sent.status_code == status, sent.content
     return sent.json()
 
 
@@ -130,3 +130,17 @@ def test_an_administrator_signals_every_province(nation, client, django_user_mod
     client.force_login(django_user_model.objects.create_superuser("admin", password="pw"))
     assert post_signal(client)["tenant"] is None
     assert all(caught(instance) for instance in instances)
+
+
+def test_a_provinces_signal_names_offices_in_its_charge_only(nation, client):
+    """What it starts takes its payload as data: a station of another province there would be given its work."""
+    token = create_token("bj", "beijing-system")[1]
+    refused = post_signal(client, token, {"notice": "试行", "station": "520102"}, status=403)
+    assert "管辖范围" in refused["detail"]
+    english = client.post("/api/v1/signals/", json.dumps({"name": "政策通知", "payload": {"county": "520102"}}),
+                          content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}",
+                          HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 403 and "within your office's charge" in english.json()["detail"]
+    assert not archives().exists() and not Message.objects.filter(kind="signal").exists()
+    post_signal(client, token, {"notice": "试行", "station": "110101001"})
+    assert archives().get().data["station"] == "110101001"

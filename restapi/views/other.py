@@ -44,6 +44,9 @@ class SendSignal(ApiView):
                    request=SignalRequestSerializer, responses={202: SignalSentSerializer})
     def post(self, request):
         given = read(SignalRequestSerializer, request.data)
+        # The instances a signal starts take its payload as their data: it names offices in the sender's charge only.
+        if not may_start(request.user, given["payload"]):
+            raise PermissionDenied(_("信号中写明的县、社工站或单位须在本单位的管辖范围内。"))
         # A province's department reaches its own province alone. Guizhou's is bound to no tenant, as are its
         # instances, so its "" is passed outright: left to the engine, no tenant means every province, which is
         # an administrator's reach.
