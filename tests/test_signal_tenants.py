@@ -144,3 +144,16 @@ def test_a_provinces_signal_names_offices_in_its_charge_only(nation, client):
     assert not archives().exists() and not Message.objects.filter(kind="signal").exists()
     post_signal(client, token, {"notice": "试行", "station": "110101001"})
     assert archives().get().data["station"] == "110101001"
+
+
+def test_a_message_starts_its_process_on_the_version_of_the_province_it_names(nation):
+    from .test_message_start import ON_REPORT
+
+    api.deploy({"on_report.bpmn": ON_REPORT})
+    own = ON_REPORT.replace('seen = report["station"]', 'seen = "北京：" + report["station"]')
+    [beijings] = api.deploy({"on_report.bpmn": own}, tenant=BJ).created
+    api.send_message("emergency_reported", {"station": "110101001"}, {"station": "110101001"})
+    api.send_message("emergency_reported", {"station": "520102"}, {"station": "520102"})
+    started = {i.tenant: i for i in ProcessInstance.objects.filter(version__definition__key="on_report")}
+    assert started[BJ].version_id == beijings.pk and started[BJ].data["seen"] == "北京：110101001"
+    assert started[""].version.tenant == "" and started[""].data["seen"] == "520102"

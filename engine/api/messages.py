@@ -3,6 +3,7 @@ signals, thrown here or by an instance, to every instance of their tenant waitin
 from django.db import transaction
 
 from .. import audit, batch, clock, queue
+from ..directory import get_directory
 from ..errors import InvalidInput, StepFailed
 from ..models import Message, MessageSubscription
 from ..models.messages import SIGNAL
@@ -49,12 +50,13 @@ def _start_with(message_id):
             pk=message_id, state=Message.PENDING).first()
         if message is None or messaging.matching_subscription(message) is not None:
             return None  # taken meanwhile, or now awaited by an instance: a later delivery hands it over
-        version = messaging.started_by(message.name)
+        data = _start_data(message.payload)
+        # On the version the tenant the instance will belong to starts on: a province's own, if it has one.
+        version = messaging.started_by(message.name, get_directory().tenant_for(data))
         if version is None:
             return None
         # The start event's message variable still gets the whole payload.
-        return start(version.definition.key, data=_start_data(message.payload), actor=message.sender,
-                     version=version)
+        return start(version.definition.key, data=data, actor=message.sender, version=version)
 
 
 def deliver_message(message_id):

@@ -102,11 +102,18 @@ def current_version(key, tenant="", fresh=False):
     return version_by_id(*row)
 
 
-def current_versions():
-    """The shared version new instances of each definition start on (pinned, else latest), by key, in one query.
+def current_versions(tenant=""):
+    """The version new instances of `tenant` start on, of each definition by key, in one query: its own pin or
+    latest own version, else the shared one (pinned, else latest).
 
     Asked afresh each time: unlike current_version, nothing here confirms a remembered version later.
     """
+    if tenant:
+        chosen = {}
+        for owner, version in scoped_versions():
+            if owner == tenant or (owner == "" and version.definition.key not in chosen):
+                chosen[version.definition.key] = version
+        return [chosen[key] for key in sorted(chosen)]
     latest = (DefinitionVersion.objects.filter(definition=OuterRef("pk"), tenant="").order_by("-number")
               .values("pk")[:1])
     current = (ProcessDefinition.objects.annotate(current=Coalesce("pinned_version", Subquery(latest)))

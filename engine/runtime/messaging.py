@@ -17,7 +17,7 @@ from .. import audit, batch, clock, queue, spiff_private
 from ..bpmn.serializer import to_json_data
 from ..models import Message, MessageSubscription
 from ..models.messages import MESSAGE
-from .loading import current_versions, specs_for
+from .loading import current_versions, scoped_versions, specs_for
 from .mirror import event_definitions, event_definitions_of, flatten
 
 
@@ -79,14 +79,15 @@ def deliver_into(instance, workflow, rows, subscription, message):
                  data={"message": str(message.id), "name": message.name, "element": subscription.bpmn_id})
 
 
-def started_by(name):
-    """The current version of the first deployed process (by key) whose start event catches message `name`."""
-    return next((v for v in current_versions() if name in _start_messages(specs_for(v)[0])), None)
+def started_by(name, tenant=""):
+    """The version new instances of `tenant` start on, of the first deployed process (by key) whose start event
+    catches message `name` there."""
+    return next((v for v in current_versions(tenant) if name in _start_messages(specs_for(v)[0])), None)
 
 
 def start_message_names():
-    """The names of the messages that start a deployed process."""
-    return {name for version in current_versions() for name in _start_messages(specs_for(version)[0])}
+    """The names of the messages that start a deployed process, for one tenant or another."""
+    return {name for _tenant, version in scoped_versions() for name in _start_messages(specs_for(version)[0])}
 
 
 def _start_messages(spec):

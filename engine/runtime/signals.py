@@ -15,9 +15,9 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 
 from .. import audit, clock, queue, spiff_private
 from ..bpmn.serializer import to_json_data
-from ..models import Message, ProcessDefinition
+from ..models import Message
 from ..models.messages import SIGNAL
-from .loading import current_version, specs_for
+from .loading import current_versions, specs_for
 from .mirror import event_definitions, event_definitions_of
 
 
@@ -64,9 +64,7 @@ def deliver_into(instance, workflow, rows, subscription, signal):
 def started_by(name, tenant=""):
     """The versions new instances of `tenant` start on, of the deployed processes whose start event catches
     signal `name`."""
-    keys = ProcessDefinition.objects.order_by("key").values_list("key", flat=True)
-    versions = [current_version(key, tenant, fresh=True) for key in keys]
-    return [version for version in versions if version is not None and name in _start_signals(specs_for(version)[0])]
+    return [version for version in current_versions(tenant) if name in _start_signals(specs_for(version)[0])]
 
 
 def _start_signals(spec):
