@@ -36,14 +36,13 @@ OVERDUE_LIMIT = 50
 HEAT_PROCESS = "county_annual_cycle"
 
 
-def station_phase(station, county, plans, agreements, deployments, evaluations):
+def county_phase(county, plans, agreements, evaluations):
+    """The phase of a county's stations that are not in service."""
     evaluation = evaluations.get(county)
     if evaluation == EvaluationState.CONCLUDED:
         return "evaluated"
     if evaluation:
         return "evaluation"
-    if station in deployments:
-        return "service"
     if county in agreements:
         return "agreement"
     if plans.get(county) == PlanState.FILED:
@@ -55,19 +54,23 @@ def station_phase(station, county, plans, agreements, deployments, evaluations):
 
 def phases_by_prefecture(prefectures, year):
     """{prefecture code: {phase: number of stations}} for the year."""
-    stations = list(Office.objects.filter(kind=OfficeKind.STATION, parent__parent__in=prefectures)
-                    .values_list("code", "parent__code", "parent__parent__code"))
-    # The prefectures' own records, not the nation's: a province's dashboard at national size read 40,000
-    # deployments to place its 1,300 stations.
+    # Counted per county, not read per station: a province has a thousand stations and their deployments.
+    stations = Office.objects.filter(kind=OfficeKind.STATION, parent__parent__in=prefectures).values_list(
+        "parent__code", "parent__parent__code").annotate(n=Count("pk")).order_by()
+    # The prefectures' own records, not the nation's.
     counties = {"county__parent__in": prefectures}
     plans = dict(AnnualPlan.objects.filter(year=year, **counties).values_list("county__code", "state"))
     agreements = set(ServiceAgreement.objects.filter(year=year, **counties).values_list("county__code", flat=True))
-    deployments = set(StationDeployment.objects.filter(agreement__year=year, station__parent__parent__in=prefectures)
-                      .values_list("station__code", flat=True))
+    deployed = dict(StationDeployment.objects.filter(
+        agreement__year=year, station__kind=OfficeKind.STATION, station__parent__parent__in=prefectures)
+        .values_list("station__parent__code").annotate(n=Count("station", distinct=True)).order_by())
     evaluations = dict(Evaluation.objects.filter(year=year, **counties).values_list("county__code", "state"))
     counts = {p.code: {key: 0 for key, _label in PHASES} for p in prefectures}
-    for station, county, prefecture in stations:
-        counts[prefecture][station_phase(station, county, plans, agreements, deployments, evaluations)] += 1
+    for county, prefecture, number in stations:
+        phase = county_phase(county, plans, agreements, evaluations)
+        in_service = 0 if phase in ("evaluated", "evaluation") else deployed.get(county, 0)
+        counts[prefecture]["service"] += in_service
+        counts[prefecture][phase] += number - in_service
     return counts
 
 

@@ -1,6 +1,7 @@
-"""The dashboard's deadline compliance, counted as steps complete tasks: the same figures as counting the
-task rows, for each prefecture, the province and the year, also when an instance changes county or an
-office moves in the tree."""
+"""The dashboard's figures, as they are kept and read at national size: deadline compliance counted as steps
+complete tasks (the same as counting the task rows, for each prefecture, the province and the year, also when
+an instance changes county or an office moves in the tree), waits on the heat map summed in the database, and
+stations by phase counted per county."""
 from datetime import datetime, timedelta
 
 import pytest
@@ -133,3 +134,32 @@ def test_the_heat_map_averages_waits_on_tasks_and_timers(deploy_bpmn, offices):
     assert cells["wait"]["label"] == "3 件 · 平均 1.8 天"
     assert heat_map(waiting[0].version, scoped_instances(offices["gz"], ["5203"], 2026), [], clock.now()) == {
         "wait": {"count": 1, "days": 1.5, "level": 3, "label": "1 件 · 平均 1.5 天"}}
+
+
+def test_stations_by_phase_are_counted_per_county(offices):
+    from webui.views.dashboard import phases_by_prefecture
+    from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, PlanState, ServiceAgreement
+    from workflows.service.models import StationDeployment
+
+    counties = {code: Office.objects.get(code=code) for code in ("520102", "520302")}
+    stations = {f"{code}-s{n}": Office.objects.create(code=f"{code}-s{n}", name=f"站{n}", kind="station", parent=county)
+                for code, county in counties.items() for n in range(1, 4)}
+    extra = Office.objects.create(code="520103", name="云岩区民政局", kind="county_bureau",
+                                  parent=Office.objects.get(code="5201"))
+    Office.objects.create(code="520103-s1", name="站", kind="station", parent=extra)
+    org = Office.objects.get(code="org1")
+    AnnualPlan.objects.create(county=counties["520102"], year=2026, state=PlanState.FILED)
+    AnnualPlan.objects.create(county=counties["520302"], year=2026, state=PlanState.FILED)
+    agreement = ServiceAgreement.objects.create(county=counties["520102"], year=2026, social_org=org, amount=1)
+    for code in ("520102-s1", "520102-s2"):
+        StationDeployment.objects.create(agreement=agreement, station=stations[code])
+    zunyi = ServiceAgreement.objects.create(county=counties["520302"], year=2026, social_org=org, amount=1)
+    StationDeployment.objects.create(agreement=zunyi, station=stations["520302-s1"])
+    Evaluation.objects.create(county=counties["520302"], year=2026, agreement=zunyi, state=EvaluationState.CONCLUDED)
+    AnnualPlan.objects.create(county=counties["520102"], year=2025, state=PlanState.DRAFT)
+    phases = phases_by_prefecture(list(Office.objects.filter(code__in=("5201", "5203"))), 2026)
+    assert {p: {k: n for k, n in c.items() if n} for p, c in phases.items()} == {
+        "5201": {"service": 2, "agreement": 1, "not_started": 1}, "5203": {"evaluated": 3}}
+    assert phases_by_prefecture(list(Office.objects.filter(code="5201")), 2025)["5201"] == {
+        "not_started": 1, "planning": 3, "procurement": 0, "agreement": 0, "service": 0, "evaluation": 0,
+        "evaluated": 0}
