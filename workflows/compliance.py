@@ -24,6 +24,7 @@ from .models import ComplianceCount, InstanceOffice, OfficeKind
 from .visibility import named_offices, year_of
 
 _COMPLETED = Q(state=TaskState.COMPLETED, due_at__isnull=False, completed_at__isnull=False)
+_ON_TIME = Case(When(completed_at__lte=F("due_at"), then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
 def groups_of(named):
@@ -90,9 +91,8 @@ def _counts_follow_data(instance, before):
 
 def _completed_by_step(tasks):
     """(bpmn id, name, on time, late) of the completed tasks with a due date among `tasks`."""
-    on_time = Case(When(completed_at__lte=F("due_at"), then=Value(1)), default=Value(0), output_field=IntegerField())
     rows = (tasks.filter(_COMPLETED).values("bpmn_id", "name")
-            .annotate(on_time=Sum(on_time), late=Sum(1 - on_time)).order_by())
+            .annotate(on_time=Sum(_ON_TIME), late=Sum(1 - _ON_TIME)).order_by())
     return [(r["bpmn_id"], r["name"], r["on_time"], r["late"]) for r in rows]
 
 
@@ -125,11 +125,10 @@ def recount():
     for instance_id, key, office in InstanceOffice.objects.values_list("instance_id", "key", "office").iterator(
             chunk_size=10000):
         named.setdefault(instance_id, {})[key] = office
-    on_time = Case(When(completed_at__lte=F("due_at"), then=Value(1)), default=Value(0), output_field=IntegerField())
     totals = {}
     rows = (HumanTask.objects.filter(_COMPLETED)
             .values("instance_id", "instance__version__definition__key", "bpmn_id", "name")
-            .annotate(year=KeyTransform("year", "instance__data"), on_time=Sum(on_time), late=Sum(1 - on_time))
+            .annotate(year=KeyTransform("year", "instance__data"), on_time=Sum(_ON_TIME), late=Sum(1 - _ON_TIME))
             .order_by())
     for row in rows.iterator(chunk_size=10000):
         year = year_of({"year": row["year"]})
