@@ -163,3 +163,21 @@ def test_stations_by_phase_are_counted_per_county(offices):
     assert phases_by_prefecture(list(Office.objects.filter(code="5201")), 2025)["5201"] == {
         "not_started": 1, "planning": 3, "procurement": 0, "agreement": 0, "service": 0, "evaluation": 0,
         "evaluated": 0}
+
+
+@pytest.mark.parametrize("value, year", [(2026, 2026), (2026.0, 2026), (2026.5, None), ("2026", None), (True, None),
+                                         (1e300, None), (2**40, None), (None, None), ([2026], None)])
+def test_only_a_whole_year_a_column_holds_is_read_from_the_data(value, year):
+    from workflows.visibility import year_of
+
+    assert year_of({"year": value}) == year
+
+
+def test_an_instance_naming_a_year_no_column_holds_still_starts(deploy_bpmn, offices):
+    from workflows.models import InstanceOffice
+
+    clock.set_time(START)
+    deploy_bpmn("review.bpmn")
+    instance = api.start("review", "odd-year", {"county": "520102", "year": 2**40, "revisions": 0}).instance
+    assert InstanceOffice.objects.get(instance=instance, key="county").year is None
+    assert completed_counts(["5201"], 2**40) == {}

@@ -114,7 +114,8 @@ def year_of(data):
     """The year `data` names (a whole number), or None."""
     year = data.get("year") if isinstance(data, dict) else None
     if isinstance(year, float) and year.is_integer():
-        return int(year)
+        year = int(year)
+    # Kept in a 32-bit column on both databases.
     return year if isinstance(year, int) and not isinstance(year, bool) and -2**31 <= year < 2**31 else None
 
 
