@@ -214,3 +214,17 @@ def test_the_pages_and_the_api_show_and_take_the_province(nation, client):
                                                                                 (1, "", False)]
     page = client.get(reverse("webui:modeler_history", kwargs={"key": "placement"}) + "?tenant=" + B).content.decode()
     assert "按合成12省民政厅显示" in page
+
+
+def test_a_provinces_dashboard_shows_its_own_versions_on_the_heat_map(nation, client):
+    shared = deploy(*policy("v1"), note="15 working days", actor=nation[PROVINCE_CODE]).created[0]
+    own = deploy(*policy("v2"), note="10 working days in province 11", actor=nation[A_OWNER]).created[0]
+    client.force_login(nation[A_OWNER])
+    # Unless one is chosen, the version the province's new instances start on.
+    page = client.get("/dashboard/?year=2026")
+    assert page.context["version"] == own
+    assert {v.pk for v in page.context["versions"]} == {shared.pk, own.pk}
+    assert client.get(f"/dashboard/?year=2026&version={shared.pk}").context["version"] == shared
+    client.force_login(nation[B_OWNER])
+    page = client.get(f"/dashboard/?year=2026&version={own.pk}")  # another province's: not offered, not shown
+    assert [v.pk for v in page.context["versions"]] == [shared.pk] and page.context["version"] == shared
