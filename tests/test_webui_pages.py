@@ -266,6 +266,9 @@ def test_dashboard_for_province_and_prefecture_only(client, review, offices):
     clock.set_time(START + timedelta(days=8))
     page = client.get("/dashboard/?year=2026").content.decode()
     assert "遵义市民政局" in page and "编写年度计划" in page and "heat-data" in page
+    Office.objects.filter(code="5203").update(name_en="Zunyi Civil Affairs Bureau")
+    page = client.get("/dashboard/?year=2026", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<option value="5203" >Zunyi Civil Affairs Bureau</option>' in page, "the prefectures in the page's language"
 
 
 def workbook(response):

@@ -17,7 +17,7 @@ from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, P
 from workflows.service.models import StationDeployment
 from workflows.visibility import instances_visible_to, instances_within, visible_scope
 
-from ..offices import office_names
+from ..offices import office_choices, office_names
 from ..permissions import dashboard_prefectures, require
 from .access import visible_version
 from .inbox import task_rows, task_workbook
@@ -227,7 +227,7 @@ def dashboard(request):
                      key=lambda t: t["due_at"])
     shown = [t["pk"] for t in overdue[:OVERDUE_LIMIT]]
     return render(request, "webui/dashboard.html", {
-        "prefectures": allowed, "chosen": request.GET.get("prefecture", ""), "year": year,
+        "prefectures": office_choices(allowed), "chosen": request.GET.get("prefecture", ""), "year": year,
         "phase_rows": [(names.get(c, c), [phases[c][key] for key, _label in PHASES]) for c in codes],
         "phases": PHASES, "phase_chart": phase_chart, "steps": steps, "compliance_chart": compliance_chart,
         "overdue": task_rows(HumanTask.objects.filter(pk__in=shown).order_by("due_at")),
