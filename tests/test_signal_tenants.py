@@ -14,6 +14,7 @@ from restapi.tokens import create_token
 from workflows.models import Membership, Office, OfficeKind
 
 from .conftest import BPMN_DIR
+from .steps import command_output
 
 # Broadcasts run once the throwing step commits.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -157,3 +158,17 @@ def test_a_message_starts_its_process_on_the_version_of_the_province_it_names(na
     started = {i.tenant: i for i in ProcessInstance.objects.filter(version__definition__key="on_report")}
     assert started[BJ].version_id == beijings.pk and started[BJ].data["seen"] == "北京：110101001"
     assert started[""].version.tenant == "" and started[""].data["seen"] == "520102"
+
+
+def test_the_command_line_throws_for_one_tenant_when_told(nation):
+    from django.core.management.base import CommandError
+
+    guizhou, beijing = waiting("520102", "gz-1"), waiting("110101001", "bj-1")
+    sent = json.loads(command_output("bpmn", "signal", "政策通知", "--data", '{"notice": "试行"}', "--tenant", BJ,
+                                     "--json"))
+    # Each time the waiting instance and the archive the signal starts.
+    assert (sent["tenant"], sent["caught_by"]) == (BJ, 2) and caught(beijing) and not caught(guizhou)
+    assert "reached 2 instance(s)" in command_output("bpmn", "signal", "政策通知", "--tenant", "")  # Guizhou's
+    assert caught(guizhou) and archives().filter(tenant="").count() == 1
+    with pytest.raises(CommandError, match="no tenant '990000'"):
+        command_output("bpmn", "signal", "政策通知", "--tenant", "990000")

@@ -78,6 +78,8 @@ class Command(BaseCommand):
         p = sub.add_parser("signal", help="throw a signal to every instance waiting for it now")
         p.add_argument("signal")
         p.add_argument("--data", help="payload, a JSON object")
+        p.add_argument("--tenant", help="only this tenant's instances catch it, and it starts processes for it alone "
+                                        "(\"\": the instances of no tenant); without it, every tenant's")
         p = sub.add_parser("instances", help="process instances")
         p.add_argument("--state")
         sub.add_parser("fire-timers", help="fire due timers now (what the dispatcher does)")
@@ -256,10 +258,13 @@ class Command(BaseCommand):
             self.stdout.write(f"message {message.name} stored; it will be delivered when an instance waits for it")
 
     def do_signal(self, options):
-        signal = api.send_signal(options["signal"], _json_arg(options["data"], "data"))
+        tenant = options["tenant"]
+        if tenant and tenant not in api.tenants():
+            raise CommandError(f"--tenant: there is no tenant {tenant!r} (known: {', '.join(sorted(api.tenants()))})")
+        signal = api.send_signal(options["signal"], _json_arg(options["data"], "data"), tenant=tenant)
         caught = AuditEvent.objects.filter(action="signal.received", data__signal=str(signal.id)).count()
         if self.as_json:
-            self.out({"id": str(signal.id), "caught_by": caught})
+            self.out({"id": str(signal.id), "tenant": signal.tenant, "caught_by": caught})
         else:
             self.stdout.write(f"signal {signal.name} reached {caught} instance(s)")
 
