@@ -7,14 +7,14 @@ instances (visibility.within): by the data's year, by the prefectures whose subt
 names, and by whether the instance is its province's province-wide one.
 
 An instance whose year or named offices change has its counts moved with it. `recount` rebuilds them all
-from the task rows: after rows written in bulk (loaddemo --history) and when an office moves in the tree.
+from the task rows, a year at a time: after rows written in bulk (loaddemo --history) and when an office
+moves in the tree.
 An instance naming offices of two provinces is counted in each: a view of both counts it twice.
 """
 import hashlib
 
 from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
-from django.db.models.fields.json import KeyTransform
 
 from engine.extensions import add_to_counts, on_data_written, on_task_closed
 from engine.models import HumanTask, TaskState
@@ -121,23 +121,24 @@ def recount():
             cursor.execute(f"LOCK TABLE {connection.ops.quote_name(ComplianceCount._meta.db_table)} "
                            "IN SHARE ROW EXCLUSIVE MODE")
     ComplianceCount.objects.all().delete()
-    named = {}
-    for instance_id, key, office in InstanceOffice.objects.values_list("instance_id", "key", "office").iterator(
-            chunk_size=10000):
-        named.setdefault(instance_id, {})[key] = office
-    totals = {}
-    rows = (HumanTask.objects.filter(_COMPLETED)
-            .values("instance_id", "instance__version__definition__key", "bpmn_id", "name")
-            .annotate(year=KeyTransform("year", "instance__data"), on_time=Sum(_ON_TIME), late=Sum(1 - _ON_TIME))
-            .order_by())
-    for row in rows.iterator(chunk_size=10000):
-        year = year_of({"year": row["year"]})
-        if year is None:
-            continue
-        for group in groups_of(named.get(row["instance_id"], {"": ""})):
-            count = _count(year, group, row["instance__version__definition__key"], row["bpmn_id"], row["name"], 0, 0)
-            known = totals.setdefault(count.pk, count)
-            known.on_time += row["on_time"]
-            known.late += row["late"]
-    ComplianceCount.objects.bulk_create(totals.values(), batch_size=2000)
-    return len(totals)
+    counted = 0
+    # A year at a time: the instances' offices are held in memory, and a nation's history has many years.
+    for year in InstanceOffice.objects.exclude(year=None).values_list("year", flat=True).distinct().order_by("year"):
+        links = InstanceOffice.objects.filter(year=year)
+        named = {}
+        for instance_id, key, office in links.values_list("instance_id", "key", "office").iterator(chunk_size=10000):
+            named.setdefault(instance_id, {})[key] = office
+        totals = {}
+        rows = (HumanTask.objects.filter(_COMPLETED, instance__in=links.values("instance_id"))
+                .values("instance_id", "instance__version__definition__key", "bpmn_id", "name")
+                .annotate(on_time=Sum(_ON_TIME), late=Sum(1 - _ON_TIME)).order_by())
+        for row in rows.iterator(chunk_size=10000):
+            for group in groups_of(named[row["instance_id"]]):
+                count = _count(year, group, row["instance__version__definition__key"], row["bpmn_id"], row["name"],
+                               0, 0)
+                known = totals.setdefault(count.pk, count)
+                known.on_time += row["on_time"]
+                known.late += row["late"]
+        ComplianceCount.objects.bulk_create(totals.values(), batch_size=2000)
+        counted += len(totals)
+    return counted
