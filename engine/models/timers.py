@@ -11,7 +11,7 @@ class Timer(models.Model):
     task_id = models.UUIDField(unique=True, help_text="SpiffWorkflow's id of the waiting timer task")
     bpmn_id = models.CharField(max_length=200)
     name = models.CharField(max_length=300, blank=True)
-    due_at = models.DateTimeField(db_index=True)
+    due_at = models.DateTimeField()  # found by (state, due_at): every reader asks for waiting timers
     provisional = models.BooleanField(default=False, help_text="counted on a calendar year not loaded yet")
     armed_at = models.DateTimeField(help_text="when the instance began to wait, for recomputing the due time")
     state = models.CharField(max_length=8, default=WAITING, choices=[(WAITING, WAITING), (CLAIMED, CLAIMED)])
