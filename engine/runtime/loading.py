@@ -11,8 +11,6 @@ from contextlib import contextmanager
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
-from django.db.models.functions import Coalesce
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from .. import batch
@@ -103,22 +101,16 @@ def current_version(key, tenant="", fresh=False):
 
 
 def current_versions(tenant=""):
-    """The version new instances of `tenant` start on, of each definition by key, in one query: its own pin or
-    latest own version, else the shared one (pinned, else latest).
+    """The version new instances of `tenant` start on, of each definition by key, in one query (scoped_versions):
+    its own pin or latest own version, else the shared one (pinned, else latest).
 
     Asked afresh each time: unlike current_version, nothing here confirms a remembered version later.
     """
-    if tenant:
-        chosen = {}
-        for owner, version in scoped_versions():
-            if owner == tenant or (owner == "" and version.definition.key not in chosen):
-                chosen[version.definition.key] = version
-        return [chosen[key] for key in sorted(chosen)]
-    latest = (DefinitionVersion.objects.filter(definition=OuterRef("pk"), tenant="").order_by("-number")
-              .values("pk")[:1])
-    current = (ProcessDefinition.objects.annotate(current=Coalesce("pinned_version", Subquery(latest)))
-               .order_by("key").values_list("current", flat=True))
-    return [version_by_id(version_id) for version_id in current if version_id]
+    chosen = {}
+    for owner, version in scoped_versions():
+        if owner == tenant or (owner == "" and version.definition.key not in chosen):
+            chosen[version.definition.key] = version
+    return [chosen[key] for key in sorted(chosen)]
 
 
 # For every definition, the version new instances of no tenant start on, and that of each tenant with a version or a
