@@ -52,11 +52,12 @@ def _start_with(message_id):
             return None  # taken meanwhile, or now awaited by an instance: a later delivery hands it over
         data = _start_data(message.payload)
         # On the version the tenant the instance will belong to starts on: a province's own, if it has one.
-        version = messaging.started_by(message.name, get_directory().tenant_for(data))
+        tenant = get_directory().tenant_for(data)
+        version = messaging.started_by(message.name, tenant)
         if version is None:
             return None
         # The start event's message variable still gets the whole payload.
-        return start(version.definition.key, data=data, actor=message.sender, version=version)
+        return start(version.definition.key, data=data, actor=message.sender, version=version, tenant=tenant)
 
 
 def deliver_message(message_id):
