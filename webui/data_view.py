@@ -1,9 +1,9 @@
 """Process data as people read it: keys by their forms' labels, values formatted, rows as small tables.
 
 An object becomes a definition list, a list of objects a table with a column per key, a list of
-plain values one line, each list its first SHOWN_ROWS items and how many more there are; ISO datetimes show in China time, amounts with two decimals get thousands
-separators, yes/no in words, a chosen option by its label. Everything is escaped (the data comes
-from forms).
+plain values one line, each list its first SHOWN_ROWS items and how many more there are; ISO datetimes
+show in China time, amounts with two decimals get thousands separators, yes/no in words, a chosen option
+by its label. Everything is escaped (the data comes from forms).
 
 `labels`: {"fields": {key: label}, "options": {key: {value: label}}} (engine.api.form_labels), and
 "values": {key: {value: label}} for codes the page itself can name (offices).
