@@ -87,6 +87,12 @@ def test_the_dashboard_shows_the_kept_counts(client, year, offices):
     assert client.get("/dashboard/?year=2026").context["steps"][0]["on_time"] == 21
 
 
+@pytest.mark.parametrize("asked", ["abc", "1999", "2101", "99999999999999999999", "-2026", "2026.5"])
+def test_a_year_the_filter_would_refuse_shows_the_current_one(client, offices, asked):
+    client.force_login(offices["gz"])
+    assert client.get(f"/dashboard/?year={asked}").context["year"] == clock.today_in_china().year
+
+
 def test_an_instance_handed_to_another_county_takes_its_counts_along(deploy_bpmn, offices):
     clock.set_time(START)
     deploy_bpmn("county_moves.bpmn")

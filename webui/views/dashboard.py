@@ -1,6 +1,8 @@
 """Dashboards for the province and each prefecture: station phases, deadline compliance, overdue work,
 and where instances wait on the diagram."""
+from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.db.models import Count, F, FloatField, Func, Q, Sum
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -23,6 +25,7 @@ from .access import visible_version
 from .inbox import task_rows, task_workbook
 from .instances import diagram_response
 
+YEAR = forms.IntegerField(min_value=2000, max_value=2100)
 # A station's phase in its county's year, in lifecycle order.
 PHASES = [
     ("not_started", gettext_lazy("未启动")), ("planning", gettext_lazy("年度计划")),
@@ -191,9 +194,10 @@ def _context(request):
     prefectures = list(allowed.filter(code=chosen) if chosen else allowed)
     if chosen and not prefectures:
         require(False)
+    # A year the filter's field would refuse shows the current one, as one that is not a number does.
     try:
-        year = int(request.GET.get("year") or clock.today_in_china().year)
-    except ValueError:
+        year = YEAR.clean(request.GET.get("year") or clock.today_in_china().year)
+    except ValidationError:
         year = clock.today_in_china().year
     codes = [p.code for p in prefectures]
     return allowed, prefectures, codes, year
