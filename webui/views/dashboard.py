@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, FloatField, Func, Q, Sum
+from django.db.models.fields.json import KeyTextTransform
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,10 +20,11 @@ from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, P
 from workflows.service.models import StationDeployment
 from workflows.visibility import instances_visible_to, instances_within, visible_scope
 
-from ..offices import office_choices, office_names
+from .. import deadlines
+from ..offices import area_name, office_choices, office_names
 from ..permissions import dashboard_prefectures, require
 from .access import visible_version
-from .inbox import task_rows, task_workbook
+from .inbox import task_workbook
 from .instances import diagram_response
 
 YEAR = forms.IntegerField(min_value=2000, max_value=2100)
@@ -130,6 +132,22 @@ def compliance(open_rows, completed, now):
     return rows
 
 
+def overdue_rows(task_ids, now):
+    """The overdue list's rows: only what its columns show, not the inbox's whole row (no due-date
+    explanation, no revision state), as it lists up to OVERDUE_LIMIT tasks on every dashboard view."""
+    tasks = list(HumanTask.objects.filter(pk__in=task_ids).order_by("due_at").select_related("instance").only(
+        "name", "office", "state", "due_at", "instance__business_key").annotate(
+        row_county=KeyTextTransform("county", "instance__data")))
+    names = office_names({t.office for t in tasks} | {t.row_county for t in tasks})
+    today = clock.today_in_china()
+    for task in tasks:
+        task.office_name = names.get(task.office, task.office)
+        task.county_name = area_name(names.get(task.row_county, task.row_county or ""))
+        task.due_state = deadlines.due_state(task, now)
+        task.workdays_left = deadlines.workdays_left(task.due_at, today)
+    return tasks
+
+
 class Seconds(Func):
     """A moment as seconds since 1970, to sum waits in the database."""
 
@@ -234,7 +252,7 @@ def dashboard(request):
         "prefectures": office_choices(allowed), "chosen": request.GET.get("prefecture", ""), "year": year,
         "phase_rows": [(names.get(c, c), [phases[c][key] for key, _label in PHASES]) for c in codes],
         "phases": PHASES, "phase_chart": phase_chart, "steps": steps, "compliance_chart": compliance_chart,
-        "overdue": task_rows(HumanTask.objects.filter(pk__in=shown).order_by("due_at")),
+        "overdue": overdue_rows(shown, now),
         "overdue_total": len(overdue), "overdue_limit": OVERDUE_LIMIT, "versions": versions, "version": version,
         "heat": heat_map(version, instances, open_rows, now) if version else {},
         "query": request.GET.urlencode(),
