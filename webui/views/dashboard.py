@@ -27,7 +27,9 @@ from .access import visible_version
 from .inbox import task_workbook
 from .instances import diagram_response
 
+# The years the dashboard shows: those its filter field takes.
 YEAR = forms.IntegerField(min_value=2000, max_value=2100)
+
 # A station's phase in its county's year, in lifecycle order.
 PHASES = [
     ("not_started", gettext_lazy("未启动")), ("planning", gettext_lazy("年度计划")),
