@@ -225,6 +225,24 @@ def test_instances_list_counts_filters_and_instance_page(client, review, other_c
 
 
 
+def test_instance_list_counts_each_state_and_the_late_instances_over_every_state(client, review, other_county,
+                                                                                offices):
+    done = api.start("review", "plan-2026-520103", {"county": "520102", "year": 2026, "revisions": 0}).instance
+    api.cancel(done.pk, reason="withdrawn")
+    login(client, offices, "gz")
+    clock.set_time(START + timedelta(days=8))  # both open plans are past their five working days
+    page = client.get("/instances/")
+    counts = {key: n for key, _label, n in page.context["counts"]}
+    assert (counts["waiting"] + counts["running"], counts["cancelled"]) == (2, 1)
+    assert (page.context["total"], page.context["late"]) == (3, 2)
+    # The state filter picks among the counts; the late count stays that of every state.
+    page = client.get("/instances/?state=cancelled")
+    assert page.context["page"].paginator.count == 1 and page.context["late"] == 2
+    assert client.get("/instances/?prefecture=5203").context["late"] == 1
+    clock.set_time(START)
+    assert client.get("/instances/").context["late"] == 0
+
+
 def test_the_diagram_names_lanes_by_office_role_not_by_code(client, review, offices):
     login(client, offices, "gz")
     diagram = client.get(f"/instances/{review.pk}/diagram.bpmn").content.decode()
@@ -264,8 +282,13 @@ def test_dashboard_for_province_and_prefecture_only(client, review, offices):
     assert client.get("/dashboard/?prefecture=5203").status_code == 403
     client.force_login(offices["gz"])
     clock.set_time(START + timedelta(days=8))
-    page = client.get("/dashboard/?year=2026").content.decode()
+    response = client.get("/dashboard/?year=2026")
+    page = response.content.decode()
     assert "遵义市民政局" in page and "编写年度计划" in page and "heat-data" in page
+    [late] = response.context["overdue"]
+    assert (late.name, late.instance.business_key, late.county_name, late.office_name, late.due_state) == (
+        "编写年度计划", "plan-2026-520102", "南明区", "南明区民政局", "late")
+    assert late.workdays_left < 0 and 'data-label="逾期" class="num late">' in page
     Office.objects.filter(code="5203").update(name_en="Zunyi Civil Affairs Bureau")
     page = client.get("/dashboard/?year=2026", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<option value="5203" >Zunyi Civil Affairs Bureau</option>' in page, "the prefectures in the page's language"
