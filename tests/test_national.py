@@ -1,4 +1,5 @@
 """The synthetic nation `manage.py loaddemo --national` generates for load tests, and lanes per province."""
+import json
 import re
 from functools import partial
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from engine import api
 from engine.extensions import get_directory
 from engine.models import AuditEvent, HumanTask, ProcessInstance, TaskState
+from workflows.directory import office_tree, province_of
 from workflows.models import InstanceOffice, Membership, Office, OfficeKind
 from workflows.national import PREFIX
 from workflows.visibility import named_offices
@@ -114,6 +116,25 @@ def test_history_copies_a_simulated_year_onto_every_synthetic_station_once(histo
 
     with pytest.raises(CommandError, match="history already"):
         loaddemo("--national", "--stations", "40", "--history")
+
+
+def test_copies_name_the_offices_they_were_copied_to_by_code_and_by_name(history):
+    template = Office.objects.filter(is_synthetic=False, kind__in=[K.PREFECTURE_BUREAU, K.COUNTY_BUREAU, K.STATION])
+    codes, names = set(template.values_list("code", flat=True)), set(template.values_list("name", flat=True))
+    copies = ProcessInstance.objects.filter(pk__in=InstanceOffice.objects.filter(
+        office__startswith=PREFIX).values("instance_id"))
+    for data in copies.values_list("data", flat=True):
+        text = json.dumps(data, ensure_ascii=False)
+        assert not codes & set(re.findall(r"[\w-]+", text)) and not [name for name in names if name in text]
+    # A province's procurement tenders lots of its own counties, named as they are.
+    procurements = copies.filter(version__definition__key="provincial_procurement")
+    assert procurements.exists()
+    tree = office_tree()
+    county_names = dict(Office.objects.filter(kind=K.COUNTY_BUREAU).values_list("code", "name"))
+    for procurement in procurements:
+        for lot in procurement.data["lots"]:
+            assert province_of(lot["county"]) == procurement.data["province"] and \
+                lot["county_name"] == county_names[lot["county"]] and lot["county"] in tree["paths"]
 
 
 def test_pages_filter_a_nation_by_office_and_keep_to_the_users_province(history, client):

@@ -255,19 +255,23 @@ def fill_history(seed=0):
                   for code in tree["provincial"].get(_above(county, parents), {}).values()}
     codes = sorted({*template_counties, *(parents[c] for c in template_counties), *provincial,
                     *by_level["station"], *template_orgs}, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, codes)) + r")(?![\w-])")
-    copier = _Copier(pattern, rows_of, history)
+    copier = _Copier(_Renaming(codes), rows_of, history)
 
     stations_of = {}
     for code in sorted(synthetic):
         if kinds[code] == K.STATION:
             stations_of.setdefault(parents[code], []).append(code)
     counties = sorted(stations_of, key=lambda c: (_above(c, parents), c))
+    counties_of = {}
+    for county in counties:
+        counties_of.setdefault(_above(county, parents), []).append(county)
     province = None
     for number, county in enumerate(counties):
         if _above(county, parents) != province:  # the province's own instances come before its counties'
             province = _above(county, parents)
             mapping = _province_mapping(template_counties[0], province, tree)
+            # Its procurement's lots name counties: the province's own.
+            mapping.update(_counties_mapping(template_counties, counties_of[province], parents))
             mapping.update(_orgs_for(template_orgs, orgs, rng))
             for row in by_level["other"]:
                 copier.copy(row, mapping, rng)
@@ -297,6 +301,38 @@ def _orgs_for(template_orgs, orgs, rng):
     return dict(zip(template_orgs, chosen))
 
 
+def _counties_mapping(template_counties, counties, parents):
+    """The template counties, with their prefectures, to a province's counties (in turn if it has fewer)."""
+    mapping = {}
+    for number, template in enumerate(template_counties):
+        county = counties[number % len(counties)]
+        mapping[template] = county
+        mapping.setdefault(parents[template], parents[county])
+    return mapping
+
+
+class _Renaming:
+    """The template offices' codes and names in copied text, as those of the offices they are mapped to."""
+
+    def __init__(self, codes):
+        self.names = dict(Office.objects.values_list("code", "name"))
+        self.code_of = {self.names[code]: code for code in codes if self.names.get(code)}
+        # One pass over the text: codes as whole tokens, names (the longest first, so that a bureau's name is
+        # taken whole rather than the name of an office it contains) wherever they stand.
+        names = "|".join(map(re.escape, sorted(self.code_of, key=len, reverse=True))) or "(?!)"
+        self.pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, codes)) + r")(?![\w-])|(" + names + ")")
+
+    def sub(self, value, mapping):
+        def renamed(match):
+            code, name = match.groups()
+            if code:
+                return mapping.get(code, code)
+            target = mapping.get(self.code_of[name])
+            return self.names.get(target, name)
+
+        return self.pattern.sub(renamed, value)
+
+
 def _above(code, parents):
     """The top of the tree above `code`: its province's civil-affairs department."""
     while parents.get(code) is not None:
@@ -314,8 +350,8 @@ def _province_mapping(template_county, province, tree):
 class _Copier:
     """Copies of template instances with their rows, written in chunks."""
 
-    def __init__(self, pattern, rows_of, history):
-        self.pattern, self.rows_of, self.history = pattern, rows_of, history
+    def __init__(self, renaming, rows_of, history):
+        self.renaming, self.rows_of, self.history = renaming, rows_of, history
         self.tenant_for = get_directory().tenant_for  # a copy belongs to the province it was copied to
         self.pending = {model: [] for model in (ProcessInstance, *ROW_MODELS, InstanceOffice)}
         self.masks = {}  # template instance id: the mask of its latest copy, which a child's copy names
@@ -328,7 +364,7 @@ class _Copier:
             return uuid.UUID(int=value.int ^ mask) if isinstance(value, uuid.UUID) else value
 
         def text(value):
-            value = self.pattern.sub(lambda m: mapping.get(m.group(1), m.group(1)), value)
+            value = self.renaming.sub(value, mapping)
             return UUID.sub(lambda m: str(uuid.UUID(int=uuid.UUID(m.group()).int ^ mask)), value)
 
         def jsonish(value):
