@@ -20,11 +20,10 @@ from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, P
 from workflows.service.models import StationDeployment
 from workflows.visibility import instances_visible_to, instances_within, visible_scope
 
-from .. import deadlines
-from ..offices import area_name, office_choices, office_names
+from ..offices import office_choices, office_names
 from ..permissions import dashboard_prefectures, require
 from .access import visible_version
-from .inbox import task_workbook
+from .inbox import named, task_workbook
 from .instances import diagram_response
 
 # The years the dashboard shows: those its filter field takes.
@@ -137,17 +136,10 @@ def compliance(open_rows, completed, now):
 def overdue_rows(task_ids, now):
     """The overdue list's rows: only what its columns show, not the inbox's whole row (no due-date
     explanation, no revision state), as it lists up to OVERDUE_LIMIT tasks on every dashboard view."""
-    tasks = list(HumanTask.objects.filter(pk__in=task_ids).order_by("due_at").select_related("instance").only(
+    return named(list(HumanTask.objects.filter(pk__in=task_ids).order_by("due_at").select_related("instance").only(
         "name", "office", "state", "due_at", "instance__business_key").annotate(
-        row_county=KeyTextTransform("county", "instance__data")))
-    names = office_names({t.office for t in tasks} | {t.row_county for t in tasks})
-    today = clock.today_in_china()
-    for task in tasks:
-        task.office_name = names.get(task.office, task.office)
-        task.county_name = area_name(names.get(task.row_county, task.row_county or ""))
-        task.due_state = deadlines.due_state(task, now)
-        task.workdays_left = deadlines.workdays_left(task.due_at, today)
-    return tasks
+        row_county=KeyTextTransform("county", "instance__data"),
+        row_station=KeyTextTransform("station", "instance__data"))), now)
 
 
 class Seconds(Func):

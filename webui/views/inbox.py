@@ -104,23 +104,31 @@ def task_rows(tasks):
     return _annotated(list(_with_instances(tasks)))
 
 
-def _annotated(tasks):
-    """The tasks (a list) with what the inbox table and its export show of them."""
+def named(tasks, now):
+    """The tasks (a list, each with row_county and row_station read from its instance's data) with the names of
+    their office, county and station and how their due date stands: what every table of tasks shows."""
     codes = set()
     for task in tasks:
         codes.update((task.office, task.row_county, task.row_station))
     names = office_names(codes)
-    # Work sent back for revision: a county's plan (by instance), an organisation's report (by instance and due).
-    instance_ids = {task.instance_id for task in tasks}
-    plans, reports = AnnualPlan.returned_to(instance_ids), ServiceReport.returned_to(instance_ids)
-    now = clock.now()
+    today = clock.today_in_china()
     for task in tasks:
         task.office_name = names.get(task.office, task.office)
         task.county_name = area_name(names.get(task.row_county, task.row_county or ""))
         task.station_name = names.get(task.row_station, task.row_station or "")
         task.due_state = deadlines.due_state(task, now)
+        task.workdays_left = deadlines.workdays_left(task.due_at, today) if task.due_at else None
+    return tasks
+
+
+def _annotated(tasks):
+    """The tasks (a list) with what the inbox table and its export show of them."""
+    named(tasks, clock.now())
+    # Work sent back for revision: a county's plan (by instance), an organisation's report (by instance and due).
+    instance_ids = {task.instance_id for task in tasks}
+    plans, reports = AnnualPlan.returned_to(instance_ids), ServiceReport.returned_to(instance_ids)
+    for task in tasks:
         task.due_explanation = "\n".join(deadlines.explanation(task))
-        task.workdays_left = deadlines.workdays_left(task.due_at) if task.due_at else None
         reviser, task.returned_because = reports.get((task.instance_id, task.due_at)) or plans.get(
             task.instance_id, (None, None))
         task.returned = task.office == reviser  # the reviser's task, not the reviewer's
