@@ -142,6 +142,25 @@ def test_the_heat_map_averages_waits_on_tasks_and_timers(deploy_bpmn, offices):
         "wait": {"count": 1, "days": 1.5, "level": 3, "label": "1 件 · 平均 1.5 天"}}
 
 
+def test_the_heat_map_counts_message_waits_beside_timers_of_its_version_only(deploy_bpmn, offices):
+    clock.set_time(START)
+    deploy_bpmn("award.bpmn")
+    deploy_bpmn("quick_timer.bpmn")
+    county = [api.start("county_cycle", f"award-{n}", {"county": "520102", "year": 2026}).instance for n in range(2)]
+    clock.set_time(START + timedelta(days=1))
+    api.start("county_cycle", "award-late", {"county": "520102", "year": 2026})
+    api.start("county_cycle", "award-zunyi", {"county": "520302", "year": 2026})  # another prefecture
+    api.start("county_cycle", "award-2025", {"county": "520102", "year": 2025})  # another year
+    api.start("quick_timer", "timer", {"county": "520102", "year": 2026})  # another process's version
+    clock.set_time(START + timedelta(days=3))
+    instances = scoped_instances(offices["gz"], ["5201"], 2026)
+    # Two have waited three days, one two days; the timer's instance is of another version.
+    assert heat_map(county[0].version, instances, open_tasks(instances), clock.now()) == {
+        "wait_award": {"count": 3, "days": 2.7, "level": 3, "label": "3 件 · 平均 2.7 天"}}
+    api.cancel(county[0].pk, reason="withdrawn")
+    assert heat_map(county[0].version, instances, [], clock.now())["wait_award"]["count"] == 2
+
+
 def test_stations_by_phase_are_counted_per_county(offices):
     from webui.views.dashboard import phases_by_prefecture
     from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, PlanState, ServiceAgreement
