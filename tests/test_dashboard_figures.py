@@ -23,12 +23,12 @@ START = datetime(2026, 3, 2, 10, 0, tzinfo=clock.CHINA)  # a Monday
 def live(user, codes, year):
     """The dashboard's compliance rows counted from the task rows."""
     instances = scoped_instances(user, codes, year)
-    return compliance(open_tasks(instances), completed_live(HumanTask.objects.filter(instance__in=instances)),
-                      clock.now())
+    return compliance(open_tasks(instances, clock.now()),
+                      completed_live(HumanTask.objects.filter(instance__in=instances)))
 
 
 def kept(user, codes, year):
-    return compliance(open_tasks(scoped_instances(user, codes, year)), completed_counts(codes, year), clock.now())
+    return compliance(open_tasks(scoped_instances(user, codes, year), clock.now()), completed_counts(codes, year))
 
 
 def stored():
@@ -134,7 +134,7 @@ def test_the_heat_map_averages_waits_on_tasks_and_timers(deploy_bpmn, offices):
     api.start("quick_timer", "wait-late", {"county": "520302", "year": 2026})
     clock.set_time(START + timedelta(days=2))  # the timers are due, and not fired yet
     instances = scoped_instances(offices["gz"], ["5201", "5203"], 2026)
-    cells = heat_map(waiting[0].version, instances, open_tasks(instances), clock.now())
+    cells = heat_map(waiting[0].version, instances, open_tasks(instances, clock.now()), clock.now())
     # Two have waited two days, one a day and a half.
     assert cells["wait"]["count"] == 3 and cells["wait"]["days"] == pytest.approx(1.8, abs=0.05)
     assert cells["wait"]["label"] == "3 件 · 平均 1.8 天"
@@ -155,7 +155,7 @@ def test_the_heat_map_counts_message_waits_beside_timers_of_its_version_only(dep
     clock.set_time(START + timedelta(days=3))
     instances = scoped_instances(offices["gz"], ["5201"], 2026)
     # Two have waited three days, one two days; the timer's instance is of another version.
-    assert heat_map(county[0].version, instances, open_tasks(instances), clock.now()) == {
+    assert heat_map(county[0].version, instances, open_tasks(instances, clock.now()), clock.now()) == {
         "wait_award": {"count": 3, "days": 2.7, "level": 3, "label": "3 件 · 平均 2.7 天"}}
     api.cancel(county[0].pk, reason="withdrawn")
     assert heat_map(county[0].version, instances, [], clock.now())["wait_award"]["count"] == 2
