@@ -208,10 +208,9 @@ def simulate_templates(seed):
                 outcome = simulation.run()
             finally:
                 clock.release()
-            ids = outcome.instance_ids
-            rows[ProcessInstance] = list(ProcessInstance.objects.filter(pk__in=ids).order_by("started_at").values())
+            rows[ProcessInstance] = list(outcome.instances.order_by("started_at").values())
             for model in ROW_MODELS:
-                found = model.objects.filter(instance__in=ids)
+                found = model.objects.filter(instance__in=outcome.instances)
                 if model is AuditEvent:
                     found = found.filter(record_type="")  # the engine's rows; domain records are not copied
                 rows[model] = list(found.order_by("pk").values())

@@ -98,7 +98,8 @@ class Happening:
 class Outcome:
     began_at: datetime
     ended_at: datetime = None
-    instance_ids: list = field(default_factory=list)
+    # The run's instances, as a query: a national year starts more of them than a statement may list.
+    instances: object = None
     actions: int = 0
     errors: list = field(default_factory=list)  # (when, task or process, message)
     wall_seconds: float = 0.0
@@ -146,10 +147,10 @@ class Simulation:
         finally:
             self.outcome.ended_at = clock.now()
             self.hands.end()
-            self.outcome.instance_ids = list(self.instances().values_list("pk", flat=True))
+            self.outcome.instances = self.instances()
             self.outcome.wall_seconds = wallclock.monotonic() - wall
             self.outcome.engine_steps = AuditEvent.objects.filter(
-                instance_id__in=self.outcome.instance_ids, action__in=STEP_ACTIONS).count()
+                instance__in=self.outcome.instances, action__in=STEP_ACTIONS).count()
         return self.outcome
 
     def instances(self):
