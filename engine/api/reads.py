@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from .. import clock, workcalendar
 from ..directory import working_offices as _working_offices
+from ..formoptions import options_for
 from ..models import AuditEvent, HumanTask
 from ..models.tasks import TaskState, is_overdue
 from ..runtime import workflow_ops
@@ -54,7 +55,7 @@ class TaskForm:
 def task_form(row) -> TaskForm:
     """The form of human task `row` (a HumanTask) as its page or a client filling it needs it."""
     schema = form_schema(row.instance.version, row.form_id) if row.form_id else None
-    shown = {"task_deadline": deadline_data(row)} if row.deadline else {}
+    shown = {**options_for(schema), **({"task_deadline": deadline_data(row)} if row.deadline else {})}
     if row.state not in TaskState.ACTIVE:
         event = AuditEvent.objects.filter(task_id=row.id, action="task.complete").first()
         return TaskForm(schema, {**((event.data or {}).get("data", {}) if event else {}), **shown})

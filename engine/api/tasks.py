@@ -20,6 +20,7 @@ from .. import audit, batch, clock, formchecks, formjs
 from ..audit import actor_name
 from ..directory import get_directory, working_offices
 from ..errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from ..formoptions import options_for
 from ..models import Attachment, HumanTask, TaskDraft
 from ..models.instances import InstanceState
 from ..models.tasks import Delegation, TaskState
@@ -254,8 +255,8 @@ def _open_row(task_id, actor):
 def _validated(instance, row, data, context):
     """The submission as the task's form keeps it; InvalidInput with every field's message otherwise."""
     schema = form_schema(instance.version, row.form_id)
-    data, errors = formjs.validate_submission(
-        schema, data, context=context, attachments=partial(Attachment.uploaded_for, instance, row.id))
+    data, errors = formjs.validate_submission(schema, data, context={**context, **options_for(schema)},
+                                              attachments=partial(Attachment.uploaded_for, instance, row.id))
     errors = errors or formchecks.errors_for(row.form_id, data)
     if errors:
         raise InvalidInput(errors, _("任务“%(task)s”的表单有错误") % {"task": row.name})
