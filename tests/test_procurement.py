@@ -276,6 +276,49 @@ def test_each_lot_carries_the_countys_previous_evaluation_into_the_bid_evaluatio
     assert {"previous_year", "previous_score", "previous_grade", "previous_social_org_name"} <= columns <= set(rows[1])
 
 
+def test_the_bid_forms_offer_the_organisations_registered_now_not_a_copy_kept_in_the_data(world):
+    users, _counties = world
+    instance = start_procurement(YEAR, actor=users["gz"])
+    data = reload(instance).data
+    assert "suppliers" not in data and "evaluators" not in data and not data["procurement"]["suppliers"]
+    move_clock_to(china(2026, 9, 1, 9))
+    through_guidance(instance, users)
+    move_clock_to(china(2026, 10, 9, 9))
+    complete(instance, "publish_tender", users, {"announcement_url": "http://www.ccgp-guizhou.gov.cn/zb/2027-1"})
+    move_clock_to(china(2026, 10, 30, 10))
+    Office.objects.create(code="org-late", name="新登记社工中心", kind=OfficeKind.SOCIAL_ORG)  # after the start
+    offered = api.task_form(open_task(instance, "open_bids")).data["suppliers"]
+    assert [o["value"] for o in offered] == sorted(
+        Office.objects.filter(kind=OfficeKind.SOCIAL_ORG).values_list("code", flat=True))
+    assert {"label": "新登记社工中心", "value": "org-late"} in offered
+    complete(instance, "open_bids", users, {"bids": [bid(1, "org-late", "580000.00"), bid(1, "org1", "560000.00"),
+                                                     bid(1, "org2", "570000.00")], "evaluator": "eval1"},
+             files=["opening_record"])
+    assert "evaluate_bids" in open_ids(instance)
+    assert "suppliers" not in reload(instance).data
+
+
+def test_a_version_whose_script_still_unpacks_the_lists_runs_and_its_forms_get_them_by_name(world):
+    users, _counties = world
+    bpmn, forms = read_files([DIAGRAM])
+    script = b'<bpmn:script>lots = procurement["lots"]</bpmn:script>'
+    assert script in bpmn[DIAGRAM.name]
+    bpmn[DIAGRAM.name] = bpmn[DIAGRAM.name].replace(script, b'<bpmn:script>lots = procurement["lots"]\n'
+                                                    b'suppliers = procurement["suppliers"]\n'
+                                                    b'evaluators = procurement["evaluators"]</bpmn:script>')
+    deploy(bpmn, forms)  # as deployed before the lists were given by name
+    instance = start_procurement(YEAR, actor=users["gz"])
+    assert reload(instance).data["suppliers"] == [] and "publish_intention" in open_ids(instance)
+    move_clock_to(china(2026, 9, 1, 9))
+    through_guidance(instance, users)
+    move_clock_to(china(2026, 10, 9, 9))
+    complete(instance, "publish_tender", users, {"announcement_url": "http://www.ccgp-guizhou.gov.cn/zb/2027-1"})
+    move_clock_to(china(2026, 10, 30, 10))
+    form = api.task_form(open_task(instance, "open_bids"))
+    assert {o["value"] for o in form.data["suppliers"]} == {"org1", "org2", "org3", "org4"}
+    assert [o["value"] for o in form.data["evaluators"]] == ["eval1"]
+
+
 def test_the_30_day_intention_and_20_day_bidding_minimums_are_refused_with_their_reason(world):
     users, _counties = world
     instance = start_procurement(YEAR, actor=users["gz"])

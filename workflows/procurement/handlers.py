@@ -1,4 +1,5 @@
-"""Service-task handlers of the provincial_procurement process; they keep the procurement's records in step.
+"""Service-task handlers of the provincial_procurement process, which keep the procurement's records in step,
+and the lists of organisations and evaluators its forms offer.
 
 Each runs inside the instance's step transaction: what it writes (records, audit rows, the messages
 to the county instances) commits with the step. Dates returned into process data are ISO strings,
@@ -16,7 +17,7 @@ from django.utils.translation import gettext as _
 from engine import api
 from engine.api import calendar, clock
 from engine.errors import InvalidInput, NotFound
-from engine.extensions import service
+from engine.extensions import form_options, service
 from workflows.models import Office, OfficeKind
 from workflows.planning.models import Evaluation
 from workflows.records import known_instance, save_transition
@@ -62,6 +63,18 @@ def _options(kind):
             for code, name in Office.objects.filter(kind=kind).order_by("code").values_list("code", "name")]
 
 
+# Given to the bid forms as they are shown and checked, not kept in the procurement's data: procurement is
+# open to every registered organisation, 1,400 of them in a nation, and one may register while it runs.
+@form_options("suppliers")
+def suppliers():
+    return _options(OfficeKind.SOCIAL_ORG)
+
+
+@form_options("evaluators")
+def evaluators():
+    return _options(OfficeKind.EVALUATOR)
+
+
 @service("procurement.prepare")
 def prepare(call):
     """The year's project of the province the instance names (the home province's when it names none), with
@@ -88,8 +101,9 @@ def prepare(call):
         "project": project.pk,
         "province": province,
         "lots": [_lot_data(lot) for lot in project.lots.select_related(*LOT_RELATED).order_by("number")],
-        "suppliers": _options(OfficeKind.SOCIAL_ORG),
-        "evaluators": _options(OfficeKind.EVALUATOR),
+        # Empty for the versions whose script still unpacks them; their forms are given the lists by name.
+        "suppliers": [],
+        "evaluators": [],
     }
 
 
