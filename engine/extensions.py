@@ -1,6 +1,6 @@
 """What the domain plugs into the engine: service-task handlers, form checks, forms' option lists, script
-functions and the office directory. Modules listed in settings.ENGINE["EXTENSIONS"] register theirs when the app starts. A
-handler whose failure may pass (a system it calls is down) raises TryAgain.
+functions and the office directory. Modules listed in settings.ENGINE["EXTENSIONS"] register theirs when the
+app starts. A handler whose failure may pass (a system it calls is down) raises TryAgain.
 
     from engine.extensions import service
 
