@@ -99,19 +99,18 @@ def _deadlines(instances):
 
 
 def _office_work(instances):
-    """Delegated tasks (handed back and confirmed) and tasks a substitute completed, met or missed."""
-    work = OfficeWork()
-    delegated = set(AuditEvent.objects.filter(instance__in=instances, action="task.delegate")
-                    .values_list("task_id", flat=True))
-    substituted = set(AuditEvent.objects.filter(instance__in=instances, action="task.complete",
-                                                data__has_key="on_behalf_of").values_list("task_id", flat=True))
-    for task_id, due_at, completed_at in HumanTask.objects.filter(
-            pk__in=delegated | substituted, state=TaskState.COMPLETED, due_at__isnull=False).values_list(
-            "pk", "due_at", "completed_at"):
-        kind = "delegated" if task_id in delegated else "substituted"
-        outcome = "met" if completed_at <= due_at else "missed"
-        setattr(work, f"{kind}_{outcome}", getattr(work, f"{kind}_{outcome}") + 1)
-    return work
+    """Delegated tasks (handed back and confirmed) and tasks a substitute completed, met or missed; counted by
+    the database, as a national year has about 150,000 of them, and a task delegated counts as delegated."""
+    audited = AuditEvent.objects.filter(instance__in=instances)
+    delegated = Q(pk__in=audited.filter(action="task.delegate").values("task_id"))
+    substituted = ~delegated & Q(pk__in=audited.filter(action="task.complete", data__has_key="on_behalf_of")
+                                 .values("task_id"))
+    met, missed = Q(completed_at__lte=F("due_at")), Q(completed_at__gt=F("due_at"))
+    return OfficeWork(**HumanTask.objects.filter(
+        instance__in=instances, state=TaskState.COMPLETED, due_at__isnull=False).aggregate(
+        delegated_met=Count("pk", filter=delegated & met), delegated_missed=Count("pk", filter=delegated & missed),
+        substituted_met=Count("pk", filter=substituted & met),
+        substituted_missed=Count("pk", filter=substituted & missed)))
 
 
 def _stuck(instances):
