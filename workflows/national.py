@@ -260,14 +260,15 @@ def fill_history(seed=0):
     for code in sorted(synthetic):
         if kinds[code] == K.STATION:
             stations_of.setdefault(parents[code], []).append(code)
-    counties = sorted(stations_of, key=lambda c: (_above(c, parents), c))
+    province_of = {county: _above(county, parents) for county in stations_of}
+    counties = sorted(stations_of, key=lambda c: (province_of[c], c))
     counties_of = {}
     for county in counties:
-        counties_of.setdefault(_above(county, parents), []).append(county)
+        counties_of.setdefault(province_of[county], []).append(county)
     province = None
     for number, county in enumerate(counties):
-        if _above(county, parents) != province:  # the province's own instances come before its counties'
-            province = _above(county, parents)
+        if province_of[county] != province:  # the province's own instances come before its counties'
+            province = province_of[county]
             mapping = _province_mapping(template_counties[0], province, tree)
             # Its procurement's lots name counties: the province's own.
             mapping.update(_counties_mapping(template_counties, counties_of[province], parents))
@@ -276,7 +277,7 @@ def fill_history(seed=0):
                 copier.copy(row, mapping, rng)
         template = template_counties[number % len(template_counties)]
         mapping = {template: county, parents[template]: parents[county],
-                   **_province_mapping(template, _above(county, parents), tree)}
+                   **_province_mapping(template, province, tree)}
         mapping.update(_orgs_for(template_orgs, orgs, rng))
         template_stations = sorted(s for s in by_level["station"] if parents[s] == template)
         mapping.update(zip(template_stations, stations_of[county]))
