@@ -10,7 +10,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.extensions import service
 from workflows.models import Office
 from workflows.planning.models import ServiceAgreement
-from workflows.records import save_transition
+from workflows.records import known_instance, save_transition
 
 from . import emergencies
 from .models import (
@@ -31,8 +31,8 @@ REPORT_FIELDS = ("summary", "people_served", "attachments")
 
 def _deployment(call):
     try:
-        return StationDeployment.objects.select_related("agreement", "process_instance").get(
-            pk=call.data["deployment"])
+        # The step's own instance rather than a second copy of its row, serialized state and all.
+        return known_instance(StationDeployment.objects.get(pk=call.data["deployment"]), call.instance)
     except (KeyError, StationDeployment.DoesNotExist):
         raise NotFound(f"{call.element}: no station deployment {call.data.get('deployment')!r}") from None
 
@@ -78,8 +78,10 @@ def schedule_reports(call):
 
 def _report(call):
     report = call.data["report"]
-    return ServiceReport.objects.select_related("deployment__process_instance").get(
+    record = ServiceReport.objects.select_related("deployment").get(
         deployment_id=call.data["deployment"], kind=report["kind"], period=report["period"])
+    known_instance(record.deployment, call.instance)
+    return record
 
 
 @service("station.open_report")
