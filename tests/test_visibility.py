@@ -131,6 +131,22 @@ def test_tasks_follow_their_instance_or_their_office(users, instances):
     assert not can_see_instance(users["eval1"], handed_over)
 
 
+def test_tasks_of_offices_the_user_sees_are_not_tested_again_by_instance(users, instances):
+    """An inbox lists its own offices' tasks, each seen as a task of its office: the query stays as it is, without
+    the union over the instances' links. Offices outside the user's view still get the test."""
+    api.start("province_work", "e", {"year": 2026, "offices": {"province_civil_affairs": "eval1"}})
+    own = HumanTask.objects.filter(office="eval1")
+    shown = tasks_visible_to(users["eval1"], own, of_offices=["eval1"])
+    assert "workflows_instanceoffice" not in str(shown.query)
+    assert sorted(shown.values_list("instance__business_key", flat=True)) == ["e"]
+    wider = HumanTask.objects.filter(office__in=["eval1", "520102"])
+    shown = tasks_visible_to(users["eval1"], wider, of_offices=["eval1", "520102"])
+    assert "workflows_instanceoffice" in str(shown.query)
+    assert sorted(shown.values_list("instance__business_key", flat=True)) == ["e"]  # not Nanming's "a"
+    assert sorted(tasks_visible_to(users["5201"], HumanTask.objects.filter(office__in=["520102", "s3"]),
+                                   of_offices=["520102", "s3"]).values_list("office", flat=True)) == ["520102", "s3"]
+
+
 def test_only_members_of_the_task_office_work_on_an_open_task(users, instances):
     task = HumanTask.objects.get(instance=instances["nanming_s1"])
     assert can_work_on(users["520102"], task)

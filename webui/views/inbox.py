@@ -64,7 +64,8 @@ class InboxFilter(PageForm):
 
 def tab_queryset(user, tab):
     """The open tasks of `user`'s offices that a tab lists, of the instances the user may see."""
-    return tasks_visible_to(user, api.inbox(user, tab), open_only=True)
+    # The tab's tasks are of the user's working offices: seen whatever their instance, as tasks of their office.
+    return tasks_visible_to(user, api.inbox(user, tab), open_only=True, of_offices=api.working_offices(user)[0])
 
 
 def apply_filter(tasks, data):
