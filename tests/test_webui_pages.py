@@ -299,6 +299,22 @@ def workbook(response):
     return load_workbook(BytesIO(b"".join(response.streaming_content))).active
 
 
+def test_the_menu_offers_each_office_its_pages_from_the_memberships_read_once(client, offices, owner):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    extra = {"520102": [], "5201": ["看板"], "gz": ["看板", "流程设计", "故障"], "org1": ["质疑", "投诉"]}
+    for username, links in extra.items():
+        client.force_login(offices[username])
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/settings/notifications/").content.decode()
+        menu = page.partition('<nav')[2].partition('</nav>')[0]
+        for label in ("看板", "流程设计", "故障", "质疑", "投诉", "报告突发事件"):
+            assert (label in menu) == (label in links), (username, label)
+        memberships = [q["sql"] for q in queries.captured_queries if 'FROM "workflows_membership"' in q["sql"]]
+        assert len(memberships) == 1, (username, memberships)
+
+
 def test_exports_are_read_in_chunks_and_stop_at_their_row_limit(client, review, offices, settings, monkeypatch):
     from webui import excel
 

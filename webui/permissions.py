@@ -5,8 +5,8 @@ from operator import or_
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from workflows.directory import office_tree, province_of
-from workflows.models import Membership, Office, OfficeKind
+from workflows.directory import membership_facts, office_tree, province_of
+from workflows.models import Office, OfficeKind
 
 PROVINCE_KINDS = (OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE)
 
@@ -14,7 +14,7 @@ PROVINCE_KINDS = (OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE
 def can_control_instances(user):
     """Suspend, resume, cancel and retry instances: administrators and process owners."""
     return user.is_authenticated and (
-        user.is_superuser or Membership.objects.filter(user=user, is_process_owner=True).exists())
+        user.is_superuser or any(owner for _code, _kind, _name, owner in membership_facts(user)))
 
 
 def dashboard_prefectures(user):
@@ -26,12 +26,25 @@ def dashboard_prefectures(user):
         return prefectures
     # A province's departments watch the prefectures of their own province, not every province's.
     tree_paths = office_tree()["paths"]
-    roots = {province_of(code) for code in Membership.objects.filter(
-        user=user, office__kind__in=PROVINCE_KINDS).values_list("office__code", flat=True)}
+    roots = {province_of(code) for code, kind, _name, _owner in membership_facts(user) if kind in PROVINCE_KINDS}
     provinces = sorted(tree_paths[root] for root in roots if root in tree_paths)
     if provinces:
         return prefectures.filter(reduce(or_, [Q(path__startswith=path) for path in provinces]))
     return prefectures.filter(members__user=user)
+
+
+def has_dashboard(user):
+    """Whether `user` has a dashboard to see (dashboard_prefectures): a prefecture bureau's member has its own,
+    known from the memberships without another query."""
+    kinds = {kind for _code, kind, _name, _owner in membership_facts(user)}
+    if user.is_authenticated and (user.is_superuser or kinds.intersection(PROVINCE_KINDS)):
+        return dashboard_prefectures(user).exists()
+    return OfficeKind.PREFECTURE_BUREAU in kinds
+
+
+def works_for_social_org(user):
+    """Whether `user` works for a social organisation (social_orgs_of is not empty)."""
+    return any(kind == OfficeKind.SOCIAL_ORG for _code, kind, _name, _owner in membership_facts(user))
 
 
 def require(allowed):

@@ -114,10 +114,19 @@ def per_user(user, key, compute):
     return value
 
 
+def membership_facts(user):
+    """(office code, office kind, office name, whether a process owner) of each of the user's memberships, in
+    the order of the codes, once per user object: one read serves a page's menu, permissions and scope."""
+    if not getattr(user, "is_authenticated", False):
+        return ()
+    return per_user(user, "_workflows_memberships", lambda: tuple(
+        Membership.objects.filter(user=user).order_by("office__code").values_list(
+            "office__code", "office__kind", "office__name", "is_process_owner")))
+
+
 def memberships(user):
     """(office code, office kind) of each of the user's memberships, once per user object."""
-    return per_user(user, "_workflows_memberships", lambda: tuple(
-        Membership.objects.filter(user=user).values_list("office__code", "office__kind")))
+    return tuple((code, kind) for code, kind, _name, _owner in membership_facts(user))
 
 
 def standing_in(user):
@@ -253,5 +262,5 @@ class OfficeDirectory(Directory):
 
     def is_process_owner(self, user):
         # The provincial civil-affairs department owns the process definitions (DOMAIN.md, offices).
-        return Membership.objects.filter(user=user, is_process_owner=True,
-                                         office__kind=OfficeKind.PROVINCE_CIVIL_AFFAIRS).exists()
+        return any(owner and kind == OfficeKind.PROVINCE_CIVIL_AFFAIRS
+                   for _code, kind, _name, owner in membership_facts(user))

@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 
 from engine.api import SYSTEM
 from engine.models import InstanceState, MigrationJob, TaskState
-from workflows.models import Office
+from workflows.directory import membership_facts
 
 from .. import deadlines
 from ..data_view import render_data
 from ..event_labels import EVENT_LABELS
-from ..permissions import can_control_instances, dashboard_prefectures, social_orgs_of
+from ..permissions import can_control_instances, has_dashboard, works_for_social_org
 from ..views.emergencies import held_deployments
 from ..views.modeler_access import is_process_owner
 
@@ -28,13 +28,14 @@ def nav_links(request):
     """The main menu's links after the inbox, each marked when it is the current page."""
     links = [(reverse("webui:instances"), _("流程实例")), (reverse("webui:substitutes"), _("代理设置"))]
     links.append((reverse("webui:notification-settings"), _("通知设置")))
-    if dashboard_prefectures(request.user).exists():
+    # Told by the user's memberships, read once for the whole page.
+    if has_dashboard(request.user):
         links.append((reverse("webui:dashboard"), _("看板")))
     if is_process_owner(request.user):
         links.append((reverse("webui:modeler_definitions"), _("流程设计")))
     if can_control_instances(request.user):
         links.append((reverse("webui:incidents"), _("故障")))
-    if social_orgs_of(request.user).exists():
+    if works_for_social_org(request.user):
         links.append((reverse("webui:challenges"), _("质疑")))
         links.append((reverse("webui:complaints"), _("投诉")))
         if held_deployments(request.user).exists():
@@ -46,7 +47,7 @@ def nav_links(request):
 
 @register.simple_tag
 def user_offices(user):
-    return "、".join(Office.objects.filter(members__user=user).values_list("name", flat=True))
+    return "、".join(name for _code, _kind, name, _owner in membership_facts(user))
 
 
 @register.simple_tag
