@@ -1,9 +1,5 @@
 """Template helpers shared by the pages."""
-import threading
-
 from django import template
-from django.contrib.auth import get_user_model
-from django.core.signals import request_started
 from django.urls import reverse
 from django.utils.html import conditional_escape, format_html_join
 from django.utils.safestring import mark_safe
@@ -16,6 +12,7 @@ from workflows.directory import membership_facts
 from .. import deadlines
 from ..data_view import render_data
 from ..event_labels import EVENT_LABELS
+from ..people import full_name, name_of
 from ..permissions import can_control_instances, has_dashboard, works_for_social_org
 from ..views.emergencies import held_deployments
 from ..views.modeler_access import is_process_owner
@@ -85,33 +82,9 @@ def actor(who):
     if not who:
         return ""
     if isinstance(who, str):
-        return _name_of(who)
-    return _user_name(who)
+        return name_of(who)
+    return full_name(who)
 
-
-# A history names the same few people many times: each username is looked up once per request.
-_names = threading.local()
-
-
-def _forget_names(**kwargs):
-    _names.by_username = {}
-
-
-request_started.connect(_forget_names, dispatch_uid="webui.actor_names")
-
-
-def _name_of(username):
-    known = getattr(_names, "by_username", None)
-    if known is None:
-        known = _names.by_username = {}
-    if username not in known:
-        user = get_user_model().objects.filter(username=username).first()
-        known[username] = _user_name(user) if user else username
-    return known[username]
-
-
-def _user_name(user):
-    return user.get_full_name() or user.get_username()
 
 @register.filter
 def deadline(moment):

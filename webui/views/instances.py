@@ -26,6 +26,7 @@ from .. import deadlines
 from ..excel import chunks, workbook_response
 from ..offices import OfficeField, area_name, clean_offices, office_choices, office_names
 from ..page_forms import PageForm
+from ..people import learn_names
 from ..permissions import can_control_instances, require
 from .access import listed_instances, visible_instance
 from .challenges import procurement_challenges
@@ -207,13 +208,17 @@ def instance_page(request, instance_id):
         task.office_name = names.get(task.office, task.office)
         task.due_state = deadlines.due_state(task, now)
     allowed = can_control_instances(request.user)
+    events = list(AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200])
+    comments = list(api.comments_on(instance).select_related("task"))
+    # The history names a few people many times: all looked up at once.
+    learn_names([instance.started_by, *(t.completed_by or t.assignee for t in tasks), *(c.author for c in comments),
+                 *(e.actor for e in events), *(e.data.get(key) for e in events for key in ("to", "on_behalf_of"))])
     return render(request, "webui/instance.html", {
         "instance": instance, "state_label": STATE_LABELS.get(instance.state, instance.state),
         "county_name": area_name(names.get(instance.data.get("county"), "")),
         "station_name": names.get(instance.data.get("station"), ""),
         "tasks": tasks, "task_names": {t.id: t.name for t in tasks}, "timers": Timer.objects.filter(instance=instance),
-        "events": AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200],
-        "comments": api.comments_on(instance).select_related("task"),
+        "events": events, "comments": comments,
         "data_labels": data_labels(instance),
         "data_json": raw_data(instance.data),
         "marks": api.diagram_marks(instance, tasks, now),
