@@ -15,7 +15,7 @@ from workflows.service.models import DeploymentState, EmergencyKind, StationDepl
 
 from ..offices import office_names
 from ..page_forms import PageForm
-from ..permissions import social_orgs_of
+from ..permissions import social_orgs_of, works_for_social_org
 
 
 def held_deployments(user):
@@ -46,6 +46,8 @@ class EmergencyForm(PageForm):
 
 def report_link(user, instance):
     """The page reporting an emergency at the station whose service `instance` runs, when `user` holds it."""
+    if not works_for_social_org(user):
+        return None  # told by the memberships already read: no query for the offices that hold no service
     deployment = held_deployments(user).filter(process_instance=instance).first()
     if deployment is None:
         return None
