@@ -123,7 +123,7 @@ def named(tasks, now):
 
 
 def _annotated(tasks):
-    """The tasks (a list) with what the inbox table and its export show of them."""
+    """The tasks (a list) with what the inbox table shows of them."""
     named(tasks, clock.now())
     # Work sent back for revision: a county's plan (by instance), an organisation's report (by instance and due).
     instance_ids = {task.instance_id for task in tasks}
@@ -160,11 +160,13 @@ def inbox(request):
 
 
 def task_workbook(filename, title, tasks):
-    """The tasks as an Excel workbook, with the inbox table's columns (the inbox and the overdue export)."""
+    """The tasks as an Excel workbook, with the inbox table's columns (the inbox and the overdue export): named
+    only, as the workbook shows neither a task's due explanation nor whether it was sent back."""
+    now = clock.now()
     rows = ((t.name, t.instance.version.definition.name or t.instance.version.definition.key,
              t.instance.business_key, t.county_name, t.station_name, t.office_name, t.assignee,
              deadlines.shown(t.due_at) if t.due_at else "", t.workdays_left)
-            for chunk in chunks(_with_instances(tasks)) for t in _annotated(chunk))
+            for chunk in chunks(_with_instances(tasks)) for t in named(chunk, now))
     return workbook_response(filename, title, [
         _("任务"), _("流程"), _("业务编号"), _("县(市、区)"), _("社工站"), _("办理单位"), _("认领人"),
         _("截止时间"), _("剩余工作日")], rows)
