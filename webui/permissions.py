@@ -5,7 +5,7 @@ from operator import or_
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
-from workflows.directory import membership_facts, office_tree, province_of
+from workflows.directory import membership_facts, office_tree, per_user, province_of
 from workflows.models import Office, OfficeKind
 
 PROVINCE_KINDS = (OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE)
@@ -38,7 +38,8 @@ def has_dashboard(user):
     known from the memberships without another query."""
     kinds = {kind for _code, kind, _name, _owner in membership_facts(user)}
     if user.is_authenticated and (user.is_superuser or kinds.intersection(PROVINCE_KINDS)):
-        return dashboard_prefectures(user).exists()
+        # Asked by the menu and by the dashboard itself: once per request.
+        return per_user(user, "_webui_has_dashboard", lambda: dashboard_prefectures(user).exists())
     return OfficeKind.PREFECTURE_BUREAU in kinds
 
 

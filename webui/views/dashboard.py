@@ -23,7 +23,7 @@ from workflows.service.models import StationDeployment
 from workflows.visibility import instances_visible_to, instances_within, visible_scope
 
 from ..offices import office_choices, office_names
-from ..permissions import dashboard_prefectures, require
+from ..permissions import dashboard_prefectures, has_dashboard, require
 from .access import visible_version
 from .inbox import named, task_workbook
 from .instances import diagram_response
@@ -224,7 +224,7 @@ def heat_versions(user, chosen):
 
 def _context(request):
     allowed = dashboard_prefectures(request.user)
-    require(allowed.exists())
+    require(has_dashboard(request.user))
     chosen = request.GET.get("prefecture", "")
     prefectures = list(allowed.filter(code=chosen) if chosen else allowed)
     if chosen and not prefectures:
