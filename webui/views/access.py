@@ -8,7 +8,7 @@ from django.http import Http404
 from engine.models import DefinitionVersion, HumanTask, ProcessInstance
 from workflows.visibility import can_see_instance, tasks_visible_to
 
-from ..permissions import dashboard_prefectures
+from ..permissions import has_dashboard
 
 
 def listed_instances():
@@ -39,6 +39,6 @@ def visible_instance(user, instance_id, workflow=False):
 def visible_version(user, version_id):
     """A deployed version, for those who see dashboards (its diagram is the heat map's ground)."""
     version = DefinitionVersion.objects.select_related("definition").defer("spec_json").filter(pk=version_id).first()
-    if version is None or not dashboard_prefectures(user).exists():
+    if version is None or not has_dashboard(user):
         raise Http404
     return version
