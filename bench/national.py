@@ -158,14 +158,14 @@ def bare_times(page, user, instance, session_key):
     from workflows.visibility import visible_scope
 
     seen, now = visible_scope(user), clock.now()
-    prefectures = list(dashboard_prefectures(user).values_list("pk", "path"))
-    first = dashboard_prefectures(user).values_list("code", flat=True).first()
+    prefectures = list(dashboard_prefectures(user).values_list("pk", "path", "code"))
     _versions, version = heat_versions(user, "")
     scope = Scope(session_key=session_key, user_id=user.pk, username=user.get_username(),
                   offices=sorted(api.working_offices(user)[0]), own=sorted(seen.own),
                   subtrees=sorted(seen.subtrees), provinces=sorted(seen.provinces),
-                  home_province=home_province() in seen.provinces, prefectures=prefectures,
-                  province=province_of(first) if first else "", year=clock.today_in_china().year, now=now,
+                  home_province=home_province() in seen.provinces,
+                  prefectures=[(pk, path) for pk, path, _code in prefectures],
+                  province=province_of(prefectures[0][2]) if prefectures else "", year=clock.today_in_china().year, now=now,
                   soon=api.due_soon_limit(now), instance=str(instance.pk), version=version.pk if version else 0)
     times, rows = [], 0
     with connection.cursor() as cursor:
