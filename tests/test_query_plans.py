@@ -106,6 +106,27 @@ def test_pages_plan_statements_for_their_values(client, django_user_model):
         assert cursor.fetchone()[0] == "0"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_connection_is_given_the_settings_once(client, django_user_model):
+    """The settings are the database session's: set at the first request on a connection, not at every one
+    (a setting changed between requests stays changed), and set again on a connection opened again."""
+    client.force_login(django_user_model.objects.create_user("reader"))
+    connection.close()
+
+    def plan_cache_mode_after_a_page(before=None):
+        with connection.cursor() as cursor:
+            if before:
+                cursor.execute(f"SET plan_cache_mode = {before}")
+            assert client.get("/").status_code == 200
+            cursor.execute("SHOW plan_cache_mode")
+            return cursor.fetchone()[0]
+
+    assert plan_cache_mode_after_a_page() == "force_custom_plan"
+    assert plan_cache_mode_after_a_page(before="auto") == "auto"
+    connection.close()
+    assert plan_cache_mode_after_a_page() == "force_custom_plan"
+
+
 def page_urls(user):
     """The pages a user works through: the inbox's tabs, lists, dashboard and exports, and the page of an
     instance and of an open task the user sees."""
