@@ -6,7 +6,7 @@ and an instance's workflow state, unless the page reads the workflow.
 from django.http import Http404
 
 from engine.models import DefinitionVersion, HumanTask, ProcessInstance
-from workflows.visibility import can_see_instance, tasks_visible_to
+from workflows.visibility import instances_visible_to, tasks_visible_to
 
 from ..permissions import has_dashboard
 
@@ -29,9 +29,10 @@ def visible_task(user, task_id, workflow=False):
 def visible_instance(user, instance_id, workflow=False):
     """The instance with its version; `workflow`: whether the page reads its workflow."""
     deferred = ["version__spec_json"] + ([] if workflow else ["serialized"])
-    instance = ProcessInstance.objects.select_related("version__definition").defer(*deferred).filter(
-        pk=instance_id).first()
-    if instance is None or not can_see_instance(user, instance):
+    # Found and tested for visibility in one statement.
+    instance = instances_visible_to(user, ProcessInstance.objects.filter(pk=instance_id)).select_related(
+        "version__definition").defer(*deferred).first()
+    if instance is None:
         raise Http404
     return instance
 
