@@ -4,12 +4,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from engine import api
 from engine.api import calendar, clock
 from engine.api.calendar import load_year_from_notice
 from engine.errors import InvalidInput, PermissionDenied
 from engine.models import AuditEvent, HumanTask, Message, ProcessInstance, Timer
+from workflows.models import Membership, Office
 from workflows.planning.launch import start_year
 from workflows.planning.models import AnnualPlan, ServiceAgreement
 from workflows.service.models import StationDeployment
@@ -300,3 +303,37 @@ def test_start_year_starts_a_cycle_per_county_with_stations_once(lifecycle, coun
     assert "2 county cycle(s) started for 2028" in command_output("startyear")
     with pytest.raises(ValueError, match="four-digit year"):
         start_year(26)
+
+
+def test_an_instance_page_links_the_cycle_and_its_station_services_each_sees(
+        lifecycle, county_offices, django_capture_on_commit_callbacks, client, django_user_model):
+    users = county_offices
+    instance = start_cycle()
+    plan_filed(instance, users)
+    award(django_capture_on_commit_callbacks)
+    sign(instance, users)
+    publish_and_file(instance, users)
+    children = list(ProcessInstance.objects.filter(parent=instance).order_by("business_key"))
+    client.force_login(users[GUIYANG_COUNTY])
+    page = client.get(f"/instances/{instance.pk}/").content.decode()
+    assert all(f"/instances/{child.pk}/" in page for child in children) and "下级流程" in page
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(f"/instances/{children[0].pk}/").content.decode()
+    assert f"/instances/{instance.pk}/" in page and "上级流程" in page
+    # The offices its tasks and its data name (county, station, organisation), looked up at once.
+    lookups = [q["sql"] for q in queries.captured_queries
+               if q["sql"].startswith('SELECT "workflows_office"."code" AS "code", "workflows_office"."name"')]
+    assert len(lookups) == 1, lookups
+    assert "花果园社工站" in page and "贵州阳光社会工作服务中心" in page
+    assert f"/instances/{children[1].pk}/" not in page  # a sibling is not its child
+    # A station's own account sees its service, not the county's cycle: the page does not link what it hides.
+    station = django_user_model.objects.create_user("station-s1")
+    Membership.objects.create(user=station, office=Office.objects.get(code="520102-s1"))
+    client.force_login(station)
+    page = client.get(f"/instances/{children[0].pk}/").content.decode()
+    assert "上级流程" not in page and f"/instances/{instance.pk}/" not in page
+    assert client.get(f"/instances/{instance.pk}/").status_code == 404
+    # Another county's bureau sees neither, and is told of neither.
+    client.force_login(users[ZUNYI_COUNTY])
+    assert client.get(f"/instances/{children[0].pk}/").status_code == 404
+    assert client.get(f"/instances/{instance.pk}/").status_code == 404

@@ -43,12 +43,17 @@ OFFICE_KEYS = {"county": gettext_lazy("县(市、区)"), "prefecture": gettext_l
                "social_org": gettext_lazy("承接社会组织"), "evaluator": gettext_lazy("评估机构")}
 
 
-def data_labels(instance):
-    """How the instance page names its data: the forms' labels, and offices by name rather than code."""
+def data_offices(instance):
+    """{key: [office code]} of the offices the instance's data names under the lifecycle's keys."""
+    return {key: [code for code in (value if isinstance(value, list) else [value]) if isinstance(code, str)]
+            for key, value in instance.data.items() if key in OFFICE_KEYS}
+
+
+def data_labels(instance, names):
+    """How the instance page names its data: the forms' labels, and offices by name rather than code (`names`:
+    office_names of data_offices)."""
     labels = api.form_labels(instance.version)
-    codes = {key: value if isinstance(value, list) else [value]
-             for key, value in instance.data.items() if key in OFFICE_KEYS}
-    names = office_names({str(code) for values in codes.values() for code in values if isinstance(code, str)})
+    codes = data_offices(instance)
     # The lifecycle's own keys mean the same in every process, whatever a form calls them.
     labels["fields"] = {**labels["fields"], **{key: str(label) for key, label in OFFICE_KEYS.items()},
                         "year": _("年度")}
@@ -200,14 +205,19 @@ def raw_data(data):
 @login_required
 def instance_page(request, instance_id):
     instance = visible_instance(request.user, instance_id)
-    visible = instances_visible_to(request.user, listed_instances())
     tasks = list(HumanTask.objects.filter(instance=instance).order_by("created_at"))
-    names = office_names({t.office for t in tasks} | {instance.data.get("county"), instance.data.get("station")})
+    # Every office the page names, its tasks' and its data's, looked up at once.
+    names = office_names({t.office for t in tasks} | {code for codes in data_offices(instance).values()
+                                                      for code in codes})
     now = clock.now()
     for task in tasks:
         task.office_name = names.get(task.office, task.office)
         task.due_state = deadlines.due_state(task, now)
     allowed = can_control_instances(request.user)
+    # The parent and the children the user sees, read together.
+    related = Q(parent=instance) | Q(pk=instance.parent_id) if instance.parent_id else Q(parent=instance)
+    family = list(instances_visible_to(request.user, listed_instances().filter(related)).only(
+        "business_key", "parent", "version__definition__key", "version__definition__name"))
     events = list(AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200])
     comments = list(api.comments_on(instance).select_related("task"))
     # The history names a few people many times: all looked up at once.
@@ -219,11 +229,11 @@ def instance_page(request, instance_id):
         "station_name": names.get(instance.data.get("station"), ""),
         "tasks": tasks, "task_names": {t.id: t.name for t in tasks}, "timers": Timer.objects.filter(instance=instance),
         "events": events, "comments": comments,
-        "data_labels": data_labels(instance),
+        "data_labels": data_labels(instance, names),
         "data_json": raw_data(instance.data),
         "marks": api.diagram_marks(instance, tasks, now),
-        "parent": visible.filter(pk=instance.parent_id).first() if instance.parent_id else None,
-        "children": visible.filter(parent=instance),
+        "parent": next((i for i in family if i.pk == instance.parent_id), None),
+        "children": [i for i in family if i.parent_id == instance.pk],
         "controls": [(name, CONTROL_LABELS[name]) for name in CONTROLS
                      if allowed and can_proceed(getattr(instance, name))],
         "emergency_link": report_link(request.user, instance),
