@@ -339,6 +339,32 @@ def test_exports_are_read_in_chunks_and_stop_at_their_row_limit(client, review, 
     assert len(rows) == 4 and rows[-1][0] == "仅导出前 3 行：请缩小筛选范围后分批导出"
 
 
+def test_an_export_reads_its_filters_choices_only_to_check_a_filter_given(client, review, other_county, offices):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def choices_read(url):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+        return body, [q["sql"] for q in queries.captured_queries if 'FROM "engine_processdefinition"' in q["sql"]
+                      or "'prefecture_bureau'" in q["sql"] and '"workflows_office"."name"' in q["sql"]]
+
+    login(client, offices, "520102")
+    for url in ("/export/instances.xlsx", "/export/inbox.xlsx"):
+        assert choices_read(url)[1] == [], url
+    # A filter is checked against the choices, read once, and applied.
+    body, read = choices_read("/export/instances.xlsx?process=review&prefecture=5201")
+    assert len(read) == 2
+    assert [row[0].value for row in load_workbook(BytesIO(body)).worksheets[0].iter_rows(min_row=2)] == [
+        "plan-2026-520102"]
+    body, read = choices_read("/export/instances.xlsx?process=no-such-process")
+    assert len(read) == 1
+    # The list shows them, each read once.
+    body, read = choices_read("/instances/?process=review")
+    assert len(read) == 2 and 'value="review" selected' in body.decode() and 'value="5201"' in body.decode()
+
+
 def test_exports_are_excel_workbooks_of_the_lists(client, review, offices):
     clock.set_time(START + timedelta(days=8))
     login(client, offices, "520102")

@@ -1,4 +1,6 @@
 """The task inbox: what a user's offices have to do, with claim, release and reassign."""
+from functools import cache
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -53,8 +55,9 @@ class InboxFilter(PageForm):
         super().__init__(data)
         self.user = user
         everything = [("", _("全部"))]
-        self.fields["process"].choices = everything + [
-            (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()]
+        # Read once, when the form is shown or a value checked: an export without filters does not read it.
+        self.fields["process"].choices = cache(lambda: everything + [
+            (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()])
 
     def clean(self):
         # Only the counties and stations the user sees, searched as they type: never every office of the nation.

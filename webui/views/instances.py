@@ -1,5 +1,6 @@
 """The managers' view of instances: a filtered list, one instance with its diagram and history, and control."""
 import json
+from functools import cache
 
 from django import forms
 from django.contrib import messages
@@ -78,10 +79,11 @@ class InstanceFilter(PageForm):
     def __init__(self, data, user):
         super().__init__(data)
         everything = [("", _("全部"))]
-        self.fields["process"].choices = everything + [
-            (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()]
-        self.fields["prefecture"].choices = everything + office_choices(
-            offices_in_view(user, OfficeKind.PREFECTURE_BUREAU))
+        # Read once, when the form is shown or a value checked: an export without filters reads neither.
+        self.fields["process"].choices = cache(lambda: everything + [
+            (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()])
+        self.fields["prefecture"].choices = cache(lambda: everything + office_choices(
+            offices_in_view(user, OfficeKind.PREFECTURE_BUREAU)))
         self.fields["state"].choices = everything + [(k, str(v)) for k, v in STATE_LABELS.items()]
         self.user = user
 
