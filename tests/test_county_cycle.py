@@ -320,10 +320,10 @@ def test_an_instance_page_links_the_cycle_and_its_station_services_each_sees(
     with CaptureQueriesContext(connection) as queries:
         page = client.get(f"/instances/{children[0].pk}/").content.decode()
     assert f"/instances/{instance.pk}/" in page and "上级流程" in page
-    # The offices its tasks and its data name (county, station, organisation), looked up at once.
+    # The offices its tasks and its data name (county, station, organisation), looked up at once if at all.
     lookups = [q["sql"] for q in queries.captured_queries
                if q["sql"].startswith('SELECT "workflows_office"."code" AS "code", "workflows_office"."name"')]
-    assert len(lookups) == 1, lookups
+    assert len(lookups) <= 1, lookups
     assert "花果园社工站" in page and "贵州阳光社会工作服务中心" in page
     assert f"/instances/{children[1].pk}/" not in page  # a sibling is not its child
     # A station's own account sees its service, not the county's cycle: the page does not link what it hides.

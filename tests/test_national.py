@@ -188,3 +188,26 @@ def test_the_office_tree_is_read_again_only_when_an_office_changed(db, django_as
     Office.objects.bulk_create([Office(code="5299", name="新市", kind=K.PREFECTURE_BUREAU, path="/5299/")])
     directory._tree["read_at"] -= directory.TREE_SECONDS
     assert "5299" in directory.office_tree()["kinds"]
+
+
+def test_pages_name_offices_from_what_the_process_keeps_and_see_renames(db, django_assert_num_queries):
+    """Named without a query while nothing changed; a rename seen at once in this process and within the minute
+    from another; an office this process does not know yet looked up."""
+    from webui.offices import office_names
+    from workflows import directory
+
+    loaddemo("--password", "secret-1")
+    demo = dict(Office.objects.filter(code__in=["520526", "5205"]).values_list("code", "name"))
+    office_names(["520526"])
+    with django_assert_num_queries(0):
+        assert office_names(["520526", "5205", "", None]) == demo
+    county = Office.objects.get(code="520526")
+    county.name = "威宁县民政局（更名）"
+    county.save()
+    assert office_names(["520526"]) == {"520526": "威宁县民政局（更名）"}
+    # Another process renames it back (no signal reaches this one), then adds an office.
+    Office.objects.filter(code="520526").update(name=demo["520526"], changed_at=timezone.now())
+    directory._tree["read_at"] -= directory.TREE_SECONDS
+    assert office_names(["520526"]) == {"520526": demo["520526"]}
+    Office.objects.bulk_create([Office(code="5299", name="新市民政局", kind=K.PREFECTURE_BUREAU, path="/5299/")])
+    assert office_names(["5299", "520526"]) == {"5299": "新市民政局", "520526": demo["520526"]}

@@ -5,17 +5,22 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import get_language, gettext, gettext_lazy
 
+from workflows.directory import office_names_by_code
 from workflows.models import Office
 from workflows.visibility import offices_in_view
 
 
 def office_names(codes):
-    """{code: name} for the offices with these codes; English names on English pages where known."""
+    """{code: name} for the offices with these codes; English names on English pages where known. Read from the
+    names this process keeps (workflows.directory), and from the database for an office they lack (one made in
+    another process within the minute)."""
     codes = {c for c in codes if c}
-    if not codes:
-        return {}
-    return {code: _shown(name, name_en)
-            for code, name, name_en in Office.objects.filter(code__in=codes).values_list("code", "name", "name_en")}
+    known = office_names_by_code()
+    names = {code: known[code] for code in codes if code in known}
+    if len(names) < len(codes):
+        names.update((code, (name, name_en)) for code, name, name_en in Office.objects.filter(
+            code__in=codes - names.keys()).values_list("code", "name", "name_en"))
+    return {code: _shown(name, name_en) for code, (name, name_en) in names.items()}
 
 
 def office_choices(offices, areas=False):

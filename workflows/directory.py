@@ -44,6 +44,7 @@ MAX_MENTIONS = 20  # @s read in one text: each costs two queries
 
 _tree = {"read_at": None, "stamp": None, "parents": {}, "children": {}, "kinds": {}, "paths": {}, "by_kind": {},
          "provincial": {}, "tenants": {}}
+_names = {"stamp": None, "names": {}}
 _lock = threading.Lock()
 _changes = {"count": 0}  # offices and memberships saved or deleted in this process
 
@@ -79,6 +80,19 @@ def office_tree():
         _tree.update(read_at=monotonic(), stamp=stamp, parents=parents, children=children, kinds=kinds,
                      paths=paths, by_kind=by_kind, provincial=provincial, tenants=tenants)
     return _tree
+
+
+def office_names_by_code():
+    """{code: (name, English name)} of every office, as of the office tree's last reading. Kept apart from the
+    tree: the pages that name offices read it, the processes that only route tasks need not hold it."""
+    stamp = office_tree()["stamp"]
+    with _lock:
+        if _names["stamp"] == stamp:
+            return _names["names"]
+    names = {code: (name, name_en) for code, name, name_en in Office.objects.values_list("code", "name", "name_en")}
+    with _lock:
+        _names.update(stamp=stamp, names=names)
+    return names
 
 
 def forget_office_tree(**kwargs):
