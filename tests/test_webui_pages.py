@@ -335,8 +335,12 @@ def test_exports_are_read_in_chunks_and_stop_at_their_row_limit(client, review, 
                                if "planning_annualplan" in q["sql"] or "service_servicereport" in q["sql"]]
     assert not shown_in_the_inbox_only
     settings.EXPORT_MAX_ROWS = 3
-    rows = [[c.value for c in row] for row in workbook(client.get("/export/instances.xlsx")).iter_rows(min_row=2)]
+    with CaptureQueriesContext(connection) as queries:
+        rows = [[c.value for c in row] for row in workbook(client.get("/export/instances.xlsx")).iter_rows(min_row=2)]
     assert len(rows) == 4 and rows[-1][0] == "仅导出前 3 行：请缩小筛选范围后分批导出"
+    # The database is asked for no more rows than the sheet can take, and one to tell there were more.
+    listed = [q["sql"] for q in queries.captured_queries if 'FROM "engine_processinstance"' in q["sql"]]
+    assert listed and all(sql.rstrip().endswith("LIMIT 4") for sql in listed), listed
 
 
 def test_an_export_reads_its_filters_choices_only_to_check_a_filter_given(client, review, other_county, offices):

@@ -21,9 +21,10 @@ WIDTH_SAMPLE_ROWS = 200  # columns are as wide as the headers and the first rows
 
 
 def chunks(queryset, size=None):
-    """Lists of at most `size` (CHUNK_ROWS) rows of `queryset`, read through one cursor."""
+    """Lists of at most `size` (CHUNK_ROWS) rows of `queryset`, read through one cursor: up to one row past
+    EXPORT_MAX_ROWS (for workbook_response to say there were more), so the database reads no further."""
     size = size or CHUNK_ROWS
-    rows = queryset.iterator(chunk_size=size)
+    rows = queryset[:settings.EXPORT_MAX_ROWS + 1].iterator(chunk_size=size)
     while chunk := list(islice(rows, size)):
         yield chunk
 
