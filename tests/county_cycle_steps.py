@@ -101,3 +101,13 @@ def publish_and_file(instance, users, county=GUIYANG_COUNTY):
              {"published_on": "2026-03-11", "publication": "中国贵州政府采购网"})
     complete(instance, "file_agreement", users[county],
              {"agreement_filed_on": "2026-03-13", "agreement_filing_number": "财备-2026-08"})
+
+
+def in_service(users, captured):
+    """A county cycle played to its agreement's filing: its station services started."""
+    instance = start_cycle()
+    plan_filed(instance, users)
+    award(captured)
+    sign(instance, users)
+    publish_and_file(instance, users)
+    return instance

@@ -18,8 +18,8 @@ from workflows.planning.models import AnnualPlan, ServiceAgreement
 from workflows.service.models import StationDeployment
 
 from .county_cycle_steps import (  # noqa: F401 - fixtures
-    GUIYANG_COUNTY, MONDAY, PLAN, PRODUCT_BPMN, YEAR, ZUNYI_COUNTY, award, complete, county_offices, lifecycle,
-    open_tasks, plan_filed, publish_and_file, send, sign, start_cycle,
+    GUIYANG_COUNTY, MONDAY, PLAN, PRODUCT_BPMN, YEAR, ZUNYI_COUNTY, award, complete, county_offices, in_service,
+    lifecycle, open_tasks, plan_filed, publish_and_file, send, sign, start_cycle,
 )
 from .steps import command_output, move_clock_to, reload
 
@@ -262,11 +262,7 @@ def test_the_cycle_ends_with_its_open_escalations_cancelled(lifecycle, county_of
 def test_filed_agreement_starts_one_station_service_per_station(lifecycle, county_offices,
                                                                   django_capture_on_commit_callbacks):
     users = county_offices
-    instance = start_cycle()
-    plan_filed(instance, users)
-    award(django_capture_on_commit_callbacks)
-    sign(instance, users)
-    publish_and_file(instance, users)
+    instance = in_service(users, django_capture_on_commit_callbacks)
     agreement = ServiceAgreement.objects.get(year=YEAR)
     assert agreement.state == "in_service" and agreement.filing_number == "财备-2026-08"
     deployments = StationDeployment.objects.filter(agreement=agreement).order_by("station__code")
@@ -308,11 +304,7 @@ def test_start_year_starts_a_cycle_per_county_with_stations_once(lifecycle, coun
 def test_an_instance_page_links_the_cycle_and_its_station_services_each_sees(
         lifecycle, county_offices, django_capture_on_commit_callbacks, client, django_user_model):
     users = county_offices
-    instance = start_cycle()
-    plan_filed(instance, users)
-    award(django_capture_on_commit_callbacks)
-    sign(instance, users)
-    publish_and_file(instance, users)
+    instance = in_service(users, django_capture_on_commit_callbacks)
     children = list(ProcessInstance.objects.filter(parent=instance).order_by("business_key"))
     client.force_login(users[GUIYANG_COUNTY])
     page = client.get(f"/instances/{instance.pk}/").content.decode()
