@@ -106,7 +106,7 @@ def test_pages_plan_statements_for_their_values(client, django_user_model):
         assert cursor.fetchone()[0] == "0"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # outside a transaction, as pages run
 def test_a_kept_connection_is_given_the_settings_once(client, django_user_model):
     """The settings are the database session's: set at the first request on a connection, not at every one
     (a setting changed between requests stays changed), and set again on a connection opened again."""
