@@ -211,3 +211,27 @@ def test_pages_name_offices_from_what_the_process_keeps_and_see_renames(db, djan
     assert office_names(["520526"]) == {"520526": demo["520526"]}
     Office.objects.bulk_create([Office(code="5299", name="新市民政局", kind=K.PREFECTURE_BUREAU, path="/5299/")])
     assert office_names(["5299", "520526"]) == {"5299": "新市民政局", "520526": demo["520526"]}
+
+
+def test_copies_are_known_by_business_keys_of_the_offices_they_were_copied_to(history):
+    from workflows.planning.launch import cycles_to_start
+    from workflows.procurement.provinces import business_key as procurement_key
+
+    keys = {}
+    for process, key, data in ProcessInstance.objects.values_list("version__definition__key", "business_key", "data"):
+        keys.setdefault(process, []).append(key)
+        if process == "county_annual_cycle":
+            assert key == f"county-{data['year']}-{data['county']}"
+        elif process == "station_service":
+            assert key == f"station-{data['year']}-{data['station']}"
+        elif process == "provincial_procurement":
+            assert key == procurement_key(data["year"], data["province"])
+    for process in ("county_annual_cycle", "station_service", "provincial_procurement", "procurement_challenge"):
+        assert keys[process] and len(set(keys[process])) == len(keys[process]), process
+    # The year so far is every synthetic county's; Guizhou's own counties may still start theirs.
+    year = ProcessInstance.objects.values_list("data__year", flat=True).first()
+    pending = {cycle["county"] for cycle in cycles_to_start(year)}
+    synthetic = set(Office.objects.filter(kind=K.COUNTY_BUREAU, is_synthetic=True).values_list("code", flat=True))
+    guizhou = set(Office.objects.filter(kind=K.COUNTY_BUREAU, is_synthetic=False, children__kind=K.STATION)
+                  .values_list("code", flat=True))
+    assert not pending & synthetic and guizhou <= pending

@@ -320,7 +320,11 @@ class _Renaming:
         # One pass over the text: codes as whole tokens, names (the longest first, so that a bureau's name is
         # taken whole rather than the name of an office it contains) wherever they stand.
         names = "|".join(map(re.escape, sorted(self.code_of, key=len, reverse=True))) or "(?!)"
-        self.pattern = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, codes)) + r")(?![\w-])|(" + names + ")")
+        alternatives = "|".join(map(re.escape, codes))
+        self.pattern = re.compile(r"(?<![\w-])(" + alternatives + r")(?![\w-])|(" + names + ")")
+        # A business key joins its parts with hyphens (station-2026-522302-dewu) and holds no UUID whose groups
+        # a code could match: there a code may stand between hyphens.
+        self.key_pattern = re.compile(r"(?<!\w)(" + alternatives + r")(?!\w)")
 
     def sub(self, value, mapping):
         def renamed(match):
@@ -331,6 +335,12 @@ class _Renaming:
             return self.names.get(target, name)
 
         return self.pattern.sub(renamed, value)
+
+    def key(self, value, mapping, tenant):
+        """A copy's business key: the template's, naming the offices it was copied to; one that names no office
+        (a province's procurement, its challenges) gets the province's tenant, as a province's own key does."""
+        renamed = self.key_pattern.sub(lambda match: mapping.get(match.group(1), match.group(1)), value)
+        return f"{renamed}-{tenant}" if value and renamed == value and tenant else renamed
 
 
 def _above(code, parents):
@@ -363,9 +373,11 @@ class _Copier:
         def ids(value):
             return uuid.UUID(int=value.int ^ mask) if isinstance(value, uuid.UUID) else value
 
-        def text(value):
-            value = self.renaming.sub(value, mapping)
+        def masked(value):
             return UUID.sub(lambda m: str(uuid.UUID(int=uuid.UUID(m.group()).int ^ mask)), value)
+
+        def text(value):
+            return masked(self.renaming.sub(value, mapping))
 
         def jsonish(value):
             return json.loads(text(json.dumps(value, ensure_ascii=False)))
@@ -388,7 +400,7 @@ class _Copier:
         instance["tenant"] = self.tenant_for(instance["data"])
         if row["parent_id"] is not None:
             instance["parent_id"] = uuid.UUID(int=row["parent_id"].int ^ self.masks[row["parent_id"]])
-        instance["business_key"] = text(row["business_key"])
+        instance["business_key"] = masked(self.renaming.key(row["business_key"], mapping, instance["tenant"]))
         self.pending[ProcessInstance].append(ProcessInstance(**instance))
         self.history.instances += 1
         for model in ROW_MODELS:
