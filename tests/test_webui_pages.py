@@ -354,19 +354,19 @@ def test_an_export_reads_its_filters_choices_only_to_check_a_filter_given(client
         return body, [q["sql"] for q in queries.captured_queries if 'FROM "engine_processdefinition"' in q["sql"]
                       or "'prefecture_bureau'" in q["sql"] and '"workflows_office"."name"' in q["sql"]]
 
-    login(client, offices, "520102")
+    login(client, offices, "gz")
     for url in ("/export/instances.xlsx", "/export/inbox.xlsx"):
         assert choices_read(url)[1] == [], url
-    # A filter is checked against the choices, read once, and applied.
-    body, read = choices_read("/export/instances.xlsx?process=review&prefecture=5201")
+    # A filter is checked against the choices, read once, and applied: the province's two plans, one in 5203.
+    body, read = choices_read("/export/instances.xlsx?process=review&prefecture=5203")
     assert len(read) == 2
     assert [row[0].value for row in load_workbook(BytesIO(body)).worksheets[0].iter_rows(min_row=2)] == [
-        "plan-2026-520102"]
+        "plan-2026-520302"]
     body, read = choices_read("/export/instances.xlsx?process=no-such-process")
     assert len(read) == 1
     # The list shows them, each read once.
     body, read = choices_read("/instances/?process=review")
-    assert len(read) == 2 and 'value="review" selected' in body.decode() and 'value="5201"' in body.decode()
+    assert len(read) == 2 and 'value="review" selected' in body.decode() and 'value="5203"' in body.decode()
 
 
 def test_exports_are_excel_workbooks_of_the_lists(client, review, offices):
