@@ -1,6 +1,4 @@
 """The task inbox: what a user's offices have to do, with claim, release and reassign."""
-from functools import cache
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +13,6 @@ from django.views.decorators.http import require_POST
 from engine import api
 from engine.api import clock
 from engine.errors import EngineError
-from engine.models import ProcessDefinition
 from workflows.models import OfficeKind
 from workflows.planning.models import AnnualPlan
 from workflows.service.models import ServiceReport
@@ -24,7 +21,7 @@ from workflows.visibility import naming, tasks_visible_to
 from .. import deadlines
 from ..excel import chunks, workbook_response
 from ..offices import OfficeField, area_name, clean_offices, office_names
-from ..page_forms import PageForm
+from ..page_forms import PageForm, process_choices
 from .access import visible_task
 from .comments import mentioning
 from .navigation import back
@@ -54,10 +51,7 @@ class InboxFilter(PageForm):
     def __init__(self, data, user):
         super().__init__(data)
         self.user = user
-        everything = [("", _("全部"))]
-        # Read once, when the form is shown or a value checked: an export without filters does not read it.
-        self.fields["process"].choices = cache(lambda: everything + [
-            (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()])
+        self.fields["process"].choices = process_choices()
 
     def clean(self):
         # Only the counties and stations the user sees, searched as they type: never every office of the nation.

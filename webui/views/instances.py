@@ -19,14 +19,14 @@ from django_fsm import can_proceed
 from engine import api
 from engine.api import CONTROL_LABELS, clock
 from engine.errors import EngineError
-from engine.models import AuditEvent, HumanTask, InstanceState, ProcessDefinition, Timer, is_overdue
+from engine.models import AuditEvent, HumanTask, InstanceState, Timer, is_overdue
 from workflows.models import OfficeKind
 from workflows.visibility import instances_visible_to, naming, offices_in_view, within
 
 from .. import deadlines
 from ..excel import chunks, workbook_response
 from ..offices import OfficeField, area_name, clean_offices, office_choices, office_names
-from ..page_forms import PageForm
+from ..page_forms import PageForm, process_choices
 from ..people import learn_names
 from ..permissions import can_control_instances, require
 from .access import listed_instances, visible_instance
@@ -79,9 +79,8 @@ class InstanceFilter(PageForm):
     def __init__(self, data, user):
         super().__init__(data)
         everything = [("", _("全部"))]
-        # Read once, when the form is shown or a value checked: an export without filters reads neither.
-        self.fields["process"].choices = cache(lambda: everything + [
-            (d.key, d.name or d.key) for d in ProcessDefinition.objects.all()])
+        self.fields["process"].choices = process_choices()
+        # Read once, when the form is shown or a value checked, as the process choices are.
         self.fields["prefecture"].choices = cache(lambda: everything + office_choices(
             offices_in_view(user, OfficeKind.PREFECTURE_BUREAU)))
         self.fields["state"].choices = everything + [(k, str(v)) for k, v in STATE_LABELS.items()]
