@@ -50,11 +50,10 @@ def data_offices(instance):
             for key, value in instance.data.items() if key in OFFICE_KEYS}
 
 
-def data_labels(instance, names):
-    """How the instance page names its data: the forms' labels, and offices by name rather than code (`names`:
-    office_names of data_offices)."""
+def data_labels(instance, codes, names):
+    """How the instance page names its data: the forms' labels, and offices by name rather than code (`codes`:
+    data_offices, `names`: their office_names)."""
     labels = api.form_labels(instance.version)
-    codes = data_offices(instance)
     # The lifecycle's own keys mean the same in every process, whatever a form calls them.
     labels["fields"] = {**labels["fields"], **{key: str(label) for key, label in OFFICE_KEYS.items()},
                         "year": _("年度")}
@@ -208,8 +207,8 @@ def instance_page(request, instance_id):
     instance = visible_instance(request.user, instance_id)
     tasks = list(HumanTask.objects.filter(instance=instance).order_by("created_at"))
     # Every office the page names, its tasks' and its data's, looked up at once.
-    names = office_names({t.office for t in tasks} | {code for codes in data_offices(instance).values()
-                                                      for code in codes})
+    offices = data_offices(instance)
+    names = office_names({t.office for t in tasks} | {code for codes in offices.values() for code in codes})
     now = clock.now()
     for task in tasks:
         task.office_name = names.get(task.office, task.office)
@@ -230,7 +229,7 @@ def instance_page(request, instance_id):
         "station_name": names.get(instance.data.get("station"), ""),
         "tasks": tasks, "task_names": {t.id: t.name for t in tasks}, "timers": Timer.objects.filter(instance=instance),
         "events": events, "comments": comments,
-        "data_labels": data_labels(instance, names),
+        "data_labels": data_labels(instance, offices, names),
         "data_json": raw_data(instance.data),
         "marks": api.diagram_marks(instance, tasks, now),
         "parent": next((i for i in family if i.pk == instance.parent_id), None),
