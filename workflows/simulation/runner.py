@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 from django.db import connection
+from django.db.models import Exists, Max, OuterRef
 
 from config.celery import app as celery_app
 from engine import api
@@ -43,7 +44,8 @@ DONE, LATER, DROPPED, FAILED = "done", "later", "dropped", "failed"
 DAY_CLOSES = time(18, 0)  # China time: batched actions of a working day are taken then
 BATCH_AT_LEAST = timedelta(hours=1)  # after the day's close, actions an hour apart are taken together
 # The audit actions of the engine steps a run takes: one row per step.
-STEP_ACTIONS = ("instance.started", "task.claim", "task.delegate", "task.resolve", "task.complete", "timer.fired",
+STARTED = "instance.started"
+STEP_ACTIONS = (STARTED, "task.claim", "task.delegate", "task.resolve", "task.complete", "timer.fired",
                 "message.delivered")
 # The queries of every round, in plain SQL: the ORM would spend longer composing them than the database running them.
 _TASKS, _INSTANCES, _AUDIT, _TIMERS = (model._meta.db_table
@@ -61,6 +63,10 @@ _AUDITED_SINCE = f"SELECT instance_id FROM {_AUDIT} WHERE id > %s AND id <= %s"
 _AUDIT_ROWS_SINCE = f"SELECT id, instance_id FROM {_AUDIT} WHERE id > %s AND id <= %s"
 AUDIT_ROWS_A_ROUND = 10 ** 9  # more than a round ever writes
 MAX_LISTED = 5000  # instances whose tasks one round reads by their ids
+# An instance the run started; parameters: the run's first moment, the last audit row before it. An instance's start
+# is among its first audit rows, so the test stops early for the run's own instances.
+_RUN = (f"i.started_at >= %s AND EXISTS (SELECT 1 FROM {_AUDIT} s WHERE s.instance_id = i.id "
+        f"AND s.action = '{STARTED}' AND s.id > %s)")
 _FIRST_TIMER = f"""SELECT t.* FROM {_TIMERS} t JOIN {_INSTANCES} i ON i.id = t.instance_id
     WHERE t.state = '{Timer.WAITING}' AND {_RUNNING} AND {{run}} ORDER BY t.due_at LIMIT 1"""
 DELEGATION_NOTE = "请代为办理，办完交回我确认。"
@@ -130,16 +136,16 @@ class Simulation:
         self._dropped = set()  # tasks whose action found nothing to do: planned again while they stay open
         self._audited = None  # the last audit row when the open tasks were last planned
         self.outcome = None
-        self._preexisting = set()
+        self._audit_mark = 0
 
     def run(self) -> Outcome:
         began = self.starts[0].at if self.starts else clock.now()
         self.outcome = Outcome(began_at=began)
-        self._preexisting = set(ProcessInstance.objects.filter(started_at__gte=began).values_list("pk", flat=True))
-        # instances() in SQL, for the queries of every round
-        self._run_sql = "i.started_at >= %s" + (
-            f" AND i.id NOT IN ({', '.join(['%s'] * len(self._preexisting))})" if self._preexisting else "")
-        self._run_params = [connection.ops.adapt_datetimefield_value(began), *map(_db_id, self._preexisting)]
+        # The instances there before the run are told from the run's by their start's audit row, not listed: a year
+        # simulated again after --reset-year has a national year's instances from the run before.
+        self._audit_mark = AuditEvent.objects.aggregate(mark=Max("id"))["mark"] or 0
+        # instances() in SQL (_RUN), for the queries of every round
+        self._run_params = [connection.ops.adapt_datetimefield_value(began), self._audit_mark]
         wall = wallclock.monotonic()
         self.hands.begin(began)
         try:
@@ -155,8 +161,8 @@ class Simulation:
 
     def instances(self):
         """The instances this run started, directly or through their processes."""
-        return ProcessInstance.objects.filter(started_at__gte=self.outcome.began_at).exclude(
-            pk__in=self._preexisting)
+        return ProcessInstance.objects.filter(started_at__gte=self.outcome.began_at).filter(Exists(
+            AuditEvent.objects.filter(instance=OuterRef("pk"), action=STARTED, pk__gt=self._audit_mark)))
 
     def _loop(self):
         last_day = None
@@ -218,7 +224,7 @@ class Simulation:
                 changed = " OR ".join(filter(None, [changed, f"t.id IN ({', '.join(['%s'] * len(dropped))})"]))
                 params = [*params, *dropped]
             changed = f"AND ({changed})"
-        for row in HumanTask.objects.raw(_OPEN_TASKS.format(run=self._run_sql, changed=changed),
+        for row in HumanTask.objects.raw(_OPEN_TASKS.format(run=_RUN, changed=changed),
                                          [*self._run_params, *params]):
             if row.pk not in self.planned and row.pk not in self.abandoned:
                 self._plan(_Planned(self.actors.when(row, now), row.pk, self.actors.rng.getrandbits(32)))
@@ -254,7 +260,7 @@ class Simulation:
         now = clock.now()
         waiting = bisect_right(self.starts, now, key=lambda s: s.at)  # those already due wait for ready()
         others = [self.starts[waiting].at] if waiting < len(self.starts) else []
-        timer = next(iter(Timer.objects.raw(_FIRST_TIMER.format(run=self._run_sql), self._run_params)), None)
+        timer = next(iter(Timer.objects.raw(_FIRST_TIMER.format(run=_RUN), self._run_params)), None)
         if timer is not None:
             others.append(timer.due_at + ONE_SECOND)  # the dispatcher fires timers strictly past due
         first = min(actions + others, default=None)
