@@ -9,7 +9,7 @@ import pytest
 from engine import api
 from engine.api import clock
 from engine.models import HumanTask
-from webui.views.dashboard import compliance, completed_live, heat_map, open_tasks, scoped_instances
+from webui.views.dashboard import compliance, completed_live, heat_map, open_work, scoped_instances
 from workflows.compliance import completed_counts, recount
 from workflows.models import ComplianceCount, Office
 
@@ -23,12 +23,13 @@ START = datetime(2026, 3, 2, 10, 0, tzinfo=clock.CHINA)  # a Monday
 def live(user, codes, year):
     """The dashboard's compliance rows counted from the task rows."""
     instances = scoped_instances(user, codes, year)
-    return compliance(open_tasks(instances, clock.now()),
+    return compliance(open_work(instances, None, clock.now())[0],
                       completed_live(HumanTask.objects.filter(instance__in=instances)))
 
 
 def kept(user, codes, year):
-    return compliance(open_tasks(scoped_instances(user, codes, year), clock.now()), completed_counts(codes, year))
+    return compliance(open_work(scoped_instances(user, codes, year), None, clock.now())[0],
+                      completed_counts(codes, year))
 
 
 def stored():
@@ -134,11 +135,12 @@ def test_the_heat_map_averages_waits_on_tasks_and_timers(deploy_bpmn, offices):
     api.start("quick_timer", "wait-late", {"county": "520302", "year": 2026})
     clock.set_time(START + timedelta(days=2))  # the timers are due, and not fired yet
     instances = scoped_instances(offices["gz"], ["5201", "5203"], 2026)
-    cells = heat_map(waiting[0].version, instances, open_tasks(instances, clock.now()), clock.now())
+    cells = heat_map(waiting[0].version, *open_work(instances, waiting[0].version, clock.now()), clock.now())
     # Two have waited two days, one a day and a half.
     assert cells["wait"]["count"] == 3 and cells["wait"]["days"] == pytest.approx(1.8, abs=0.05)
     assert cells["wait"]["label"] == "3 件 · 平均 1.8 天"
-    assert heat_map(waiting[0].version, scoped_instances(offices["gz"], ["5203"], 2026), [], clock.now()) == {
+    _tasks, waits = open_work(scoped_instances(offices["gz"], ["5203"], 2026), waiting[0].version, clock.now())
+    assert heat_map(waiting[0].version, [], waits, clock.now()) == {
         "wait": {"count": 1, "days": 1.5, "level": 3, "label": "1 件 · 平均 1.5 天"}}
 
 
@@ -155,10 +157,33 @@ def test_the_heat_map_counts_message_waits_beside_timers_of_its_version_only(dep
     clock.set_time(START + timedelta(days=3))
     instances = scoped_instances(offices["gz"], ["5201"], 2026)
     # Two have waited three days, one two days; the timer's instance is of another version.
-    assert heat_map(county[0].version, instances, open_tasks(instances, clock.now()), clock.now()) == {
+    assert heat_map(county[0].version, *open_work(instances, county[0].version, clock.now()), clock.now()) == {
         "wait_award": {"count": 3, "days": 2.7, "level": 3, "label": "3 件 · 平均 2.7 天"}}
     api.cancel(county[0].pk, reason="withdrawn")
-    assert heat_map(county[0].version, instances, [], clock.now())["wait_award"]["count"] == 2
+    _tasks, waits = open_work(instances, county[0].version, clock.now())
+    assert heat_map(county[0].version, [], waits, clock.now())["wait_award"]["count"] == 2
+
+
+def test_the_dashboard_finds_its_instances_once_for_open_work_and_waits(deploy_bpmn, offices, client):
+    """A province's instances are found through a thousand office links: the open tasks and the heat map's
+    waits are read in one statement that finds them once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    clock.set_time(START)
+    deploy_bpmn("award.bpmn")
+    for n in range(2):
+        api.start("county_cycle", f"award-{n}", {"county": "520102", "year": 2026})
+    clock.set_time(START + timedelta(days=2))
+    client.force_login(offices["gz"])
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/dashboard/")
+    assert response.status_code == 200
+    assert response.context["heat"]["wait_award"]["count"] == 2
+    reading = [q["sql"] for q in captured.captured_queries
+               if "workflows_instanceoffice" in q["sql"] and "engine_messagesubscription" in q["sql"]]
+    assert len(reading) == 1 and '"engine_humantask"' in reading[0], "open work and waits in one statement"
+    assert reading[0].count('FROM "workflows_instanceoffice"') == 1, "the links walked once"
 
 
 def test_stations_by_phase_are_counted_per_county(offices):

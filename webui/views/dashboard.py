@@ -2,7 +2,7 @@
 and where instances wait on the diagram."""
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, FloatField, Func, Q
 from django.db.models.expressions import RawSQL
@@ -108,21 +108,55 @@ def completed_live(tasks):
             for r in rows}
 
 
-def open_tasks(instances, now):
-    """The open tasks of `instances`, as much of them as the dashboard counts: one read for the compliance of
-    open work, the overdue list and count, and the heat map. Whether each is late (None: no due date) is
-    judged in the database and its moments come as seconds since 1970, so that a province's hundreds of
-    rows are not each parsed into two datetimes."""
-    return list(HumanTask.objects.open().filter(instance__in=instances).annotate(
+# What the dashboard reads of each open task.
+TASK_FIELDS = ("pk", "bpmn_id", "name", "due", "late", "since", "instance__version_id", "instance__state",
+               "instance__version__definition__key")
+
+
+def open_work(instances, version, now):
+    """(the open tasks of `instances`, as much of each as the dashboard counts; [(bpmn id, how many, their starts
+    summed in seconds since 1970)] of the timers and message subscriptions that those of `version` still open
+    wait at), in one statement that finds the instances once for both: a province's are found through a
+    thousand office links, and its waits among them, not among the nation's instances of the version.
+
+    The tasks serve the compliance of open work, the overdue list and count, and the heat map. Whether each is
+    late (None: no due date) is judged in the database and its moments come as seconds since 1970, so that a
+    province's hundreds of rows are not each parsed into two datetimes; the waits are summed, not sent."""
+    def sql(queryset):
+        return queryset.query.get_compiler(using=queryset.db).as_sql()
+
+    tasks = HumanTask.objects.open().filter(instance__in=RawSQL("SELECT id FROM scoped", [])).annotate(
         due=Seconds("due_at"), since=Seconds("created_at"),
-        late=ExpressionWrapper(Q(due_at__lte=now), output_field=BooleanField())).values(
-        "pk", "bpmn_id", "name", "due", "late", "since", "instance__version_id", "instance__state",
-        "instance__version__definition__key").order_by())
+        late=ExpressionWrapper(Q(due_at__lte=now), output_field=BooleanField())).values_list(*TASK_FIELDS).order_by()
+    try:
+        ctes = [("scoped(id) AS ({})", *sql(instances))]
+    except EmptyResultSet:  # no office to look under
+        return [], []
+    # A task row has no count of waits; a row of waits (at one element) has nothing else but its element.
+    selects = [("SELECT NULL, NULL, t.* FROM ({}) t", *sql(tasks))]
+    if version is not None:
+        ctes.append(("waiting(id) AS ({})", *sql(ProcessInstance.objects.filter(
+            pk__in=RawSQL("SELECT id FROM scoped", []), version=version, state__in=InstanceState.OPEN).values(
+            "pk").order_by())))
+        branches = [sql(model.objects.filter(instance__in=RawSQL("SELECT id FROM waiting", [])).annotate(
+            since=Seconds(field)).values_list("bpmn_id", "since").order_by())
+            for model, field in ((Timer, "armed_at"), (MessageSubscription, "created_at"))]
+        selects.append((f"SELECT COUNT(*), SUM(since), NULL, bpmn_id, {', '.join(['NULL'] * (len(TASK_FIELDS) - 2))} "
+                        "FROM ({}) AS waits GROUP BY bpmn_id", " UNION ALL ".join(b for b, _p in branches),
+                        [p for _b, branch_params in branches for p in branch_params]))
+    statement = (f"WITH {', '.join(c.format(q) for c, q, _p in ctes)} "
+                 f"{' UNION ALL '.join(t.format(q) for t, q, _p in selects)}")
+    params = [p for _t, _q, part_params in (*ctes, *selects) for p in part_params]
+    with connections[tasks.db].cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    open_rows = [dict(zip(TASK_FIELDS, row[2:])) for row in rows if row[0] is None]
+    return open_rows, [(row[3], row[0], row[1]) for row in rows if row[0] is not None]
 
 
 def compliance(open_rows, completed):
     """Per statutory step (user tasks with a due date): done on time, done late, open and overdue, from the
-    completed counts (workflows.compliance, or completed_live) and the open tasks (open_tasks)."""
+    completed counts (workflows.compliance, or completed_live) and the open tasks (open_work)."""
     steps = {key: {"on_time": on_time, "late": late, "open_late": 0, "open_ok": 0}
              for key, (on_time, late) in completed.items()}
     for task in open_rows:
@@ -161,45 +195,24 @@ class Seconds(Func):
                            **extra)
 
 
-def event_waits(waiting):
-    """[(bpmn id, how many, their starts summed in seconds since 1970)] of the timers and message subscriptions
-    that `waiting` (a ProcessInstance queryset) wait at. One statement finds the instances once for both: a
-    province's are found through a thousand office links, and thousands of waits are summed, not sent."""
-    def sql(queryset):
-        return queryset.query.get_compiler(using=queryset.db).as_sql()
-
-    found, params = sql(waiting.values("pk").order_by())
-    branches = []
-    for model, field in ((Timer, "armed_at"), (MessageSubscription, "created_at")):
-        branch, branch_params = sql(model.objects.filter(instance__in=RawSQL("SELECT pk FROM waiting", [])).annotate(
-            since=Seconds(field)).values_list("bpmn_id", "since").order_by())
-        branches.append(branch)
-        params = (*params, *branch_params)
-    with connections[waiting.db].cursor() as cursor:
-        cursor.execute(f"WITH waiting AS ({found}) SELECT bpmn_id, COUNT(*), SUM(since) "
-                       f"FROM ({' UNION ALL '.join(branches)}) AS waits GROUP BY bpmn_id", params)
-        return cursor.fetchall()
-
-
-def heat_map(version, instances, open_rows, now):
+def heat_map(version, open_rows, waits, now):
     """{bpmn id: {count, label, level}}: how many of the version's active instances wait at each element and
-    for how many days on average."""
-    waits = {}  # bpmn id: [how many wait, the sum of their waits in seconds]
+    for how many days on average, from their open tasks and their other waits (open_work)."""
+    totals = {}  # bpmn id: [how many wait, the sum of their waits in seconds]
 
     def add(bpmn_id, count, seconds):
-        known = waits.setdefault(bpmn_id, [0, 0.0])
+        known = totals.setdefault(bpmn_id, [0, 0.0])
         known[0] += count
         known[1] += seconds
 
     for task in open_rows:
         if task["instance__version_id"] == version.pk and task["instance__state"] in InstanceState.OPEN:
             add(task["bpmn_id"], 1, now.timestamp() - task["since"])
-    waiting = ProcessInstance.objects.filter(pk__in=instances, version=version, state__in=InstanceState.OPEN)
-    for bpmn_id, count, since in event_waits(waiting):
+    for bpmn_id, count, since in waits:
         add(bpmn_id, count, count * now.timestamp() - since)
-    most = max((count for count, _seconds in waits.values()), default=0)
+    most = max((count for count, _seconds in totals.values()), default=0)
     cells = {}
-    for bpmn_id, (count, seconds) in waits.items():
+    for bpmn_id, (count, seconds) in totals.items():
         days = seconds / count / 86400
         cells[bpmn_id] = {"count": count, "days": round(days, 1), "level": max(1, -(-3 * count // most)),
                           "label": _("%(count)d 件 · 平均 %(days).1f 天") % {"count": count, "days": days}}
@@ -250,7 +263,8 @@ def dashboard(request):
                       "data": [phases[c][key] for c in codes]} for i, (key, label) in enumerate(PHASES)]},
         "options": {"scales": {"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True}}}}
     instances = scoped_instances(request.user, codes, year)
-    open_rows = open_tasks(instances, now)
+    versions, version = heat_versions(request.user, request.GET.get("version", ""))
+    open_rows, waits = open_work(instances, version, now)
     # Completed work is counted as it completes, for the dashboards of whole prefectures.
     completed = completed_counts(codes, year) if oversees(request.user, codes) else \
         completed_live(HumanTask.objects.filter(instance__in=instances))
@@ -261,7 +275,6 @@ def dashboard(request):
                      {"label": _("逾期办结"), "backgroundColor": "#f6ad55", "data": [s["late"] for s in steps]},
                      {"label": _("逾期未办"), "backgroundColor": "#e53e3e", "data": [s["open_late"] for s in steps]}]},
         "options": {"indexAxis": "y", "scales": {"x": {"stacked": True, "beginAtZero": True}, "y": {"stacked": True}}}}
-    versions, version = heat_versions(request.user, request.GET.get("version", ""))
     overdue = sorted((t for t in open_rows if t["late"]), key=lambda t: t["due"])
     shown = [t["pk"] for t in overdue[:OVERDUE_LIMIT]]
     return render(request, "webui/dashboard.html", {
@@ -270,7 +283,7 @@ def dashboard(request):
         "phases": PHASES, "phase_chart": phase_chart, "steps": steps, "compliance_chart": compliance_chart,
         "overdue": overdue_rows(shown, now),
         "overdue_total": len(overdue), "overdue_limit": OVERDUE_LIMIT, "versions": versions, "version": version,
-        "heat": heat_map(version, instances, open_rows, now) if version else {},
+        "heat": heat_map(version, open_rows, waits, now) if version else {},
         "query": request.GET.urlencode(),
     })
 
