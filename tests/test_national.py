@@ -31,6 +31,13 @@ def nation():
     return loaddemo("--password", "secret-1", "--national", "--stations", "2700", "--seed", "3")
 
 
+@pytest.mark.parametrize("stations", ["0", "-5", "200001"])
+def test_a_nation_out_of_bounds_is_refused_before_anything_is_loaded(stations):
+    with pytest.raises(CommandError, match=f"^--stations: a synthetic nation has 1 to 200,000 stations, not {stations}$"):
+        loaddemo("--password", "secret-1", "--national", "--stations", stations)
+    assert not Office.objects.exists()
+
+
 def count(kind):
     return Office.objects.filter(kind=kind, is_synthetic=True).count()
 

@@ -91,6 +91,18 @@ def test_workers_are_refused_without_redis(settings):
         simulate("--year", "2026", "--stations", "2", "--workers", "-1")
 
 
+@pytest.mark.parametrize("args, message", [
+    (("--year", "1999", "--stations", "2"), "--year must be a year from 2000 to 2100, not 1999"),
+    (("--year", "99999", "--stations", "2"), "--year must be a year from 2000 to 2100, not 99999"),
+    (("--year", "2027", "--national", "--stations", "200001"),
+     "--stations: a synthetic nation has 1 to 200,000 stations, not 200001")])
+def test_a_year_or_a_nation_out_of_bounds_is_refused_before_anything_is_loaded(args, message):
+    with pytest.raises(CommandError) as refused:
+        simulate(*args)
+    assert str(refused.value) == message
+    assert not Office.objects.exists()
+
+
 def test_the_chosen_counties_hold_exactly_the_stations_asked_for():
     load_sample_data("demo-password")
     chosen = choose_counties(10, random.Random(4))

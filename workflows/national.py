@@ -40,6 +40,9 @@ STATIONS_PER_PREFECTURE = 40000 / 333
 STATIONS_PER_PROVINCE = 40000 / 31
 STATIONS_PER_ORG = 40000 / 1400
 CHUNK = 5000
+# Five times the nation: the codes' two digits a level give room for it, and its offices and accounts are
+# generated in minutes.
+MAX_STATIONS = 200_000
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Size:
 
 
 def size_for(stations):
+    if isinstance(stations, bool) or not isinstance(stations, int) or not 1 <= stations <= MAX_STATIONS:
+        raise ValueError(f"a synthetic nation has 1 to {MAX_STATIONS:,} stations, not {stations!r}")
     provinces = max(1, min(len(PROVINCE_NUMBERS), round(stations / STATIONS_PER_PROVINCE)))
     prefectures = max(provinces, round(stations / STATIONS_PER_PREFECTURE))
     counties = max(prefectures, round(stations / STATIONS_PER_COUNTY))
@@ -78,6 +83,9 @@ def national_offices(stations, seed=0):
     pref_shares = _spread(size.prefectures, size.provinces, rng)
     county_shares = _spread(size.counties, size.prefectures, rng)
     station_shares = _spread(size.stations, size.counties, rng)
+    if max(pref_shares) > 99 or max(county_shares) > 99:  # cannot be at MAX_STATIONS but by a freak of chance
+        raise ValueError(f"seed {seed} deals more than 99 prefectures to a province or counties to a prefecture, "
+                         "more than two digits of a code number")
     prefecture_index = county_index = 0
     for p, number in enumerate(PROVINCE_NUMBERS[:size.provinces]):
         region = f"{number}0000"

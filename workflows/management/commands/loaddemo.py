@@ -4,7 +4,7 @@ import secrets
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from workflows.national import fill_history, load_national, size_for
+from workflows.national import MAX_STATIONS, fill_history, load_national, size_for
 from workflows.sample_data import load_sample_data, sample_offices
 
 PASSWORD_FILE = "demo-password"
@@ -20,13 +20,19 @@ class Command(BaseCommand):
         parser.add_argument("--national", action="store_true",
                             help="also generate a synthetic nation (provinces, prefectures, counties, stations, "
                                  "social organisations, one account each) for load tests")
-        parser.add_argument("--stations", type=int, default=40000, help="stations of the synthetic nation")
+        parser.add_argument("--stations", type=int, default=40000,
+                            help=f"stations of the synthetic nation (1 to {MAX_STATIONS:,})")
         parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic nation's random choices")
         parser.add_argument("--history", action="store_true",
                             help="with --national: fill the year so far with instances, tasks, timers and audit "
                                  "rows, copied from a simulation of a few stations through the engine")
 
     def handle(self, *args, password=None, national=False, stations=40000, seed=0, history=False, **options):
+        if national:
+            try:
+                size = size_for(stations)  # checked before anything is loaded
+            except ValueError as err:
+                raise CommandError(f"--stations: {err}") from None
         path = settings.VAR_DIR / PASSWORD_FILE
         given = password is not None
         if not given:
@@ -51,10 +57,6 @@ class Command(BaseCommand):
         for office in sample_offices():
             self.stdout.write(f"  {office.code:<28} {office.name}")
         if national:
-            if stations < 1:
-                self.stderr.write("--stations: at least one station")
-                raise SystemExit(2)
-            size = size_for(stations)
             created = load_national(stations, password, seed)
             self.stdout.write(
                 f"synthetic nation: {size.provinces} provinces, {size.prefectures} prefectures, {size.counties} "

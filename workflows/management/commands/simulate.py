@@ -22,6 +22,7 @@ from engine.models import ProcessInstance
 from engine.models import InstanceState
 from config.celery import app as celery_app
 from workflows.models import Office, OfficeKind
+from workflows.national import size_for
 from workflows.planning import launch as county_cycle
 from workflows.simulation.actors import Actors
 from workflows.simulation.lifecycle import choose_counties, year_plan
@@ -52,8 +53,15 @@ class Command(BaseCommand):
                                  "agreements, deployments, evaluations); the instances and the audit trail stay")
 
     def handle(self, *args, year, stations, seed, reset_year, national=False, workers=0, **options):
+        if not 2000 <= year <= 2100:
+            raise CommandError(f"--year must be a year from 2000 to 2100, not {year}")
         if stations < 1:
             raise CommandError("--stations must be at least 1")
+        if national:
+            try:
+                size_for(stations)  # before the sample data is loaded
+            except ValueError as err:
+                raise CommandError(f"--stations: {err}") from None
         if workers < 0:
             raise CommandError("--workers must be 0 (one process) or more")
         if workers and (not settings.REDIS_URL or connection.vendor != "postgresql"):
