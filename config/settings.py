@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "webui.query_plans.CustomPlans",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the language is chosen, before any view looks a value of the address up.
+    "webui.request_addresses.RefuseUnstorableAddresses",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
