@@ -164,6 +164,25 @@ def test_the_heat_map_counts_message_waits_beside_timers_of_its_version_only(dep
     assert heat_map(county[0].version, [], waits, clock.now())["wait_award"]["count"] == 2
 
 
+def test_open_work_reads_each_open_task_as_its_row_holds_it(year, offices):
+    clock.set_time(START + timedelta(days=20))  # the open plan is late by now
+    now = clock.now()
+    instances = scoped_instances(offices["gz"], ["5201", "5203"], 2026)
+    rows, waits = open_work(instances, None, now)
+    assert waits == []
+    tasks = HumanTask.objects.open().filter(instance__in=instances)
+    expected = sorted(({"pk": t.pk.hex, "bpmn_id": t.bpmn_id, "name": t.name,
+                        "due": t.due_at and pytest.approx(t.due_at.timestamp(), abs=0.01), "late": t.due_at and t.due_at <= now,
+                        "since": pytest.approx(t.created_at.timestamp(), abs=0.01), "instance__version_id": t.instance.version_id,
+                        "instance__state": t.instance.state, "instance__version__definition__key": "review"}
+                       for t in tasks), key=lambda row: row["pk"])
+    assert {row["late"] for row in expected} == {True, None}, "a late task and one without a due date"
+    for row in rows:
+        row["pk"] = str(row["pk"]).replace("-", "")  # a UUID on PostgreSQL, its hex on SQLite
+        row["late"] = None if row["late"] is None else bool(row["late"])  # 1 on SQLite
+    assert sorted(rows, key=lambda row: row["pk"]) == expected
+
+
 def test_the_dashboard_finds_its_instances_once_for_open_work_and_waits(deploy_bpmn, offices, client):
     """A province's instances are found through a thousand office links: the open tasks and the heat map's
     waits are read in one statement that finds them once."""
