@@ -5,7 +5,7 @@ language: Chinese by default, English with `Accept-Language: en`."""
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
@@ -46,11 +46,21 @@ class RequestTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 
-def problem_response(status_code, detail, kind=None, headers=None, **extra):
+def problem_body(status_code, detail, kind=None, **extra):
     slug, title = kind or ("", STATUS_TITLES.get(status_code, ""))
-    body = {"type": TYPE_BASE + slug if slug else "about:blank", "title": str(title), "status": status_code,
+    return {"type": TYPE_BASE + slug if slug else "about:blank", "title": str(title), "status": status_code,
             "detail": str(detail), **extra}
-    return Response(body, status=status_code, headers=headers, content_type=CONTENT_TYPE)
+
+
+def problem_response(status_code, detail, kind=None, headers=None, **extra):
+    return Response(problem_body(status_code, detail, kind, **extra), status=status_code, headers=headers,
+                    content_type=CONTENT_TYPE)
+
+
+def plain_problem_response(status_code, detail):
+    """A problem answered before any API view runs (a middleware's), as Django's own response."""
+    return JsonResponse(problem_body(status_code, detail), status=status_code, content_type=CONTENT_TYPE,
+                        json_dumps_params={"ensure_ascii": False})
 
 
 def field_errors(detail, prefix=""):

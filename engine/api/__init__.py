@@ -18,6 +18,7 @@ from ..attachments import save_attachment as upload_attachment
 from ..audit import SYSTEM, actor_name
 from ..audit import record as record_event
 from ..runtime.results import StepResult
+from ..storable import text_problem
 from . import calendar, formjs
 from .background import dispatch_due_timers, recompute_due_times, run_migration_job
 from .definitions import (DeployResult, acting_tenant, bound_tenant, compare_versions, convert_deadlines, decision_inputs, deploy, form_labels, lint, diagram, get_definition, get_version, lane_roles,
@@ -38,6 +39,8 @@ from .tasks import (claim, complete_task, delegate, discard_drafts, reassign, re
 __all__ = [
     # results and names
     "StepResult", "TaskForm", "DeployResult", "Plan", "MigrationFailed", "CONTROL_LABELS", "SYSTEM", "actor_name",
+    # what both databases store
+    "text_problem",
     # instances
     "start", "suspend", "resume", "retry", "cancel", "advance_instance",
     # tasks
