@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 
 from django.db import connection
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Max
+from django.db.models.expressions import RawSQL
 
 from config.celery import app as celery_app
 from engine import api
@@ -51,10 +52,14 @@ STEP_ACTIONS = (STARTED, "task.claim", "task.delegate", "task.resolve", "task.co
 _TASKS, _INSTANCES, _AUDIT, _TIMERS = (model._meta.db_table
                                        for model in (HumanTask, ProcessInstance, AuditEvent, Timer))
 _RUNNING = f"i.state IN ({', '.join(repr(state) for state in InstanceState.ACTIVE)})"
+# An instance the run started; parameters: the run's first moment, the last audit row before it. An instance's start
+# is among its first audit rows, so the test stops early for the run's own instances.
+_RUN = (f"i.started_at >= %s AND EXISTS (SELECT 1 FROM {_AUDIT} s WHERE s.instance_id = i.id "
+        f"AND s.action = '{STARTED}' AND s.id > %s)")
 # Task ids are random: tasks made at one moment are taken in an order of their names, and those a step made alike
 # (two reports' reminders) in the order it made them, so that each gets the same random draws in every run of a seed.
 _OPEN_TASKS = f"""SELECT t.* FROM {_TASKS} t JOIN {_INSTANCES} i ON i.id = t.instance_id
-    WHERE t.state IN ({', '.join(repr(state) for state in TaskState.ACTIVE)}) AND {_RUNNING} AND {{run}} {{changed}}
+    WHERE t.state IN ({', '.join(repr(state) for state in TaskState.ACTIVE)}) AND {_RUNNING} AND {_RUN} {{changed}}
     ORDER BY t.created_at, i.business_key, t.bpmn_id, t.office, (SELECT min(a.id) FROM {_AUDIT} a
         WHERE a.instance_id = t.instance_id AND a.task_id = t.id AND a.action = 'task.created'), t.id"""
 # Bounded above too: without statistics on the audit (autovacuum off, a copy not analyzed yet) PostgreSQL takes
@@ -63,12 +68,8 @@ _AUDITED_SINCE = f"SELECT instance_id FROM {_AUDIT} WHERE id > %s AND id <= %s"
 _AUDIT_ROWS_SINCE = f"SELECT id, instance_id FROM {_AUDIT} WHERE id > %s AND id <= %s"
 AUDIT_ROWS_A_ROUND = 10 ** 9  # more than a round ever writes
 MAX_LISTED = 5000  # instances whose tasks one round reads by their ids
-# An instance the run started; parameters: the run's first moment, the last audit row before it. An instance's start
-# is among its first audit rows, so the test stops early for the run's own instances.
-_RUN = (f"i.started_at >= %s AND EXISTS (SELECT 1 FROM {_AUDIT} s WHERE s.instance_id = i.id "
-        f"AND s.action = '{STARTED}' AND s.id > %s)")
 _FIRST_TIMER = f"""SELECT t.* FROM {_TIMERS} t JOIN {_INSTANCES} i ON i.id = t.instance_id
-    WHERE t.state = '{Timer.WAITING}' AND {_RUNNING} AND {{run}} ORDER BY t.due_at LIMIT 1"""
+    WHERE t.state = '{Timer.WAITING}' AND {_RUNNING} AND {_RUN} ORDER BY t.due_at LIMIT 1"""
 DELEGATION_NOTE = "请代为办理，办完交回我确认。"
 LEAVE_REASON = "休假"
 LEAVE_DAYS = 7
@@ -136,16 +137,16 @@ class Simulation:
         self._dropped = set()  # tasks whose action found nothing to do: planned again while they stay open
         self._audited = None  # the last audit row when the open tasks were last planned
         self.outcome = None
-        self._audit_mark = 0
+        self._run_params = []
 
     def run(self) -> Outcome:
         began = self.starts[0].at if self.starts else clock.now()
         self.outcome = Outcome(began_at=began)
         # The instances there before the run are told from the run's by their start's audit row, not listed: a year
         # simulated again after --reset-year has a national year's instances from the run before.
-        self._audit_mark = AuditEvent.objects.aggregate(mark=Max("id"))["mark"] or 0
-        # instances() in SQL (_RUN), for the queries of every round
-        self._run_params = [connection.ops.adapt_datetimefield_value(began), self._audit_mark]
+        mark = AuditEvent.objects.aggregate(mark=Max("id"))["mark"] or 0
+        # _RUN's, in the queries of every round and in instances()
+        self._run_params = [connection.ops.adapt_datetimefield_value(began), mark]
         wall = wallclock.monotonic()
         self.hands.begin(began)
         try:
@@ -161,8 +162,8 @@ class Simulation:
 
     def instances(self):
         """The instances this run started, directly or through their processes."""
-        return ProcessInstance.objects.filter(started_at__gte=self.outcome.began_at).filter(Exists(
-            AuditEvent.objects.filter(instance=OuterRef("pk"), action=STARTED, pk__gt=self._audit_mark)))
+        return ProcessInstance.objects.filter(pk__in=RawSQL(f"SELECT i.id FROM {_INSTANCES} i WHERE {_RUN}",
+                                                            self._run_params))
 
     def _loop(self):
         last_day = None
@@ -224,7 +225,7 @@ class Simulation:
                 changed = " OR ".join(filter(None, [changed, f"t.id IN ({', '.join(['%s'] * len(dropped))})"]))
                 params = [*params, *dropped]
             changed = f"AND ({changed})"
-        for row in HumanTask.objects.raw(_OPEN_TASKS.format(run=_RUN, changed=changed),
+        for row in HumanTask.objects.raw(_OPEN_TASKS.format(changed=changed),
                                          [*self._run_params, *params]):
             if row.pk not in self.planned and row.pk not in self.abandoned:
                 self._plan(_Planned(self.actors.when(row, now), row.pk, self.actors.rng.getrandbits(32)))
@@ -260,7 +261,7 @@ class Simulation:
         now = clock.now()
         waiting = bisect_right(self.starts, now, key=lambda s: s.at)  # those already due wait for ready()
         others = [self.starts[waiting].at] if waiting < len(self.starts) else []
-        timer = next(iter(Timer.objects.raw(_FIRST_TIMER.format(run=_RUN), self._run_params)), None)
+        timer = next(iter(Timer.objects.raw(_FIRST_TIMER, self._run_params)), None)
         if timer is not None:
             others.append(timer.due_at + ONE_SECOND)  # the dispatcher fires timers strictly past due
         first = min(actions + others, default=None)
