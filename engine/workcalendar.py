@@ -35,6 +35,8 @@ from . import clock
 
 CACHE_SECONDS = 30.0
 ONE_DAY = timedelta(days=1)
+# The years a calendar is loaded for, and that yearly work and the pages' year filters take.
+YEARS = range(2000, 2101)
 
 # Sent after the calendar changed, with years=[int, ...] and region=None (a national year was loaded)
 # or the region code (a regional holiday was added or removed). Receivers run inside the transaction

@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from engine.api import calendar
 from engine.models import InstanceState, TaskState
 from webui.views.inbox import TABS
 
@@ -329,7 +330,7 @@ class InstanceFilterSerializer(serializers.Serializer):
     state = serializers.ChoiceField(required=False, choices=InstanceState.CHOICES)
     county = serializers.CharField(required=False, max_length=64)
     station = serializers.CharField(required=False, max_length=64)
-    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+    year = serializers.IntegerField(required=False, min_value=calendar.YEARS[0], max_value=calendar.YEARS[-1])
     business_key = serializers.CharField(required=False, max_length=KEY_LENGTH)
 
 
@@ -338,11 +339,11 @@ class InboxFilterSerializer(serializers.Serializer):
     process = serializers.CharField(required=False, max_length=KEY_LENGTH)
     county = serializers.CharField(required=False, max_length=64)
     station = serializers.CharField(required=False, max_length=64)
-    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+    year = serializers.IntegerField(required=False, min_value=calendar.YEARS[0], max_value=calendar.YEARS[-1])
 
 
-# The years the pages' filters take: the calendar's statutory periods mean nothing far outside them.
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+# The days the pages' filters take: those of the calendar's years.
+FIRST_DAY, LAST_DAY = date(calendar.YEARS[0], 1, 1), date(calendar.YEARS[-1], 12, 31)
 
 
 def calendar_day(**kwargs):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from engine import api
-from engine.api import clock
+from engine.api import calendar, clock
 from engine.models import DefinitionVersion, HumanTask, MessageSubscription, ProcessDefinition, ProcessInstance, Timer
 from engine.models import InstanceState
 from engine.models import TaskState
@@ -29,7 +29,7 @@ from .inbox import named, task_workbook
 from .instances import diagram_response
 
 # The years the dashboard shows: those its filter field takes.
-YEAR = forms.IntegerField(min_value=2000, max_value=2100)
+YEAR = forms.IntegerField(min_value=calendar.YEARS[0], max_value=calendar.YEARS[-1])
 
 # A station's phase in its county's year, in lifecycle order.
 PHASES = [
@@ -279,6 +279,7 @@ def dashboard(request):
     shown = [t["pk"] for t in overdue[:OVERDUE_LIMIT]]
     return render(request, "webui/dashboard.html", {
         "prefectures": office_choices(allowed), "chosen": request.GET.get("prefecture", ""), "year": year,
+        "years": calendar.YEARS,
         "phase_rows": [(names.get(c, c), [phases[c][key] for key, _label in PHASES]) for c in codes],
         "phases": PHASES, "phase_chart": phase_chart, "steps": steps, "compliance_chart": compliance_chart,
         "overdue": overdue_rows(shown, now),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from engine import api
-from engine.api import clock
+from engine.api import calendar, clock
 from engine.errors import EngineError
 from workflows.models import OfficeKind
 from workflows.planning.models import AnnualPlan
@@ -45,7 +45,8 @@ class InboxFilter(PageForm):
     process = forms.ChoiceField(required=False, label=gettext_lazy("流程"))
     county = OfficeField(OfficeKind.COUNTY_BUREAU, label=gettext_lazy("县(市、区)"))
     station = OfficeField(OfficeKind.STATION, label=gettext_lazy("社工站"))
-    year = forms.IntegerField(required=False, min_value=2000, max_value=2100, label=gettext_lazy("年度"))
+    year = forms.IntegerField(required=False, min_value=calendar.YEARS[0], max_value=calendar.YEARS[-1],
+                              label=gettext_lazy("年度"))
     due = forms.ChoiceField(required=False, choices=DUE_CHOICES, label=gettext_lazy("期限"))
 
     def __init__(self, data, user):

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from django_fsm import can_proceed
 
 from engine import api
-from engine.api import CONTROL_LABELS, clock
+from engine.api import CONTROL_LABELS, calendar, clock
 from engine.errors import EngineError
 from engine.models import AuditEvent, HumanTask, InstanceState, Timer, is_overdue
 from workflows.models import OfficeKind
@@ -68,7 +68,8 @@ class InstanceFilter(PageForm):
     q = forms.CharField(required=False, label=gettext_lazy("业务编号"))
     process = forms.ChoiceField(required=False, label=gettext_lazy("流程"))
     version = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("版本"))
-    year = forms.IntegerField(required=False, min_value=2000, max_value=2100, label=gettext_lazy("年度"))
+    year = forms.IntegerField(required=False, min_value=calendar.YEARS[0], max_value=calendar.YEARS[-1],
+                              label=gettext_lazy("年度"))
     prefecture = forms.ChoiceField(required=False, label=gettext_lazy("市(州)"))
     county = OfficeField(OfficeKind.COUNTY_BUREAU, label=gettext_lazy("县(市、区)"))
     state = forms.ChoiceField(required=False, label=gettext_lazy("状态"))

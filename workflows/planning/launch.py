@@ -1,5 +1,6 @@
 """Starting a year: one county_annual_cycle instance per county that has stations."""
 from engine import api
+from engine.api import calendar
 from engine.extensions import script_function
 from engine.models import ProcessInstance
 from workflows.models import Office, OfficeKind
@@ -19,7 +20,7 @@ def cycles_to_start(year):
     A county whose cycle of that year already exists (in any state) is left out, so the January start and
     a start by hand (startyear) never start a county twice.
     """
-    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+    if isinstance(year, bool) or not isinstance(year, int) or year not in calendar.YEARS:
         raise ValueError(f"year must be a four-digit year, not {year!r}")
     stations = {}
     for code, county in Office.objects.filter(kind=OfficeKind.STATION, parent__kind=OfficeKind.COUNTY_BUREAU) \

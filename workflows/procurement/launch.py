@@ -2,6 +2,7 @@
 from django.utils.translation import gettext as _
 
 from engine import api
+from engine.api import calendar
 from engine.errors import Conflict, InvalidInput
 from engine.models import ProcessInstance
 
@@ -13,8 +14,9 @@ PROCESS = "provincial_procurement"
 def start_procurement(year, province=None, actor=None):
     """Start the procurement of `year` in `province` (its civil-affairs department's code; the home province
     when None) from the plans its counties filed; refused when one exists or none is filed yet."""
-    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise InvalidInput({"year": _("年份须为 2000 至 2100 之间的整数，而不是 %(year)r") % {"year": year}})
+    if isinstance(year, bool) or not isinstance(year, int) or year not in calendar.YEARS:
+        raise InvalidInput({"year": _("年份须为 %(first)d 至 %(last)d 之间的整数，而不是 %(year)r") % {
+            "first": calendar.YEARS[0], "last": calendar.YEARS[-1], "year": year}})
     province = check_province(province)
     key = business_key(year, province)
     existing = ProcessInstance.objects.filter(business_key=key, version__definition__key=PROCESS).first()

@@ -31,7 +31,7 @@ def local_time(moment):
 
 
 def parse_year(text):
-    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+    if not text.isdigit() or int(text) not in workcalendar.YEARS:
         raise CommandError(f"not a year: {text!r} (expected e.g. 2027)")
     return int(text)
 

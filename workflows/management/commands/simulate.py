@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from engine import api
-from engine.api import clock
+from engine.api import calendar, clock
 from engine.api import deploy, read_files
 from engine.errors import InvalidDefinition
 from engine.models import ProcessInstance
@@ -53,8 +53,8 @@ class Command(BaseCommand):
                                  "agreements, deployments, evaluations); the instances and the audit trail stay")
 
     def handle(self, *args, year, stations, seed, reset_year, national=False, workers=0, **options):
-        if not 2000 <= year <= 2100:
-            raise CommandError(f"--year must be a year from 2000 to 2100, not {year}")
+        if year not in calendar.YEARS:
+            raise CommandError(f"--year must be a year from {calendar.YEARS[0]} to {calendar.YEARS[-1]}, not {year}")
         if stations < 1:
             raise CommandError("--stations must be at least 1")
         if national:
