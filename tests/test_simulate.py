@@ -4,6 +4,8 @@ from functools import partial
 
 import pytest
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from engine import api
 from engine.models import AuditEvent, HumanTask, ProcessInstance
@@ -81,6 +83,20 @@ def test_the_same_year_again_is_refused_without_reset(deploy_bpmn):
     api.start("quick_timer", data={"year": 2026})
     with pytest.raises(CommandError, match="already holds 1 instances of 2026"):
         simulate("--year", "2026", "--stations", "2")
+
+
+def test_a_reset_cancels_the_years_open_instances(deploy_bpmn):
+    deploy_bpmn("quick_timer.bpmn")
+    waiting = api.start("quick_timer", data={"year": 2026}).instance
+    with CaptureQueriesContext(connection) as queries:
+        out = simulate("--year", "2026", "--stations", "2", "--seed", "1", "--reset-year")
+    assert "cancelled 1 open instances of the year" in out and "result: ok" in out, out
+    waiting.refresh_from_db()
+    assert waiting.state == "cancelled"
+    # Found by their ids alone: an interrupted national year leaves a hundred thousand, each with its data.
+    found = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")
+             and 'FROM "engine_processinstance"' in q["sql"] and "year" in q["sql"] and "'running'" in q["sql"]]
+    assert found and all("," not in sql.partition(" FROM ")[0] for sql in found), found
 
 
 def test_workers_are_refused_without_redis(settings):

@@ -155,9 +155,11 @@ class Command(BaseCommand):
             self.stdout.write(f"deployed {version.definition.key} version {version.number}")
 
     def _cancel(self, instances):
-        for instance in instances:
-            api.cancel(instance.pk, actor=None, reason="simulation run again (--reset-year)")
-        self.stdout.write(f"cancelled {len(instances)} open instances of the year")
+        # Their ids only: an interrupted national year leaves up to a hundred thousand, each with its data.
+        ids = list(instances.values_list("pk", flat=True))
+        for instance_id in ids:
+            api.cancel(instance_id, actor=None, reason="simulation run again (--reset-year)")
+        self.stdout.write(f"cancelled {len(ids)} open instances of the year")
 
 
 def _database_url():
