@@ -38,6 +38,12 @@ ONE_DAY = timedelta(days=1)
 # The years a calendar is loaded for, and that yearly work and the pages' year filters take.
 YEARS = range(2000, 2101)
 
+
+def is_year(value) -> bool:
+    """Whether `value` is one of YEARS as a whole number (2026.0 and True are not years)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value in YEARS
+
+
 # Sent after the calendar changed, with years=[int, ...] and region=None (a national year was loaded)
 # or the region code (a regional holiday was added or removed). Receivers run inside the transaction
 # that changed the calendar and already see the new calendar.

@@ -22,7 +22,7 @@ from django.db import transaction
 from . import audit, clock
 from .errors import EngineError, NotFound
 from .models import CalendarDay, CalendarYear, RegionalHoliday
-from .workcalendar import ONE_DAY, YEARS, calendar_changed, invalidate
+from .workcalendar import ONE_DAY, calendar_changed, invalidate, is_year
 
 PACKAGE_SOURCE = f"chinese_calendar {chinese_calendar.__version__}"
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -90,7 +90,7 @@ def _read_notice(data):
     if unknown:
         problems.append(f"unknown key {', '.join(map(repr, unknown))}: a notice has {', '.join(_NOTICE_KEYS)}")
     year = data.get("year")
-    if isinstance(year, bool) or not isinstance(year, int) or year not in YEARS:
+    if not is_year(year):
         # Without the year no date can be checked.
         raise CalendarError(problems + [f"year: expected the notice's year as a number such as 2027, got {year!r}"])
     source = data.get("source")

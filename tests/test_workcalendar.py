@@ -566,3 +566,13 @@ def test_command_exit_codes(tmp_path):
     assert "at most 36600" in manage("workcalendar", "add-workdays", "2026-01-01", "100000000").stderr
     loaded = manage("workcalendar", "load", "2027", "--file", str(EXAMPLE))
     assert loaded.returncode == 0 and "已载入 2027 年" in loaded.stdout
+
+
+@pytest.mark.parametrize("value", [2000, 2026, 2100])
+def test_a_year_is_a_whole_number_the_calendar_takes(value):
+    assert workcalendar.is_year(value)
+
+
+@pytest.mark.parametrize("value", [1999, 2101, 2026.0, True, "2026", None])
+def test_what_is_not_a_year(value):
+    assert not workcalendar.is_year(value)

@@ -20,7 +20,7 @@ def cycles_to_start(year):
     A county whose cycle of that year already exists (in any state) is left out, so the January start and
     a start by hand (startyear) never start a county twice.
     """
-    if isinstance(year, bool) or not isinstance(year, int) or year not in calendar.YEARS:
+    if not calendar.is_year(year):
         raise ValueError(f"year must be a four-digit year, not {year!r}")
     stations = {}
     for code, county in Office.objects.filter(kind=OfficeKind.STATION, parent__kind=OfficeKind.COUNTY_BUREAU) \

@@ -14,7 +14,7 @@ PROCESS = "provincial_procurement"
 def start_procurement(year, province=None, actor=None):
     """Start the procurement of `year` in `province` (its civil-affairs department's code; the home province
     when None) from the plans its counties filed; refused when one exists or none is filed yet."""
-    if isinstance(year, bool) or not isinstance(year, int) or year not in calendar.YEARS:
+    if not calendar.is_year(year):
         raise InvalidInput({"year": _("年份须为 %(first)d 至 %(last)d 之间的整数，而不是 %(year)r") % {
             "first": calendar.YEARS[0], "last": calendar.YEARS[-1], "year": year}})
     province = check_province(province)
