@@ -25,6 +25,7 @@ the rest days of each region) and read again after invalidate() or when it is ol
 CACHE_SECONDS, so other processes see a new year within that time. Counting makes no query per day.
 """
 import threading
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from time import monotonic
@@ -82,6 +83,22 @@ class _View:
         self.regional = regional  # region -> frozenset of rest days
         self.names = names or {}  # date or (region, date) -> the holiday's name
         self.read_at = monotonic()
+        # For counting without walking the days: the days that differ from Monday to Friday, and a
+        # region's rest days that would otherwise be worked, each with the running total of the difference.
+        self._national = _running_totals((day, int(works) - (day.weekday() < 5))
+                                         for day, works in exceptions.items())
+        self._regional = {}
+
+    def workdays_up_to(self, day, region):
+        """The working days from 0001-01-01 up to `day`: a difference of two is a count of working days."""
+        weeks, rest = divmod(day.toordinal(), 7)  # ordinal 1 is a Monday
+        count = weeks * 5 + min(rest, 5) + _total_up_to(self._national, day)
+        if region and region in self.regional:
+            if region not in self._regional:
+                self._regional[region] = _running_totals(
+                    (day, -1) for day in self.regional[region] if self.exceptions.get(day, day.weekday() < 5))
+            count += _total_up_to(self._regional[region], day)
+        return count
 
     def is_workday(self, day, region):
         if region and day in self.regional.get(region, ()):
@@ -97,6 +114,23 @@ class _View:
 
     def uncovered_between(self, first_year, last_year):
         return any(year not in self.covered for year in range(first_year, last_year + 1))
+
+
+def _running_totals(changes):
+    """([days in order], [the sum of the changes up to each day]) of (day, change) pairs."""
+    days, totals, total = [], [], 0
+    for day, change in sorted(changes):
+        if change:
+            total += change
+            days.append(day)
+            totals.append(total)
+    return days, totals
+
+
+def _total_up_to(running, day):
+    days, totals = running
+    found = bisect_right(days, day)
+    return totals[found - 1] if found else 0
 
 
 _lock = threading.Lock()
@@ -188,6 +222,14 @@ def is_provisional_span(start_year: int, end_year: int) -> bool:
 def is_workday(d, region: str | None = None) -> bool:
     """Whether the day is a working day (in `region`, when given); see the module doc for the rules."""
     return _view().is_workday(day_of(d), region)
+
+
+def workdays_between(start, last, region: str | None = None) -> int:
+    """The working days after `start` up to and including `last`; negative, counted from `last` to `start`,
+    when `last` comes first. Counted from the calendar's exceptions, not day by day: a year late costs what a
+    day does."""
+    view, first, last = _view(), day_of(start), day_of(last)
+    return view.workdays_up_to(last, region) - view.workdays_up_to(first, region)
 
 
 def end_of_day(d) -> DueDate:

@@ -108,6 +108,27 @@ def test_counting_agrees_with_the_package_on_random_starts():
         assert not result.provisional
 
 
+def test_working_days_between_two_days_agree_with_counting_them_one_by_one():
+    # Across covered and uncovered years, holidays, make-up weekends and a region's holidays (one of them on
+    # a make-up Saturday, which the region still rests).
+    for day in ("2024-10-12", "2025-02-03", "2026-11-16", "2027-03-03"):
+        add_regional_holiday("522600", day, "测试", "alice")
+    rng = random.Random(20261207)
+    first, last = d("2023-06-01").toordinal(), d("2027-06-30").toordinal()
+    for _ in range(300):
+        start, end = (date.fromordinal(rng.randint(first, last)) for _ in range(2))
+        region = rng.choice((None, "522600", "520100"))
+        low, high, sign = (start, end, 1) if start <= end else (end, start, -1)
+        counted, day = 0, low
+        while day < high:
+            day += ONE_DAY
+            counted += is_workday(day, region)
+        assert workcalendar.workdays_between(start, end, region) == sign * counted, (start, end, region)
+    assert workcalendar.workdays_between("2024-09-30", "2024-10-08") == 1  # the National Day week
+    assert workcalendar.workdays_between("2024-10-08", "2024-09-30") == -1
+    assert workcalendar.workdays_between("2024-10-11", "2024-10-12", "522600") == 0  # worked, but not there
+
+
 # --- real holidays ----------------------------------------------------------------------------------
 
 def test_national_day_2024_one_working_day_after_30_september_is_8_october():

@@ -22,14 +22,7 @@ def shown(moment):
 def workdays_left(due_at, today=None):
     """Working days after today up to the due date's last day; 0 when it ends today, negative when late by so
     many working days."""
-    last = calendar.day_of(due_at)
-    today = today or clock.today_in_china()
-    first, end, sign = (today, last, 1) if last >= today else (last, today, -1)
-    count, day = 0, first
-    while day < end:
-        day += timedelta(days=1)
-        count += calendar.is_workday(day)
-    return sign * count
+    return calendar.workdays_between(today or clock.today_in_china(), calendar.day_of(due_at))
 
 
 def due_state(task, now=None):
