@@ -23,12 +23,12 @@ START = datetime(2026, 3, 2, 10, 0, tzinfo=clock.CHINA)  # a Monday
 def live(user, codes, year):
     """The dashboard's compliance rows counted from the task rows."""
     instances = scoped_instances(user, codes, year)
-    return compliance(open_work(instances, None, clock.now())[0],
+    return compliance(open_work(instances, None, clock.now()).steps,
                       completed_live(HumanTask.objects.filter(instance__in=instances)))
 
 
 def kept(user, codes, year):
-    return compliance(open_work(scoped_instances(user, codes, year), None, clock.now())[0],
+    return compliance(open_work(scoped_instances(user, codes, year), None, clock.now()).steps,
                       completed_counts(codes, year))
 
 
@@ -135,12 +135,12 @@ def test_the_heat_map_averages_waits_on_tasks_and_timers(deploy_bpmn, offices):
     api.start("quick_timer", "wait-late", {"county": "520302", "year": 2026})
     clock.set_time(START + timedelta(days=2))  # the timers are due, and not fired yet
     instances = scoped_instances(offices["gz"], ["5201", "5203"], 2026)
-    cells = heat_map(waiting[0].version, *open_work(instances, waiting[0].version, clock.now()), clock.now())
+    cells = heat_map(open_work(instances, waiting[0].version, clock.now()).waits, clock.now())
     # Two have waited two days, one a day and a half.
     assert cells["wait"]["count"] == 3 and cells["wait"]["days"] == pytest.approx(1.8, abs=0.05)
     assert cells["wait"]["label"] == "3 件 · 平均 1.8 天"
-    _tasks, waits = open_work(scoped_instances(offices["gz"], ["5203"], 2026), waiting[0].version, clock.now())
-    assert heat_map(waiting[0].version, [], waits, clock.now()) == {
+    waits = open_work(scoped_instances(offices["gz"], ["5203"], 2026), waiting[0].version, clock.now()).waits
+    assert heat_map(waits, clock.now()) == {
         "wait": {"count": 1, "days": 1.5, "level": 3, "label": "1 件 · 平均 1.5 天"}}
 
 
@@ -157,30 +157,57 @@ def test_the_heat_map_counts_message_waits_beside_timers_of_its_version_only(dep
     clock.set_time(START + timedelta(days=3))
     instances = scoped_instances(offices["gz"], ["5201"], 2026)
     # Two have waited three days, one two days; the timer's instance is of another version.
-    assert heat_map(county[0].version, *open_work(instances, county[0].version, clock.now()), clock.now()) == {
+    assert heat_map(open_work(instances, county[0].version, clock.now()).waits, clock.now()) == {
         "wait_award": {"count": 3, "days": 2.7, "level": 3, "label": "3 件 · 平均 2.7 天"}}
     api.cancel(county[0].pk, reason="withdrawn")
-    _tasks, waits = open_work(instances, county[0].version, clock.now())
-    assert heat_map(county[0].version, [], waits, clock.now())["wait_award"]["count"] == 2
+    waits = open_work(instances, county[0].version, clock.now()).waits
+    assert heat_map(waits, clock.now())["wait_award"]["count"] == 2
 
 
-def test_open_work_reads_each_open_task_as_its_row_holds_it(year, offices):
-    clock.set_time(START + timedelta(days=20))  # the open plan is late by now
+def test_open_work_counts_the_open_tasks_as_their_rows_hold_them(deploy_bpmn, year, offices):
+    clock.set_time(START)
+    deploy_bpmn("quick_timer.bpmn")
+    late = [api.start("review", f"late-{n}", {"county": "520302", "year": 2026, "revisions": 0}).instance
+            for n in range(3)]
+    clock.set_time(START + timedelta(days=1))
+    api.start("review", "later", {"county": "520102", "year": 2026, "revisions": 0})
+    api.start("review", "elsewhere", {"county": "520102", "year": 2025, "revisions": 0})  # another year
+    clock.set_time(START + timedelta(days=20))  # the open plans are late by now
+    api.start("review", "on-time", {"county": "520102", "year": 2026, "revisions": 0})
+    api.start("quick_timer", "timer", {"county": "520102", "year": 2026})  # a task without a due date
     now = clock.now()
     instances = scoped_instances(offices["gz"], ["5201", "5203"], 2026)
-    rows, waits = open_work(instances, None, now)
-    assert waits == []
-    tasks = HumanTask.objects.open().filter(instance__in=instances)
-    expected = sorted(({"pk": t.pk.hex, "bpmn_id": t.bpmn_id, "name": t.name,
-                        "due": t.due_at and pytest.approx(t.due_at.timestamp(), abs=0.01), "late": t.due_at and t.due_at <= now,
-                        "since": pytest.approx(t.created_at.timestamp(), abs=0.01), "instance__version_id": t.instance.version_id,
-                        "instance__state": t.instance.state, "instance__version__definition__key": "review"}
-                       for t in tasks), key=lambda row: row["pk"])
-    assert {row["late"] for row in expected} == {True, None}, "a late task and one without a due date"
-    for row in rows:
-        row["pk"] = str(row["pk"]).replace("-", "")  # a UUID on PostgreSQL, its hex on SQLite
-        row["late"] = None if row["late"] is None else bool(row["late"])  # 1 on SQLite
-    assert sorted(rows, key=lambda row: row["pk"]) == expected
+    tasks = list(HumanTask.objects.open().filter(instance__in=instances).select_related("instance__version__definition"))
+    steps = {}
+    for task in tasks:
+        if task.due_at is not None:
+            key = (task.instance.version.definition.key, task.bpmn_id, task.name)
+            counted = steps.setdefault(key, [0, 0])
+            counted[0 if task.due_at <= now else 1] += 1
+    assert steps == {("review", "write_plan", "编写年度计划"): [5, 1]}  # the earlier plans' too
+    work = open_work(instances, None, now)
+    assert work.steps == {key: tuple(counts) for key, counts in steps.items()}
+    overdue = sorted((t for t in tasks if t.due_at is not None and t.due_at <= now), key=lambda t: (t.due_at, t.pk))
+    assert [str(pk).replace("-", "") for pk in work.overdue] == [t.pk.hex for t in overdue]
+    assert work.overdue_total == 5 and work.waits == []
+    assert open_work(scoped_instances(offices["gz"], ["5203"], 2026), None, now).steps == {
+        ("review", "write_plan", "编写年度计划"): (3, 0)}
+
+
+def test_the_dashboard_lists_the_longest_overdue_first_up_to_its_limit(deploy_bpmn, offices, client, monkeypatch):
+    from webui.views import dashboard
+
+    monkeypatch.setattr(dashboard, "OVERDUE_LIMIT", 2)
+    deploy_bpmn("review.bpmn")
+    for day in range(3):
+        clock.set_time(START + timedelta(days=day))
+        api.start("review", f"plan-{day}", {"county": "520102", "year": 2026, "revisions": 0})
+    clock.set_time(START + timedelta(days=30))
+    client.force_login(offices["gz"])
+    response = client.get("/dashboard/?year=2026")
+    assert [t.instance.business_key for t in response.context["overdue"]] == ["plan-0", "plan-1"]
+    assert response.context["overdue_total"] == 3
+    assert "列出逾期最久的 2 项，共 3 项" in response.content.decode()
 
 
 def test_the_dashboard_finds_its_instances_once_for_open_work_and_waits(deploy_bpmn, offices, client):

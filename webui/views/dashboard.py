@@ -1,5 +1,7 @@
 """Dashboards for the province and each prefecture: station phases, deadline compliance, overdue work,
 and where instances wait on the diagram."""
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -108,41 +110,66 @@ def completed_live(tasks):
             for r in rows}
 
 
-# What the dashboard reads of each open task.
-TASK_FIELDS = ("pk", "bpmn_id", "name", "due", "late", "since", "instance__version_id", "instance__state",
-               "instance__version__definition__key")
+@dataclass
+class OpenWork:
+    """What the dashboard shows of open work: per statutory step {(process, bpmn id, name): (late, not late)};
+    the longest overdue tasks' ids, longest first (at most OVERDUE_LIMIT); and the heat map's waits, [(bpmn id,
+    how many, their starts summed in seconds since 1970)]."""
+
+    steps: dict
+    overdue: list
+    waits: list
+
+    @property
+    def overdue_total(self):
+        return sum(late for late, _ok in self.steps.values())
+
+
+# Each row of open_work's statement: what it is, three texts and two numbers.
+_STEP, _OVERDUE, _WAIT = "step", "overdue", "wait"
 
 
 def open_work(instances, version, now):
-    """(the open tasks of `instances`, as much of each as the dashboard counts; [(bpmn id, how many, their starts
-    summed in seconds since 1970)] of the timers and message subscriptions that those of `version` still open
-    wait at), in one statement that finds the instances once for both: a province's are found through a
-    thousand office links, and its waits among them, not among the nation's instances of the version.
+    """The OpenWork of `instances` (a subquery of ids), with the heat map's waits in `version`: one statement
+    that finds the instances once and answers counts rather than rows, so that a province's hundreds of open
+    tasks are counted where they lie, not each sent and read into Python.
 
-    The tasks serve the compliance of open work, the overdue list and count, and the heat map. Whether each is
-    late (None: no due date) is judged in the database and its moments come as seconds since 1970, so that a
-    province's hundreds of rows are not each parsed into two datetimes; the waits are summed, not sent."""
+    A province's instances are found through a thousand office links, its open tasks among them, and the waits
+    among those of `version` that are still open. Lateness is judged in the database; waits are summed there as
+    seconds since 1970."""
     def sql(queryset):
         return queryset.query.get_compiler(using=queryset.db).as_sql()
 
-    tasks = HumanTask.objects.open().filter(instance__in=RawSQL("SELECT id FROM scoped", [])).annotate(
-        due=Seconds("due_at"), since=Seconds("created_at"),
-        late=ExpressionWrapper(Q(due_at__lte=now), output_field=BooleanField())).values_list(*TASK_FIELDS).order_by()
+    scoped = RawSQL("SELECT id FROM scoped", [])
+    tasks = HumanTask.objects.open().filter(instance__in=scoped).annotate(
+        since=Seconds("created_at"), late=ExpressionWrapper(Q(due_at__lte=now), output_field=BooleanField()),
+    ).values_list("pk", "bpmn_id", "name", "instance__version__definition__key", "due_at", "late", "since",
+                  "instance__version_id", "instance__state").order_by()
     try:
         ctes = [("scoped(id) AS ({})", *sql(instances))]
     except EmptyResultSet:  # no office to look under
-        return [], []
-    # A task row has no count of waits; a row of waits (at one element) has nothing else but its element.
-    selects = [("SELECT NULL, NULL, t.* FROM ({}) t", *sql(tasks))]
+        return OpenWork({}, [], [])
+    ctes.append(("open_tasks(id, bpmn_id, name, process, due_at, late, since, version_id, state) AS ({})",
+                 *sql(tasks)))
+    late = "CASE WHEN late THEN 1 ELSE 0 END"
+    selects = [
+        (f"SELECT '{_STEP}', process, bpmn_id, name, SUM({late}), SUM(1 - {late}) FROM open_tasks "
+         "WHERE due_at IS NOT NULL GROUP BY process, bpmn_id, name", "", []),
+        # The id as text: a UUID on PostgreSQL, in a column of text on both databases.
+        (f"SELECT '{_OVERDUE}', CAST(id AS TEXT), NULL, NULL, NULL, NULL FROM (SELECT id FROM open_tasks "
+         f"WHERE {late} = 1 ORDER BY due_at, id LIMIT {OVERDUE_LIMIT}) overdue", "", []),
+    ]
     if version is not None:
         ctes.append(("waiting(id) AS ({})", *sql(ProcessInstance.objects.filter(
-            pk__in=RawSQL("SELECT id FROM scoped", []), version=version, state__in=InstanceState.OPEN).values(
-            "pk").order_by())))
-        branches = [sql(model.objects.filter(instance__in=RawSQL("SELECT id FROM waiting", [])).annotate(
+            pk__in=scoped, version=version, state__in=InstanceState.OPEN).values("pk").order_by())))
+        open_states = ", ".join(["%s"] * len(InstanceState.OPEN))
+        branches = [(f"SELECT bpmn_id, since FROM open_tasks WHERE version_id = %s AND state IN ({open_states})",
+                     [version.pk, *InstanceState.OPEN])]
+        branches += [sql(model.objects.filter(instance__in=RawSQL("SELECT id FROM waiting", [])).annotate(
             since=Seconds(field)).values_list("bpmn_id", "since").order_by())
             for model, field in ((Timer, "armed_at"), (MessageSubscription, "created_at"))]
-        selects.append((f"SELECT COUNT(*), SUM(since), NULL, bpmn_id, {', '.join(['NULL'] * (len(TASK_FIELDS) - 2))} "
-                        "FROM ({}) AS waits GROUP BY bpmn_id", " UNION ALL ".join(b for b, _p in branches),
+        selects.append((f"SELECT '{_WAIT}', bpmn_id, NULL, NULL, COUNT(*), SUM(since) FROM ({{}}) waits "
+                        "GROUP BY bpmn_id", " UNION ALL ".join(b for b, _p in branches),
                         [p for _b, branch_params in branches for p in branch_params]))
     statement = (f"WITH {', '.join(c.format(q) for c, q, _p in ctes)} "
                  f"{' UNION ALL '.join(t.format(q) for t, q, _p in selects)}")
@@ -150,20 +177,27 @@ def open_work(instances, version, now):
     with connections[tasks.db].cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
-    open_rows = [dict(zip(TASK_FIELDS, row[2:])) for row in rows if row[0] is None]
-    return open_rows, [(row[3], row[0], row[1]) for row in rows if row[0] is not None]
+    work = OpenWork({}, [], [])
+    for kind, *values in rows:
+        if kind == _STEP:
+            process, bpmn_id, name, late_count, ok_count = values
+            work.steps[process, bpmn_id, name] = (int(late_count), int(ok_count))
+        elif kind == _OVERDUE:
+            work.overdue.append(values[0])
+        else:
+            bpmn_id, _none, _none, count, since = values
+            work.waits.append((bpmn_id, int(count), float(since)))
+    return work
 
 
-def compliance(open_rows, completed):
+def compliance(open_steps, completed):
     """Per statutory step (user tasks with a due date): done on time, done late, open and overdue, from the
-    completed counts (workflows.compliance, or completed_live) and the open tasks (open_work)."""
+    completed counts (workflows.compliance, or completed_live) and the open ones (OpenWork.steps)."""
     steps = {key: {"on_time": on_time, "late": late, "open_late": 0, "open_ok": 0}
              for key, (on_time, late) in completed.items()}
-    for task in open_rows:
-        if task["late"] is not None:
-            step = steps.setdefault((task["instance__version__definition__key"], task["bpmn_id"], task["name"]),
-                                    {"on_time": 0, "late": 0, "open_late": 0, "open_ok": 0})
-            step["open_late" if task["late"] else "open_ok"] += 1
+    for key, (open_late, open_ok) in open_steps.items():
+        step = steps.setdefault(key, {"on_time": 0, "late": 0, "open_late": 0, "open_ok": 0})
+        step["open_late"], step["open_ok"] = open_late, open_ok
     rows = []
     for (process, bpmn_id, name), r in sorted(steps.items(), key=lambda item: (item[0][0], item[0][2])):
         on_time, late = r["on_time"], r["late"]
@@ -195,25 +229,13 @@ class Seconds(Func):
                            **extra)
 
 
-def heat_map(version, open_rows, waits, now):
-    """{bpmn id: {count, label, level}}: how many of the version's active instances wait at each element and
-    for how many days on average, from their open tasks and their other waits (open_work)."""
-    totals = {}  # bpmn id: [how many wait, the sum of their waits in seconds]
-
-    def add(bpmn_id, count, seconds):
-        known = totals.setdefault(bpmn_id, [0, 0.0])
-        known[0] += count
-        known[1] += seconds
-
-    for task in open_rows:
-        if task["instance__version_id"] == version.pk and task["instance__state"] in InstanceState.OPEN:
-            add(task["bpmn_id"], 1, now.timestamp() - task["since"])
-    for bpmn_id, count, since in waits:
-        add(bpmn_id, count, count * now.timestamp() - since)
-    most = max((count for count, _seconds in totals.values()), default=0)
+def heat_map(waits, now):
+    """{bpmn id: {count, label, level}}: how many of a version's active instances wait at each element and for
+    how many days on average, from their waits (OpenWork.waits: open tasks, timers and message catches)."""
+    most = max((count for _bpmn_id, count, _since in waits), default=0)
     cells = {}
-    for bpmn_id, (count, seconds) in totals.items():
-        days = seconds / count / 86400
+    for bpmn_id, count, since in waits:
+        days = (count * now.timestamp() - since) / count / 86400
         cells[bpmn_id] = {"count": count, "days": round(days, 1), "level": max(1, -(-3 * count // most)),
                           "label": _("%(count)d 件 · 平均 %(days).1f 天") % {"count": count, "days": days}}
     return cells
@@ -264,27 +286,25 @@ def dashboard(request):
         "options": {"scales": {"x": {"stacked": True}, "y": {"stacked": True, "beginAtZero": True}}}}
     instances = scoped_instances(request.user, codes, year)
     versions, version = heat_versions(request.user, request.GET.get("version", ""))
-    open_rows, waits = open_work(instances, version, now)
+    work = open_work(instances, version, now)
     # Completed work is counted as it completes, for the dashboards of whole prefectures.
     completed = completed_counts(codes, year) if oversees(request.user, codes) else \
         completed_live(HumanTask.objects.filter(instance__in=instances))
-    steps = compliance(open_rows, completed)
+    steps = compliance(work.steps, completed)
     compliance_chart = {"type": "bar", "data": {
         "labels": [s["name"] for s in steps],
         "datasets": [{"label": _("按时办结"), "backgroundColor": "#48bb78", "data": [s["on_time"] for s in steps]},
                      {"label": _("逾期办结"), "backgroundColor": "#f6ad55", "data": [s["late"] for s in steps]},
                      {"label": _("逾期未办"), "backgroundColor": "#e53e3e", "data": [s["open_late"] for s in steps]}]},
         "options": {"indexAxis": "y", "scales": {"x": {"stacked": True, "beginAtZero": True}, "y": {"stacked": True}}}}
-    overdue = sorted((t for t in open_rows if t["late"]), key=lambda t: t["due"])
-    shown = [t["pk"] for t in overdue[:OVERDUE_LIMIT]]
     return render(request, "webui/dashboard.html", {
         "prefectures": office_choices(allowed), "chosen": request.GET.get("prefecture", ""), "year": year,
         "years": calendar.YEARS,
         "phase_rows": [(names.get(c, c), [phases[c][key] for key, _label in PHASES]) for c in codes],
         "phases": PHASES, "phase_chart": phase_chart, "steps": steps, "compliance_chart": compliance_chart,
-        "overdue": overdue_rows(shown, now),
-        "overdue_total": len(overdue), "overdue_limit": OVERDUE_LIMIT, "versions": versions, "version": version,
-        "heat": heat_map(version, open_rows, waits, now) if version else {},
+        "overdue": overdue_rows(work.overdue, now),
+        "overdue_total": work.overdue_total, "overdue_limit": OVERDUE_LIMIT, "versions": versions, "version": version,
+        "heat": heat_map(work.waits, now),
         "query": request.GET.urlencode(),
     })
 
