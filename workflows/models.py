@@ -60,6 +60,9 @@ def moved_to(before, after):
     rest = Substr("path", len(before) + 1)
     for model in (Office, InstanceOffice):
         model.objects.filter(path__startswith=before).update(path=Concat(Value(after), rest))
+    from .visibility import rebuild_roots  # moved to another root, the instances below go with it
+    if before.split("/")[1] != after.split("/")[1]:
+        rebuild_roots(InstanceOffice.objects.filter(path__startswith=after).values("instance_id"))
 
 
 class InstanceOffice(models.Model):
@@ -84,6 +87,23 @@ class InstanceOffice(models.Model):
                                 name="instance_office_links"),
                    models.Index(fields=["office", "instance"]),
                    models.Index(fields=["instance"], condition=models.Q(key=""), name="instance_names_no_office")]
+
+
+class InstanceRoot(models.Model):
+    """A root of the office tree (a province's civil-affairs department, an organisation) under which the
+    offices an instance's data names lie, with the instance's start: a province's instances, latest first, are
+    one index range, however many links each has and however many the nation holds.
+    An instance that names no office is under the home province. Kept in step by visibility's data hook."""
+
+    id = models.CharField(max_length=100, primary_key=True, help_text="instance id:root")
+    instance = models.ForeignKey("engine.ProcessInstance", on_delete=models.CASCADE, related_name="tree_roots",
+                                 db_index=False)
+    root = models.CharField(max_length=64)
+    started_at = models.DateTimeField(help_text="the instance's start, copied: the order its lists walk in")
+
+    class Meta:
+        indexes = [models.Index(fields=["root", "-started_at"], name="instances_under_root"),
+                   models.Index(fields=["instance"], name="roots_of_instance")]
 
 
 class ComplianceCount(models.Model):

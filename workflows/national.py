@@ -26,9 +26,9 @@ from engine.models import AuditEvent, HumanTask, MessageSubscription, ProcessIns
 
 from . import compliance
 from .directory import forget_office_tree, office_tree
-from .models import InstanceOffice, Membership, Office, OfficeKind
+from .models import InstanceOffice, InstanceRoot, Membership, Office, OfficeKind
 from .sample_data import LIAISON_KINDS
-from .visibility import links_for
+from .visibility import links_for, roots_for
 
 K = OfficeKind
 PREFIX = "syn-"
@@ -371,7 +371,7 @@ class _Copier:
     def __init__(self, renaming, rows_of, history):
         self.renaming, self.rows_of, self.history = renaming, rows_of, history
         self.tenant_for = get_directory().tenant_for  # a copy belongs to the province it was copied to
-        self.pending = {model: [] for model in (ProcessInstance, *ROW_MODELS, InstanceOffice)}
+        self.pending = {model: [] for model in (ProcessInstance, *ROW_MODELS, InstanceOffice, InstanceRoot)}
         self.masks = {}  # template instance id: the mask of its latest copy, which a child's copy names
 
     def copy(self, row, mapping, rng):
@@ -418,6 +418,7 @@ class _Copier:
                     copied.pop("id")  # a number the database gives
                 self.pending[model].append(model(**copied))
         self.pending[InstanceOffice] += links_for(instance["id"], instance["data"])
+        self.pending[InstanceRoot] += roots_for(instance["id"], instance["started_at"], instance["data"])
 
     def flush_if_full(self):
         if len(self.pending[ProcessInstance]) >= CHUNK:

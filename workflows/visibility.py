@@ -12,6 +12,10 @@ Instances are matched by the offices their data names (keys below), through Inst
 key naming an office, with the office's tree path, kept in step with the data by the engine's data hook.
 A bureau's or a province's subtree is a path prefix, so each test is an index lookup whatever the size of
 the tree, never a list of office codes nor a test on instance data.
+
+A province's departments see exactly what lies under their province's root: for them InstanceRoot, a row
+per instance and tree root with the instance's start, gives their instances latest first as one index
+range, where walking the nation's instances in start order would test thousands of others on the way.
 """
 from dataclasses import dataclass
 from functools import reduce
@@ -27,7 +31,7 @@ from engine.models import CommentMention, HumanTask
 from engine.models import TaskState
 
 from .directory import home_province, office_tree, per_user, province_of, working_memberships
-from .models import InstanceOffice, Office, OfficeKind
+from .models import InstanceOffice, InstanceRoot, Office, OfficeKind
 
 # Data keys by which an instance names the offices it concerns.
 OFFICE_DATA_KEYS = ("county", "station", "social_org", "evaluator", "prefecture", "province", "purchaser")
@@ -36,6 +40,8 @@ OFFICE_DATA_KEYS = ("county", "station", "social_org", "evaluator", "prefecture"
 PROVINCE_DEPARTMENTS = {OfficeKind.PROVINCE_CIVIL_AFFAIRS, OfficeKind.PROVINCE_FINANCE}
 # Bureaus oversee the offices below them in the tree, and see their province's province-wide instances.
 SEES_DESCENDANTS = {OfficeKind.PREFECTURE_BUREAU, OfficeKind.COUNTY_BUREAU}
+# Instances whose roots are written again at once: a bound on the statements' parameters.
+REBUILD_CHUNK = 1000
 # Offices that instances name in their data without being above the instance's county or station.
 NAMED_BY_DATA = {OfficeKind.SOCIAL_ORG, OfficeKind.EVALUATOR}
 
@@ -143,6 +149,66 @@ def _links_follow_data(instance, before):
             [_link(instance.pk, key, office, year, {}) for key, office, year in before - after])
 
 
+def _roots(named, paths):
+    """The tree roots under which the offices `named` ({key: code}) lie; the home province's for none."""
+    roots = {paths[code].split("/")[1] for code in named.values() if paths.get(code)}
+    if named == {"": ""} and home_province():
+        roots.add(home_province())
+    return roots
+
+
+def _root_row(instance_id, root, started_at):
+    return InstanceRoot(id=f"{instance_id}:{root}", instance_id=instance_id, root=root, started_at=started_at)
+
+
+def roots_for(instance_id, started_at, data):
+    """The InstanceRoot rows of an instance started at `started_at` with `data`."""
+    return [_root_row(instance_id, root, started_at) for root in _roots(named_offices(data), office_tree()["paths"])]
+
+
+@on_data_written
+def _roots_follow_data(instance, before):
+    """The instance's InstanceRoot rows that change with its data: (to insert, to delete)."""
+    paths = office_tree()["paths"]
+    after = _roots(named_offices(instance.data), paths)
+    earlier = _roots(named_offices(before), paths) if before is not None else set()
+    return ([_root_row(instance.pk, root, instance.started_at) for root in after - earlier],
+            [_root_row(instance.pk, root, instance.started_at) for root in earlier - after])
+
+
+def rebuild_roots(instance_ids):
+    """Write again the InstanceRoot rows of the instances `instance_ids` (a subquery) from their links: after
+    offices moved to another root of the tree."""
+    home, ids = home_province(), list(InstanceOffice.objects.filter(instance__in=instance_ids).values_list(
+        "instance_id", flat=True).distinct().order_by())
+    for start in range(0, len(ids), REBUILD_CHUNK):
+        chunk, roots = ids[start:start + REBUILD_CHUNK], {}
+        for instance_id, key, path, started_at in InstanceOffice.objects.filter(instance__in=chunk).values_list(
+                "instance_id", "key", "path", "instance__started_at"):
+            under = roots.setdefault((instance_id, started_at), set())
+            if path:
+                under.add(path.split("/")[1])
+            elif key == "" and home:
+                under.add(home)
+        InstanceRoot.objects.filter(instance__in=chunk).delete()
+        InstanceRoot.objects.bulk_create([_root_row(instance_id, root, started_at)
+                                          for (instance_id, started_at), under in roots.items() for root in under])
+
+
+def _whole_root(scope):
+    """The tree root whose instances are exactly those `scope` covers, or None: a province's departments see
+    all that lies under their province's civil-affairs department, and its province-wide instances lie there."""
+    if len(scope.subtrees) != 1:
+        return None
+    subtree = next(iter(scope.subtrees))
+    root = subtree.split("/")[1]
+    paths = office_tree()["paths"]
+    if subtree != f"/{root}/" or scope.provinces != {root} or \
+            not all(paths.get(code, "").startswith(subtree) for code in scope.own):
+        return None
+    return root
+
+
 def _offices_condition(scope, code_field):
     """A Q on rows with an office code (`code_field`) and a tree path: the offices `scope` covers."""
     return reduce(or_, [Q(path__startswith=path) for path in sorted(scope.subtrees)],
@@ -184,12 +250,16 @@ def within(office_codes, with_province_wide=False, field="pk"):
     return Q(**{f"{field}__in": instances_within(office_codes, with_province_wide)})
 
 
-def instances_visible_to(user, queryset):
-    """The rows of a ProcessInstance queryset that `user` may see."""
+def instances_visible_to(user, queryset, latest_first=False):
+    """The rows of a ProcessInstance queryset that `user` may see; `latest_first`: ordered by their start, the
+    latest first (for a province's departments, in the order of their root's rows, walked in its index)."""
     scope = visible_scope(user)
-    if scope.all:
-        return queryset
-    return queryset.filter(_instance_condition(scope))
+    root = None if scope.all else _whole_root(scope)
+    if root is not None:
+        visible = queryset.filter(tree_roots__root=root)
+        return visible.order_by("-tree_roots__started_at") if latest_first else visible
+    visible = queryset if scope.all else queryset.filter(_instance_condition(scope))
+    return visible.order_by("-started_at") if latest_first else visible
 
 
 def tasks_visible_to(user, queryset, open_only=False, of_offices=None):

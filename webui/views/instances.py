@@ -121,7 +121,7 @@ def _filtered(request):
     """The form, the visible instances its filters pick in any state, and those in the state it picks."""
     form = InstanceFilter(request.GET or None, request.user)
     data = form.cleaned_data if form.is_valid() else {}
-    any_state = filter_instances(instances_visible_to(request.user, listed_instances()), data)
+    any_state = filter_instances(instances_visible_to(request.user, listed_instances(), latest_first=True), data)
     return form, any_state, (any_state.filter(state=data["state"]) if data.get("state") else any_state)
 
 
