@@ -205,7 +205,7 @@ def latest_first(user):
 
 @pytest.mark.parametrize("username", sorted(EXPECTED))
 def test_each_office_sees_its_instances_latest_first(users, instances, username):
-    order = list(ProcessInstance.objects.order_by("-started_at").values_list("business_key", flat=True))
+    order = list(ProcessInstance.objects.order_by("-started_at", "pk").values_list("business_key", flat=True))
     expected = [key for key in order if key in {instances[name].business_key for name in EXPECTED[username]}]
     assert latest_first(users[username]) == expected
     # A province's civil-affairs department reads its root's rows; its finance department, which the data may

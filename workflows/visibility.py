@@ -257,9 +257,10 @@ def instances_visible_to(user, queryset, latest_first=False):
     root = None if scope.all else _whole_root(scope)
     if root is not None:
         visible = queryset.filter(tree_roots__root=root)
-        return visible.order_by("-tree_roots__started_at") if latest_first else visible
+        return visible.order_by("-tree_roots__started_at", "pk") if latest_first else visible
     visible = queryset if scope.all else queryset.filter(_instance_condition(scope))
-    return visible.order_by("-started_at") if latest_first else visible
+    # The id after the start: pages of a list neither skip nor repeat instances started at the same moment.
+    return visible.order_by("-started_at", "pk") if latest_first else visible
 
 
 def tasks_visible_to(user, queryset, open_only=False, of_offices=None):

@@ -41,14 +41,14 @@ class InstanceList(ApiView):
     def get(self, request):
         given = read(InstanceFilterSerializer, request.query_params)
         # The instance pages' filters where they mean the same; the rest are the API's.
-        found = filter_instances(instances_visible_to(request.user, listed_instances()), given)
+        found = filter_instances(instances_visible_to(request.user, listed_instances(), latest_first=True), given)
         if given.get("state"):
             found = found.filter(state=given["state"])
         if given.get("station"):
             found = found.filter(naming("station", given["station"]))
         if given.get("business_key"):
             found = found.filter(business_key=given["business_key"])
-        return self.page_of(found.order_by("-started_at", "pk"), InstanceSerializer)
+        return self.page_of(found, InstanceSerializer)
 
     @extend_schema(tags=TAGS, summary="Start an instance of a definition's current version",
                    description="The data must name the offices it concerns (county, station, ...), each one the "
