@@ -242,3 +242,41 @@ def test_copies_are_known_by_business_keys_of_the_offices_they_were_copied_to(hi
     guizhou = set(Office.objects.filter(kind=K.COUNTY_BUREAU, is_synthetic=False, children__kind=K.STATION)
                   .values_list("code", flat=True))
     assert not pending & synthetic and guizhou <= pending
+
+
+def test_history_copies_the_lifecycle_records_with_their_instances(history, client):
+    from workflows.planning.models import AnnualPlan, ServiceAgreement
+    from workflows.procurement.models import Lot, ProcurementProject
+    from workflows.service.models import ServiceReport, StationDeployment
+
+    assert int(re.search(r"(\d+) records", history)[1]) > 0
+    counties = set(Office.objects.filter(kind=K.COUNTY_BUREAU, is_synthetic=True).values_list("code", flat=True))
+    stations = Office.objects.filter(kind=K.STATION, is_synthetic=True)
+    # Each county's plan and agreement, each station's deployment, with the instance they were copied with.
+    for model in (AnnualPlan, ServiceAgreement):
+        copies = model.objects.filter(county__code__in=counties)
+        assert {code for code, in copies.values_list("county__code")} == counties, model
+        for county, year, key in copies.values_list("county__code", "year", "process_instance__business_key"):
+            assert key == f"county-{year}-{county}"
+    deployments = StationDeployment.objects.filter(station__in=stations)
+    assert deployments.count() == stations.count()
+    for station, parent, county, key in deployments.values_list(
+            "station__code", "station__parent__code", "agreement__county__code", "process_instance__business_key"):
+        assert county == parent and key.startswith("station-") and key.endswith(f"-{station}")
+    assert ServiceReport.objects.filter(deployment__in=deployments).exists()
+    # An agreement's lot is its own county's, in its own province's procurement.
+    agreements = ServiceAgreement.objects.filter(county__code__in=counties)
+    for county, lot_county, province in agreements.exclude(lot=None).values_list(
+            "county__code", "lot__county__code", "lot__project__province__code"):
+        assert lot_county == county and province == province_of(county)
+    assert ProcurementProject.objects.filter(province__code__startswith=PREFIX).exists()
+    assert not Lot.objects.filter(project__province__code__startswith=PREFIX).exclude(
+        county__code__startswith=PREFIX).exists()
+    # The records were written with ids of their own: those created next come after them.
+    last = AnnualPlan.objects.order_by("-pk").first()
+    created = AnnualPlan.objects.create(county=last.county, year=last.year + 1)
+    assert created.pk > last.pk
+    # The province's dashboard shows its stations where their records stand.
+    client.force_login(get_user_model().objects.get(username=f"{PREFIX}11-civil-affairs"))
+    phases = client.get("/dashboard/").context["phase_rows"]
+    assert sum(counts[0] for _name, counts in phases) < sum(sum(counts) for _name, counts in phases)

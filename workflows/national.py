@@ -12,13 +12,14 @@ import random
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
-from django.db.models import AutoField
+from django.core.management.color import no_style
+from django.db.models import AutoField, F, Max
 
 from engine import api
 from engine.extensions import get_directory
@@ -27,7 +28,10 @@ from engine.models import AuditEvent, HumanTask, MessageSubscription, ProcessIns
 from . import compliance
 from .directory import forget_office_tree, office_tree
 from .models import InstanceOffice, InstanceRoot, Membership, Office, OfficeKind
+from .planning.models import AnnualPlan, Evaluation, ServiceAgreement
+from .procurement.models import Challenge, Complaint, Lot, ProcurementProject
 from .sample_data import LIAISON_KINDS
+from .service.models import EmergencyResponse, ServiceReport, SocialWorker, StationDeployment
 from .visibility import links_for, roots_for
 
 K = OfficeKind
@@ -181,6 +185,15 @@ def _account_name(name, kind):
 TEMPLATE_STATIONS = 4
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ROW_MODELS = (HumanTask, Timer, MessageSubscription, AuditEvent)
+# The lifecycle's records, each after those it refers to, with the path to the instance it is copied with:
+# its own, or its parent's.
+RECORD_MODELS = (
+    (ProcurementProject, "process_instance"), (Lot, "project__process_instance"),
+    (Challenge, "process_instance"), (Complaint, "process_instance"),
+    (AnnualPlan, "process_instance"), (ServiceAgreement, "process_instance"), (Evaluation, "process_instance"),
+    (StationDeployment, "process_instance"), (SocialWorker, "deployment__process_instance"),
+    (ServiceReport, "deployment__process_instance"), (EmergencyResponse, "deployment__process_instance"))
+RECORDS = "records"
 SPREAD_DAYS = 7
 
 
@@ -190,6 +203,7 @@ class History:
     tasks: int = 0
     open_tasks: int = 0
     audit: int = 0
+    records: int = 0
 
 
 def simulate_templates(seed):
@@ -222,6 +236,11 @@ def simulate_templates(seed):
                 if model is AuditEvent:
                     found = found.filter(record_type="")  # the engine's rows; domain records are not copied
                 rows[model] = list(found.order_by("pk").values())
+            rows[RECORDS] = {}  # template instance id: [(model, row)], in RECORD_MODELS' order
+            for model, instance in RECORD_MODELS:
+                for row in model.objects.filter(**{f"{instance}__in": outcome.instances}).annotate(
+                        of_instance=F(instance)).order_by("pk").values():
+                    rows[RECORDS].setdefault(row.pop("of_instance"), []).append((model, row))
             raise _RollBack
     except _RollBack:
         pass
@@ -262,7 +281,7 @@ def fill_history(seed=0):
                   for code in tree["provincial"].get(_above(county, parents), {}).values()}
     codes = sorted({*template_counties, *(parents[c] for c in template_counties), *provincial,
                     *by_level["station"], *template_orgs}, key=len, reverse=True)
-    copier = _Copier(_Renaming(codes), rows_of, history)
+    copier = _Copier(_Renaming(codes), rows_of, templates[RECORDS], history)
 
     stations_of = {}
     for code in sorted(synthetic):
@@ -298,6 +317,9 @@ def fill_history(seed=0):
                     copier.copy(row, {**mapping, chosen: station}, rng)
         copier.flush_if_full()
     copier.flush()
+    with connection.cursor() as cursor:  # the records were written with ids of their own
+        for statement in connection.ops.sequence_reset_sql(no_style(), [model for model, _i in RECORD_MODELS]):
+            cursor.execute(statement)
     compliance.recount()  # the copies' completed tasks, counted as their steps would have
     return history
 
@@ -368,11 +390,20 @@ def _province_mapping(template_county, province, tree):
 class _Copier:
     """Copies of template instances with their rows, written in chunks."""
 
-    def __init__(self, renaming, rows_of, history):
-        self.renaming, self.rows_of, self.history = renaming, rows_of, history
+    def __init__(self, renaming, rows_of, records_of, history):
+        self.renaming, self.rows_of, self.records_of, self.history = renaming, rows_of, records_of, history
         self.tenant_for = get_directory().tenant_for  # a copy belongs to the province it was copied to
-        self.pending = {model: [] for model in (ProcessInstance, *ROW_MODELS, InstanceOffice, InstanceRoot)}
+        self.pending = {model: [] for model in (ProcessInstance, *ROW_MODELS, InstanceOffice, InstanceRoot,
+                                                *(model for model, _i in RECORD_MODELS))}
         self.masks = {}  # template instance id: the mask of its latest copy, which a child's copy names
+        self.office_codes = dict(Office.objects.values_list("pk", "code"))
+        self.office_ids = {code: pk for pk, code in self.office_codes.items()}
+        # The ids the records are written with, and each template record's latest copy, which the records
+        # copied after it refer to.
+        self.next_id = {model: (model.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
+                        for model, _i in RECORD_MODELS}
+        self.record_ids = {}
+        self.lot_counties = {}  # a copied lot's county: an agreement refers only to its own county's lot
 
     def copy(self, row, mapping, rng):
         mask = self.masks[row["id"]] = rng.getrandbits(128)
@@ -419,6 +450,46 @@ class _Copier:
                 self.pending[model].append(model(**copied))
         self.pending[InstanceOffice] += links_for(instance["id"], instance["data"])
         self.pending[InstanceRoot] += roots_for(instance["id"], instance["started_at"], instance["data"])
+        for model, source in self.records_of.get(row["id"], ()):
+            record = self.record(model, source, mapping, back, instance["tenant"])
+            if record is not None:
+                self.pending[model].append(record)
+
+    def record(self, model, source, mapping, back, tenant):
+        """A copy of a lifecycle record with the offices, instances and records it names mapped to their copies,
+        its moments moved as its instance's; None when a record it needs was not copied."""
+        copied = {}
+        for field in model._meta.concrete_fields:
+            value = source[field.attname]
+            if field.primary_key:
+                value = self.next_id[model]
+            elif field.is_relation and value is not None:
+                target = field.related_model
+                if target is Office:
+                    code = self.office_codes[value]
+                    value = self.office_ids[mapping.get(code, code)]
+                elif target is ProcessInstance:
+                    value = uuid.UUID(int=value.int ^ self.masks[value]) if value in self.masks else None
+                else:
+                    value = self.record_ids.get((target, value))
+                if value is None and not field.null:
+                    return None
+            elif isinstance(value, datetime):
+                value -= back
+            elif isinstance(value, date):
+                value -= timedelta(days=back.days)
+            elif isinstance(value, str):
+                value = self.renaming.key(value, mapping, tenant) if field.unique else self.renaming.sub(value, mapping)
+            elif isinstance(value, (dict, list)):
+                value = json.loads(self.renaming.sub(json.dumps(value, ensure_ascii=False), mapping))
+            copied[field.attname] = value
+        if model is Lot:
+            self.lot_counties[copied["id"]] = copied["county_id"]
+        elif model is ServiceAgreement and self.lot_counties.get(copied["lot_id"]) != copied["county_id"]:
+            copied["lot_id"] = None  # the province's lots were copied for other counties than this one
+        self.record_ids[model, source["id"]] = self.next_id[model]
+        self.next_id[model] += 1
+        return model(**copied)
 
     def flush_if_full(self):
         if len(self.pending[ProcessInstance]) >= CHUNK:
@@ -433,6 +504,8 @@ class _Copier:
                 self.history.open_tasks += sum(1 for obj in objs if obj.state in TaskState.ACTIVE)
             elif model is AuditEvent:
                 self.history.audit += len(objs)
+            elif model not in (ProcessInstance, *ROW_MODELS, InstanceOffice, InstanceRoot):
+                self.history.records += len(objs)
             objs.clear()
 
 
@@ -441,7 +514,10 @@ def _write(model, objs):
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objs, batch_size=CHUNK)
         return
-    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, AutoField))]
+    # A number the database gives, unless the rows bring their own (the records).
+    numbered = objs and objs[0].pk is not None
+    fields = [f for f in model._meta.concrete_fields
+              if not (f.primary_key and isinstance(f, AutoField) and not numbered)]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     with connection.cursor() as cursor, cursor.cursor.copy(
             f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN") as copy:

@@ -68,4 +68,5 @@ class Command(BaseCommand):
                 except ValueError as err:
                     raise CommandError(str(err)) from None
                 self.stdout.write(f"history: {filled.instances} instances, {filled.tasks} tasks "
-                                  f"({filled.open_tasks} open), {filled.audit} audit rows")
+                                  f"({filled.open_tasks} open), {filled.audit} audit rows, "
+                                  f"{filled.records} records")
