@@ -27,7 +27,7 @@ from django.db.models import Q
 from engine import api
 from engine.api import clock
 from engine.extensions import on_data_written
-from engine.models import CommentMention, HumanTask
+from engine.models import CommentMention, HumanTask, ProcessInstance
 from engine.models import TaskState
 
 from .directory import home_province, office_tree, per_user, province_of, working_memberships
@@ -177,22 +177,16 @@ def _roots_follow_data(instance, before):
 
 
 def rebuild_roots(instance_ids):
-    """Write again the InstanceRoot rows of the instances `instance_ids` (a subquery) from their links: after
+    """Write again the InstanceRoot rows of the instances `instance_ids` (a subquery) from their data: after
     offices moved to another root of the tree."""
-    home, ids = home_province(), list(InstanceOffice.objects.filter(instance__in=instance_ids).values_list(
+    ids = list(InstanceOffice.objects.filter(instance__in=instance_ids).values_list(
         "instance_id", flat=True).distinct().order_by())
     for start in range(0, len(ids), REBUILD_CHUNK):
-        chunk, roots = ids[start:start + REBUILD_CHUNK], {}
-        for instance_id, key, path, started_at in InstanceOffice.objects.filter(instance__in=chunk).values_list(
-                "instance_id", "key", "path", "instance__started_at"):
-            under = roots.setdefault((instance_id, started_at), set())
-            if path:
-                under.add(path.split("/")[1])
-            elif key == "" and home:
-                under.add(home)
+        chunk = ids[start:start + REBUILD_CHUNK]
+        rows = [row for pk, started_at, data in ProcessInstance.objects.filter(pk__in=chunk).values_list(
+            "pk", "started_at", "data") for row in roots_for(pk, started_at, data)]
         InstanceRoot.objects.filter(instance__in=chunk).delete()
-        InstanceRoot.objects.bulk_create([_root_row(instance_id, root, started_at)
-                                          for (instance_id, started_at), under in roots.items() for root in under])
+        InstanceRoot.objects.bulk_create(rows)
 
 
 def _whole_root(scope):
