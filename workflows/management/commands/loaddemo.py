@@ -24,8 +24,9 @@ class Command(BaseCommand):
                             help=f"stations of the synthetic nation (1 to {MAX_STATIONS:,})")
         parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic nation's random choices")
         parser.add_argument("--history", action="store_true",
-                            help="with --national: fill the year so far with instances, tasks, timers and audit "
-                                 "rows, copied from a simulation of a few stations through the engine")
+                            help="with --national: fill the year so far with instances, tasks, timers, audit rows "
+                                 "and the records their steps keep, copied from a simulation of a few stations "
+                                 "through the engine")
 
     def handle(self, *args, password=None, national=False, stations=40000, seed=0, history=False, **options):
         if national:
