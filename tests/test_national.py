@@ -280,3 +280,38 @@ def test_history_copies_the_lifecycle_records_with_their_instances(history, clie
     client.force_login(get_user_model().objects.get(username=f"{PREFIX}11-civil-affairs"))
     phases = client.get("/dashboard/").context["phase_rows"]
     assert sum(counts[0] for _name, counts in phases) < sum(sum(counts) for _name, counts in phases)
+
+
+def test_each_county_of_a_history_has_organisations_of_its_own(db):
+    """The simulated year's winners may be synthetic organisations: they are mapped for each county like the
+    sample's, not named by every county's copies alike."""
+    from workflows.planning.models import ServiceAgreement
+
+    loaddemo("--password", "secret-1", "--national", "--stations", "300", "--seed", "2", "--history")
+    cycles = ProcessInstance.objects.filter(version__definition__key="county_annual_cycle",
+                                            data__county__startswith=PREFIX)
+    named = {data["county"]: data.get("social_org") for data in cycles.values_list("data", flat=True)}
+    assert len(named) == Office.objects.filter(kind=K.COUNTY_BUREAU, is_synthetic=True).count() == 21
+    assert len(set(named.values())) >= 5  # of the nation's 10, drawn for each county
+    for county, org in ServiceAgreement.objects.filter(county__code__in=named).values_list(
+            "county__code", "social_org__code"):
+        assert org == named[county]
+
+
+def test_the_organisations_a_simulated_year_names_are_found_wherever_it_names_them(db):
+    from workflows.national import RECORDS, _named_orgs
+    from workflows.planning.models import ServiceAgreement
+
+    loaddemo("--password", "secret-1", "--national", "--stations", "100")
+    tree = office_tree()
+    orgs = sorted(code for code, kind in tree["kinds"].items() if kind == K.SOCIAL_ORG)
+    synthetic = [code for code in orgs if code.startswith(PREFIX)]
+    assert len(synthetic) >= 3
+    county = next(code for code, kind in sorted(tree["kinds"].items()) if kind == K.COUNTY_BUREAU)
+    templates = {
+        ProcessInstance: [{"data": {"lots": [{"bidders": [synthetic[0], county]}], "county": county}}],
+        HumanTask: [{"data": {"winner": synthetic[1]}}],
+        RECORDS: {"id": [(ServiceAgreement, {"id": 1, "social_org_id": Office.objects.get(code=synthetic[2]).pk,
+                                             "county_id": Office.objects.get(code=county).pk,
+                                             "number": county, "lot_id": None})]}}
+    assert _named_orgs(templates, tree["kinds"]) == set(synthetic[:3])

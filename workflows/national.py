@@ -262,7 +262,10 @@ def fill_history(seed=0):
     kinds, parents = tree["kinds"], tree["parents"]
     synthetic = set(Office.objects.filter(is_synthetic=True).values_list("code", flat=True))
     orgs = sorted(c for c in synthetic if kinds[c] == K.SOCIAL_ORG)
-    template_orgs = sorted(c for c, kind in kinds.items() if kind == K.SOCIAL_ORG and c not in synthetic)
+    # The simulation's bidders and winners are drawn from every organisation, synthetic ones too: each one
+    # the year names is mapped to organisations of each copy's own, or every county would name the same.
+    template_orgs = sorted(_named_orgs(templates, kinds) | {
+        c for c, kind in kinds.items() if kind == K.SOCIAL_ORG and c not in synthetic})
     by_level = {"station": {}, "county": {}, "other": []}
     for row in templates[ProcessInstance]:
         data = row["data"]
@@ -322,6 +325,33 @@ def fill_history(seed=0):
             cursor.execute(statement)
     compliance.recount()  # the copies' completed tasks, counted as their steps would have
     return history
+
+
+def _named_orgs(templates, kinds):
+    """The organisations' codes the template rows name, in their data or as a record's office."""
+    codes = {pk: code for pk, code in Office.objects.filter(kind=K.SOCIAL_ORG).values_list("pk", "code")}
+    found = set()
+
+    def walk(value):
+        if isinstance(value, str):
+            if kinds.get(value) == K.SOCIAL_ORG:
+                found.add(value)
+        elif isinstance(value, dict):
+            for part in value.values():
+                walk(part)
+        elif isinstance(value, list):
+            for part in value:
+                walk(part)
+
+    for model, rows in templates.items():
+        if model is not RECORDS:
+            walk(rows)
+    for records in templates[RECORDS].values():
+        for model, row in records:
+            walk(row)
+            found.update(codes[row[field.attname]] for field in model._meta.concrete_fields
+                         if field.is_relation and field.related_model is Office and row[field.attname] in codes)
+    return found
 
 
 def _orgs_for(template_orgs, orgs, rng):
