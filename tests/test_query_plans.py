@@ -48,7 +48,8 @@ def queries(user, now):
         "dashboard's tasks": HumanTask.objects.filter(instance__in=scoped_instances(user, prefectures, now.year),
                                                       due_at__isnull=False),
         "instance list": instances.order_by("-started_at")[:50],
-        "instance list, latest first": instances_visible_to(user, ProcessInstance.objects.all(), latest_first=True)[:50],
+        "instance list, latest first":
+            instances_visible_to(user, ProcessInstance.objects.all(), latest_first=True)[:50],
         "running instances": instances.filter(state=InstanceState.RUNNING).order_by("-started_at")[:50],
         "inbox": tasks.open().order_by("due_at")[:50],
         "unclaimed tab": tab_queryset(user, "unclaimed").order_by("due_at")[:50],
