@@ -62,7 +62,8 @@ def moved_to(before, after):
         model.objects.filter(path__startswith=before).update(path=Concat(Value(after), rest))
     from .visibility import rebuild_roots  # moved to another root, the instances below go with it
     if before.split("/")[1] != after.split("/")[1]:
-        rebuild_roots(InstanceOffice.objects.filter(path__startswith=after).values("instance_id"))
+        rebuild_roots(InstanceOffice.objects.filter(path__startswith=after).values_list(
+            "instance_id", flat=True).distinct().order_by())
 
 
 class InstanceOffice(models.Model):

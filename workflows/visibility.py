@@ -151,10 +151,10 @@ def _links_follow_data(instance, before):
 
 def _roots(named, paths):
     """The tree roots under which the offices `named` ({key: code}) lie; the home province's for none."""
-    roots = {paths[code].split("/")[1] for code in named.values() if paths.get(code)}
-    if named == {"": ""} and home_province():
-        roots.add(home_province())
-    return roots
+    if named == {"": ""}:
+        home = home_province()
+        return {home} if home else set()
+    return {paths[code].split("/")[1] for code in named.values() if paths.get(code)}
 
 
 def _root_row(instance_id, root, started_at):
@@ -169,18 +169,21 @@ def roots_for(instance_id, started_at, data):
 @on_data_written
 def _roots_follow_data(instance, before):
     """The instance's InstanceRoot rows that change with its data: (to insert, to delete)."""
+    named = named_offices(instance.data)
+    earlier_named = named_offices(before) if before is not None else None
+    if named == earlier_named:  # most steps write a form's data and name the same offices
+        return [], []
     paths = office_tree()["paths"]
-    after = _roots(named_offices(instance.data), paths)
-    earlier = _roots(named_offices(before), paths) if before is not None else set()
+    after = _roots(named, paths)
+    earlier = _roots(earlier_named, paths) if earlier_named is not None else set()
     return ([_root_row(instance.pk, root, instance.started_at) for root in after - earlier],
             [_root_row(instance.pk, root, instance.started_at) for root in earlier - after])
 
 
 def rebuild_roots(instance_ids):
-    """Write again the InstanceRoot rows of the instances `instance_ids` (a subquery) from their data: after
+    """Write again the InstanceRoot rows of the instances `instance_ids` (distinct ids) from their data: after
     offices moved to another root of the tree."""
-    ids = list(InstanceOffice.objects.filter(instance__in=instance_ids).values_list(
-        "instance_id", flat=True).distinct().order_by())
+    ids = list(instance_ids)
     for start in range(0, len(ids), REBUILD_CHUNK):
         chunk = ids[start:start + REBUILD_CHUNK]
         rows = [row for pk, started_at, data in ProcessInstance.objects.filter(pk__in=chunk).values_list(
