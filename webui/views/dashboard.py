@@ -19,9 +19,9 @@ from engine.models import DefinitionVersion, HumanTask, MessageSubscription, Pro
 from engine.models import InstanceState
 from engine.models import TaskState
 from workflows.compliance import completed_counts
-from workflows.models import Office, OfficeKind
+from workflows.directory import office_tree
+from workflows.models import OfficeKind
 from workflows.planning.models import AnnualPlan, Evaluation, EvaluationState, PlanState, ServiceAgreement
-from workflows.service.models import StationDeployment
 from workflows.visibility import instances_visible_to, instances_within, visible_scope
 
 from ..offices import office_choices, office_names
@@ -64,21 +64,25 @@ def county_phase(county, plans, agreements, evaluations):
 
 def phases_by_prefecture(prefectures, year):
     """{prefecture code: {phase: number of stations}} for the year."""
-    # Counted per county, not read per station: a province has a thousand stations and their deployments.
-    stations = Office.objects.filter(kind=OfficeKind.STATION, parent__parent__in=prefectures).values_list(
-        "parent__code", "parent__parent__code").annotate(n=Count("pk")).order_by()
+    # Stations counted from the office tree the process holds, and records per county, not read per station: a
+    # province has a thousand stations and their deployments.
+    tree = office_tree()
+    children, kinds = tree["children"], tree["kinds"]
+    stations = [(county, prefecture.code, number) for prefecture in prefectures
+                for county in children.get(prefecture.code, ())
+                if (number := sum(kinds[c] == OfficeKind.STATION for c in children.get(county, ())))]
     # The prefectures' own records, not the nation's.
     counties = {"county__parent__in": prefectures}
     plans = dict(AnnualPlan.objects.filter(year=year, **counties).values_list("county__code", "state"))
-    agreements = set(ServiceAgreement.objects.filter(year=year, **counties).values_list("county__code", flat=True))
-    deployed = dict(StationDeployment.objects.filter(
-        agreement__year=year, station__kind=OfficeKind.STATION, station__parent__parent__in=prefectures)
-        .values_list("station__parent__code").annotate(n=Count("station", distinct=True)).order_by())
+    # A county's stations in service: those its agreement deploys (a deployment's station is of its county).
+    deployed = dict(ServiceAgreement.objects.filter(year=year, **counties).values_list("county__code").annotate(
+        n=Count("deployments__station", distinct=True)).order_by())
     evaluations = dict(Evaluation.objects.filter(year=year, **counties).values_list("county__code", "state"))
     counts = {p.code: {key: 0 for key, _label in PHASES} for p in prefectures}
     for county, prefecture, number in stations:
-        phase = county_phase(county, plans, agreements, evaluations)
-        in_service = 0 if phase in ("evaluated", "evaluation") else deployed.get(county, 0)
+        phase = county_phase(county, plans, deployed, evaluations)
+        # At most the county's stations: one deployed may since have moved to another county.
+        in_service = 0 if phase in ("evaluated", "evaluation") else min(deployed.get(county, 0), number)
         counts[prefecture]["service"] += in_service
         counts[prefecture][phase] += number - in_service
     return counts
