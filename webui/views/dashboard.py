@@ -144,17 +144,21 @@ def open_work(instances, version, now):
     def sql(queryset):
         return queryset.query.get_compiler(using=queryset.db).as_sql()
 
-    scoped = RawSQL("SELECT id FROM scoped", [])
-    tasks = HumanTask.objects.open().filter(instance__in=scoped).annotate(
+    # Each instance read once, with what the steps and the waits ask of it: its process, version and state.
+    instance_rows = ProcessInstance.objects.filter(pk__in=RawSQL("SELECT id FROM scoped", [])).values_list(
+        "pk", "version_id", "state", "version__definition__key").order_by()
+    tasks = HumanTask.objects.open().filter(instance__in=RawSQL("SELECT id FROM instances", [])).annotate(
         since=Seconds("created_at"), late=ExpressionWrapper(Q(due_at__lte=now), output_field=BooleanField()),
-    ).values_list("pk", "bpmn_id", "name", "instance__version__definition__key", "due_at", "late", "since",
-                  "instance__version_id", "instance__state").order_by()
+    ).values_list("pk", "bpmn_id", "name", "instance_id", "due_at", "late", "since").order_by()
     try:
         ctes = [("scoped(id) AS ({})", *sql(instances))]
     except EmptyResultSet:  # no office to look under
         return OpenWork({}, [], [])
-    ctes.append(("open_tasks(id, bpmn_id, name, process, due_at, late, since, version_id, state) AS ({})",
-                 *sql(tasks)))
+    ctes.append(("instances(id, version_id, state, process) AS ({})", *sql(instance_rows)))
+    ctes.append(("task_rows(id, bpmn_id, name, instance_id, due_at, late, since) AS ({})", *sql(tasks)))
+    ctes.append(("open_tasks(id, bpmn_id, name, process, due_at, late, since, version_id, state) AS ("
+                 "SELECT t.id, t.bpmn_id, t.name, i.process, t.due_at, t.late, t.since, i.version_id, i.state "
+                 "FROM task_rows t INNER JOIN instances i ON t.instance_id = i.id)", "", []))
     late = "CASE WHEN late THEN 1 ELSE 0 END"
     selects = [
         (f"SELECT '{_STEP}', process, bpmn_id, name, SUM({late}), SUM(1 - {late}) FROM open_tasks "
@@ -164,9 +168,9 @@ def open_work(instances, version, now):
          f"WHERE {late} = 1 ORDER BY due_at, id LIMIT {OVERDUE_LIMIT}) overdue", "", []),
     ]
     if version is not None:
-        ctes.append(("waiting(id) AS ({})", *sql(ProcessInstance.objects.filter(
-            pk__in=scoped, version=version, state__in=InstanceState.OPEN).values("pk").order_by())))
         open_states = ", ".join(["%s"] * len(InstanceState.OPEN))
+        ctes.append((f"waiting(id) AS (SELECT id FROM instances WHERE version_id = %s AND state IN ({open_states}))",
+                     "", [version.pk, *InstanceState.OPEN]))
         branches = [(f"SELECT bpmn_id, since FROM open_tasks WHERE version_id = %s AND state IN ({open_states})",
                      [version.pk, *InstanceState.OPEN])]
         branches += [sql(model.objects.filter(instance__in=RawSQL("SELECT id FROM waiting", [])).annotate(
