@@ -206,7 +206,7 @@ def test_the_dashboard_lists_the_longest_overdue_first_up_to_its_limit(deploy_bp
     clock.set_time(START + timedelta(days=30))
     client.force_login(offices["gz"])
     response = client.get("/dashboard/?year=2026")
-    assert [t.instance.business_key for t in response.context["overdue"]] == ["plan-0", "plan-1"]
+    assert [t.business_key for t in response.context["overdue"]] == ["plan-0", "plan-1"]
     assert response.context["overdue_total"] == 3
     assert "列出逾期最久的 2 项，共 3 项" in response.content.decode()
 

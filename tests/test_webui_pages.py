@@ -286,9 +286,10 @@ def test_dashboard_for_province_and_prefecture_only(client, review, offices):
     page = response.content.decode()
     assert "遵义市民政局" in page and "编写年度计划" in page and "heat-data" in page
     [late] = response.context["overdue"]
-    assert (late.name, late.instance.business_key, late.county_name, late.office_name, late.due_state) == (
+    assert (late.name, late.business_key, late.county_name, late.office_name, late.due_state) == (
         "编写年度计划", "plan-2026-520102", "南明区", "南明区民政局", "late")
     assert late.workdays_left < 0 and 'data-label="逾期" class="num late">' in page
+    assert '<span class="muted">plan-2026-520102</span>' in page, "the row names its instance"
     Office.objects.filter(code="5203").update(name_en="Zunyi Civil Affairs Bureau")
     page = client.get("/dashboard/?year=2026", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<option value="5203" >Zunyi Civil Affairs Bureau</option>' in page, "the prefectures in the page's language"
