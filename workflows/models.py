@@ -36,6 +36,10 @@ class Office(models.Model):
 
     class Meta:
         ordering = ["code"]
+        # The offices of one kind in a subtree (a province's prefectures): one range of the kind's offices, not
+        # the subtree's thousand stations filtered.
+        indexes = [models.Index(fields=["kind", "path"], name="offices_of_kind_in_subtree",
+                                opclasses=["varchar_pattern_ops", "varchar_pattern_ops"])]
 
     def __str__(self):
         return self.name
