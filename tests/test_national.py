@@ -38,6 +38,14 @@ def test_a_nation_out_of_bounds_is_refused_before_anything_is_loaded(stations):
     assert not Office.objects.exists()
 
 
+@pytest.mark.parametrize("options, named", [(["--stations", "100"], "--stations"), (["--history"], "--history"),
+                                             (["--seed", "0", "--history"], "--seed, --history")])
+def test_a_nations_options_without_national_are_refused_before_anything_is_loaded(options, named):
+    with pytest.raises(CommandError, match=f"^{named}: only with --national"):
+        loaddemo("--password", "secret-1", *options)
+    assert not Office.objects.exists()
+
+
 def count(kind):
     return Office.objects.filter(kind=kind, is_synthetic=True).count()
 

@@ -20,15 +20,22 @@ class Command(BaseCommand):
         parser.add_argument("--national", action="store_true",
                             help="also generate a synthetic nation (provinces, prefectures, counties, stations, "
                                  "social organisations, one account each) for load tests")
-        parser.add_argument("--stations", type=int, default=40000,
-                            help=f"stations of the synthetic nation (1 to {MAX_STATIONS:,})")
-        parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic nation's random choices")
+        parser.add_argument("--stations", type=int,
+                            help=f"stations of the synthetic nation (1 to {MAX_STATIONS:,}; default 40,000)")
+        parser.add_argument("--seed", type=int, help="seed of the synthetic nation's random choices (default 0)")
         parser.add_argument("--history", action="store_true",
                             help="with --national: fill the year so far with instances, tasks, timers, audit rows "
                                  "and the records their steps keep, copied from a simulation of a few stations "
                                  "through the engine")
 
-    def handle(self, *args, password=None, national=False, stations=40000, seed=0, history=False, **options):
+    def handle(self, *args, password=None, national=False, stations=None, seed=None, history=False, **options):
+        national_only = [option for option, value in (("--stations", stations), ("--seed", seed)) if value is not None]
+        national_only += ["--history"] if history else []
+        if national_only and not national:
+            raise CommandError(f"{', '.join(national_only)}: only with --national (the demonstration offices are "
+                               "no synthetic nation to size, seed or fill)")
+        stations = 40000 if stations is None else stations
+        seed = seed or 0
         if national:
             try:
                 size = size_for(stations)  # checked before anything is loaded
