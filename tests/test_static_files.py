@@ -15,3 +15,7 @@ def test_collected_static_files_are_served_without_debug(settings, tmp_path):
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == (tmp_path / "static" / "webui" / "css" / "app.css").read_bytes()
     assert Client().get("/static/webui/css/no-such.css").status_code == 404
+    # Pages name their icon, so browsers do not ask for a /favicon.ico that is not there.
+    page = Client().get("/accounts/login/").content.decode()
+    assert '<link rel="icon" href="/static/webui/icon.svg" type="image/svg+xml">' in page
+    assert Client().get("/static/webui/icon.svg").status_code == 200
