@@ -290,6 +290,12 @@ def test_dashboard_for_province_and_prefecture_only(client, review, offices):
         "编写年度计划", "plan-2026-520102", "南明区", "南明区民政局", "late")
     assert late.workdays_left < 0 and 'data-label="逾期" class="num late">' in page
     assert '<span class="muted">plan-2026-520102</span>' in page, "the row names its instance"
+    # Every step and prefecture named on its chart, each step's bar tall enough to read.
+    context = response.context
+    assert context["compliance_chart"]["options"]["scales"]["y"]["ticks"] == {"autoSkip": False}
+    assert context["phase_chart"]["options"]["scales"]["x"]["ticks"] == {"autoSkip": False}
+    height = int(page.partition('<div class="chart-box" style="height: ')[2].partition("px")[0])
+    assert height >= 280 and height >= 80 + 24 * len(context["steps"])
     Office.objects.filter(code="5203").update(name_en="Zunyi Civil Affairs Bureau")
     page = client.get("/dashboard/?year=2026", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<option value="5203" >Zunyi Civil Affairs Bureau</option>' in page, "the prefectures in the page's language"
