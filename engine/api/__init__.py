@@ -32,7 +32,7 @@ from .migration import (MigrationFailed, Plan, create_migration_job, job_status,
                         start_migration)
 from .schedules import skip_scheduled
 from .reads import (DUE_SOON_WORKDAYS, DueExplanation, TaskForm, deadline_data, diagram_marks, due_soon_limit,
-                    explain_due, inbox, task_form, working_offices)
+                    element_names, explain_due, inbox, task_form, working_offices)
 from .tasks import (claim, complete_task, delegate, discard_drafts, reassign, release, resolve_task, save_draft,
                     task_draft)
 
@@ -59,8 +59,8 @@ __all__ = [
     # migration
     "preview_migration", "migrate_instance", "create_migration_job", "start_migration", "job_status",
     # reads, and the audit trail of what the domain does
-    "inbox", "working_offices", "due_soon_limit", "DUE_SOON_WORKDAYS", "diagram_marks", "explain_due", "DueExplanation",
-    "deadline_data", "record_event",
+    "inbox", "working_offices", "due_soon_limit", "DUE_SOON_WORKDAYS", "diagram_marks", "element_names", "explain_due",
+    "DueExplanation", "deadline_data", "record_event",
     # time, the calendar and the system's work
     "clock", "calendar", "dispatch_due_timers", "recompute_due_times", "run_migration_job", "skip_scheduled",
 ]
