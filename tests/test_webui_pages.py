@@ -301,13 +301,17 @@ def test_dashboard_for_province_and_prefecture_only(client, review, offices):
     assert '<option value="5203" >Zunyi Civil Affairs Bureau</option>' in page, "the prefectures in the page's language"
 
 
-def test_an_instance_waiting_at_a_message_catch_is_listed_by_the_catchs_name(client, deploy_bpmn, offices):
+def test_an_instance_waiting_at_a_message_catch_is_listed_and_found_by_the_catchs_name(client, deploy_bpmn,
+                                                                                        offices):
     deploy_bpmn("award.bpmn")
     api.start("county_cycle", "cycle-2026-520102", {"county": "520102", "year": 2026})
     login(client, offices, "gz")
     page = client.get("/instances/").content.decode()
     row = page.partition("cycle-2026-520102")[2].partition("</tr>")[0]
     assert "Award received" in row and "wait_award" not in row, "the step by its name, not its id"
+    for step in ("Award received", "wait_award"):
+        assert "cycle-2026-520102" in client.get("/instances/", {"step": step}).content.decode(), step
+    assert "cycle-2026-520102" not in client.get("/instances/", {"step": "Note winner"}).content.decode()
     [row] = [[c.value for c in r] for r in workbook(client.get("/export/instances.xlsx")).iter_rows(min_row=2)
              if r[0].value == "cycle-2026-520102"]
     assert "Award received" in row

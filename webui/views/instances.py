@@ -19,7 +19,8 @@ from django_fsm import can_proceed
 from engine import api
 from engine.api import CONTROL_LABELS, calendar, clock
 from engine.errors import EngineError
-from engine.models import AuditEvent, HumanTask, InstanceState, Timer, is_overdue
+from engine.models import AuditEvent, DefinitionVersion, HumanTask, InstanceState, MessageSubscription, Timer
+from engine.models import is_overdue
 from workflows.models import OfficeKind
 from workflows.visibility import instances_visible_to, naming, offices_in_view, within
 
@@ -91,6 +92,15 @@ class InstanceFilter(PageForm):
         return clean_offices(self, self.user)
 
 
+def catches_named(step):
+    """The BPMN ids of the message and signal catches instances wait at that are `step` or are called it: a
+    subscription row names the message it waits for, not its element, so the name is looked up in the versions
+    of the instances that wait at one."""
+    versions = DefinitionVersion.objects.filter(pk__in=MessageSubscription.objects.values("instance__version"))
+    return {step} | {bpmn_id for version in versions.defer("spec_json")
+                     for bpmn_id, name in api.element_names(version).items() if name == step}
+
+
 def filter_instances(instances, data):
     if data.get("q"):
         instances = instances.filter(business_key__icontains=data["q"])
@@ -111,6 +121,7 @@ def filter_instances(instances, data):
         instances = instances.filter(
             Exists(HumanTask.objects.open().filter(waits_at, instance=OuterRef("pk")))
             | Exists(Timer.objects.filter(waits_at, instance=OuterRef("pk")))
+            | Exists(MessageSubscription.objects.filter(bpmn_id__in=catches_named(step), instance=OuterRef("pk")))
             | Q(error_element=step))
     if data.get("overdue"):
         instances = instances.filter(Exists(HumanTask.objects.overdue().filter(instance=OuterRef("pk"))))
