@@ -2,7 +2,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from engine.api import clock
 
@@ -17,12 +17,12 @@ class Kind(models.TextChoices):
 
     TASK = "task", gettext_lazy("新待办")
     SUPERVISION = "supervision", gettext_lazy("督办")
-    DELEGATED = "delegated", gettext_lazy("委派")
-    REASSIGNED = "reassigned", gettext_lazy("转交")
+    DELEGATED = "delegated", pgettext_lazy("notification", "委派")
+    REASSIGNED = "reassigned", pgettext_lazy("notification", "转交")
     RESOLVED = "resolved", gettext_lazy("委派交回")
     SUBSTITUTE = "substitute", gettext_lazy("代理")
-    DUE_SOON = "due_soon", gettext_lazy("即将到期")
-    OVERDUE = "overdue", gettext_lazy("已逾期")
+    DUE_SOON = "due_soon", pgettext_lazy("notification", "即将到期")
+    OVERDUE = "overdue", pgettext_lazy("notification", "已逾期")
     MENTION = "mention", gettext_lazy("提及")
     TEST = "test", gettext_lazy("测试")
 
@@ -170,7 +170,7 @@ class WebhookEvent(models.TextChoices):
     INSTANCE_FAILED = "instance.failed", gettext_lazy("流程实例出错")
     TASK_CREATED = "task.created", gettext_lazy("任务创建")
     TASK_COMPLETED = "task.completed", gettext_lazy("任务办结")
-    MESSAGE_RECEIVED = "message.received", gettext_lazy("收到消息")
+    MESSAGE_RECEIVED = "message.received", pgettext_lazy("notification", "收到消息")
 
 
 def new_secret():

@@ -25,3 +25,37 @@ def test_a_page_in_english_shows_record_states_in_english(client, awarded):
     page = client.get("/challenges/").content.decode()
     assert "<h1>Challenges</h1>" in page and "Winner" in page  # the pages' catalog
     assert "Tender failed" in page and "废标" not in page  # the record's state, from the project's catalog
+
+
+def catalogue(path):
+    """{(context, msgid): msgstr} of a .po file's single-line entries."""
+    import re
+
+    entries = {}
+    for block in path.read_text(encoding="utf-8").split("\n\n"):
+        context, msgid, msgstr = (re.search(rf'^{key} "(.*)"$', block, re.M) for key in ("msgctxt", "msgid", "msgstr"))
+        if msgid and msgstr and msgid.group(1):
+            entries[context and context.group(1), msgid.group(1)] = msgstr.group(1)
+    return entries
+
+
+def test_the_projects_catalogue_overrides_no_apps_translation():
+    """The project's catalogue (LOCALE_PATHS) comes before every app's: the same text with another meaning there
+    (a notification's 已逾期, "overdue") would silently replace the app's (the inbox tab's, "Overdue")."""
+    from django.conf import settings
+
+    project = catalogue(settings.LOCALE_PATHS[0] / "en" / "LC_MESSAGES" / "django.po")
+    for app in ("webui", "restapi"):
+        own = catalogue(settings.BASE_DIR / app / "locale" / "en" / "LC_MESSAGES" / "django.po")
+        differing = {key: (project[key], text) for key, text in own.items() if key in project and project[key] != text}
+        assert not differing, (app, differing)
+
+
+def test_english_inbox_tabs_and_dashboard_use_the_pages_words_not_the_notifications(client, offices):
+    import re
+
+    client.cookies["django_language"] = "en"
+    client.force_login(offices["gz"])
+    tabs = re.findall(r'<li><a href="\?tab=\w+"[^>]*>([^<]*)<span class="count">', client.get("/").content.decode())
+    assert tabs == ["My tasks", "Unclaimed in my office", "Claimed by me", "Overdue", "Due soon"]
+    assert '<th class="num">In progress</th>' in client.get("/dashboard/").content.decode()
