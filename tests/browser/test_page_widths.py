@@ -1,0 +1,31 @@
+"""The pages every office opens fit the screen's width, in Chinese and in English (whose words are longer),
+on a laptop and on a phone: nothing sticks out past the right edge."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from workflows.sample_data import load_sample_data
+
+from .conftest import PHONE
+from .test_plan_filing import overflowing
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+PAGES = ["/", "/instances/", "/dashboard/", "/substitutes/", "/settings/notifications/"]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_provinces_pages_fit_a_narrow_laptop_and_a_phone(browser, live_server, language):
+    load_sample_data("pw")
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="gz-civil-affairs"))
+    for viewport in ({"width": 1280, "height": 800}, PHONE):
+        context = browser.new_context(viewport=viewport)
+        context.add_cookies([{"name": name, "value": value, "url": live_server.url} for name, value in (
+            ("sessionid", client.cookies["sessionid"].value), ("django_language", language))])
+        page = context.new_page()
+        for path in PAGES:
+            page.goto(f"{live_server.url}{path}")
+            assert page.locator("html").get_attribute("lang") == language
+            assert not overflowing(page), (viewport["width"], path, overflowing(page))
+        context.close()
