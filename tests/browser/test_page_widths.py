@@ -4,19 +4,23 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from engine.api import deploy, read_files
 from workflows.sample_data import load_sample_data
 
+from ..county_cycle_steps import PRODUCT_BPMN
 from .conftest import PHONE
 from .test_plan_filing import overflowing
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
-PAGES = ["/", "/instances/", "/dashboard/", "/substitutes/", "/settings/notifications/"]
+PAGES = ["/", "/instances/", "/dashboard/", "/substitutes/", "/settings/notifications/", "/modeler/",
+         "/modeler/county_annual_cycle/history/"]
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_the_provinces_pages_fit_a_narrow_laptop_and_a_phone(browser, live_server, language):
     load_sample_data("pw")
+    deploy(*read_files([PRODUCT_BPMN / "county_annual_cycle.bpmn", PRODUCT_BPMN / "performance_evaluation.bpmn"]))
     client = Client()
     client.force_login(get_user_model().objects.get(username="gz-civil-affairs"))
     for viewport in ({"width": 1280, "height": 800}, PHONE):
