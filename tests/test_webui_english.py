@@ -59,3 +59,42 @@ def test_english_inbox_tabs_and_dashboard_use_the_pages_words_not_the_notificati
     tabs = re.findall(r'<li><a href="\?tab=\w+"[^>]*>([^<]*)<span class="count">', client.get("/").content.decode())
     assert tabs == ["My tasks", "Unclaimed in my office", "Claimed by me", "Overdue", "Due soon"]
     assert '<th class="num">In progress</th>' in client.get("/dashboard/").content.decode()
+
+
+def test_every_text_the_product_shows_has_its_english():
+    """Every Chinese text passed to gettext in the code, or to {% translate %} in a template, has an English
+    translation in one of the catalogues, as the pages' scripts do (test_js_catalog)."""
+    import ast
+    import gettext
+    import re
+
+    from django.conf import settings
+
+    root = settings.BASE_DIR
+    catalogues = [gettext.translation("django", localedir=root / folder / "locale", languages=["en"])
+                  for folder in ("", "webui", "restapi")]
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+
+    def untranslated(text, context=None):
+        return chinese.search(text) and all(
+            (c.pgettext(context, text) if context else c.gettext(text)) == text for c in catalogues)
+
+    missing = []
+    packages = ("accounts", "config", "engine", "notifications", "restapi", "webui", "workflows")
+    for path in (path for package in packages for path in (root / package).rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(getattr(node, "func", None), "id", "")
+            if not isinstance(node, ast.Call) or name not in ("_", "gettext", "gettext_lazy", "pgettext",
+                                                              "pgettext_lazy"):
+                continue
+            texts = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in node.args]
+            context, text = texts[:2] if name.startswith("pgettext") else (None, texts[0] if texts else None)
+            if text and untranslated(text, context):
+                missing.append(f"{path.relative_to(root)}:{node.lineno} {text}")
+    tag = re.compile(r"""\{%\s*translate\s+(["'])((?:(?!\1).)*)\1(?:\s+context\s+(["'])((?:(?!\3).)*)\3)?""")
+    for path in (path for package in packages for path in (root / package).rglob("*.html")):
+        missing += [f"{path.relative_to(root)} {m.group(2)}" for m in tag.finditer(path.read_text(encoding="utf-8"))
+                    if untranslated(m.group(2), m.group(4))]
+    assert not missing, missing
