@@ -157,7 +157,7 @@ def instance_rows(instances):
         steps.setdefault(instance_id, []).append(name)
         if is_overdue(state, due_at, now):
             late.add(instance_id)
-    element_names = {}  # by version: what its elements are called
+    names_by_version = {}  # what each version calls its elements
     for instance in instances:
         county, station = instance.row_county, instance.row_station
         instance.county_name = area_name(names.get(county, county or ""))
@@ -165,9 +165,9 @@ def instance_rows(instances):
         instance.state_label = STATE_LABELS.get(instance.state, instance.state)
         waits = steps.get(instance.pk)
         if waits is None:  # at a timer, a message catch or a failed element: named from the diagram
-            if instance.version_id not in element_names:
-                element_names[instance.version_id] = api.element_names(instance.version)
-            called = element_names[instance.version_id]
+            if instance.version_id not in names_by_version:
+                names_by_version[instance.version_id] = api.element_names(instance.version)
+            called = names_by_version[instance.version_id]
             waits = [called.get(element, element) for element in instance.current_elements]
         instance.steps = "、".join(waits)
         instance.is_late = instance.pk in late
