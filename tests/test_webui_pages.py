@@ -294,6 +294,9 @@ def test_dashboard_for_province_and_prefecture_only(client, review, offices):
     context = response.context
     assert context["compliance_chart"]["options"]["scales"]["y"]["ticks"] == {"autoSkip": False}
     assert context["phase_chart"]["options"]["scales"]["x"]["ticks"] == {"autoSkip": False}
+    # Stations and tasks are counted in whole numbers, however few there are.
+    assert context["phase_chart"]["options"]["scales"]["y"]["ticks"] == {"precision": 0}
+    assert context["compliance_chart"]["options"]["scales"]["x"]["ticks"] == {"precision": 0}
     height = int(page.partition('<div class="chart-box" style="height: ')[2].partition("px")[0])
     assert height >= 280 and height >= 80 + 24 * len(context["steps"])
     Office.objects.filter(code="5203").update(name_en="Zunyi Civil Affairs Bureau")

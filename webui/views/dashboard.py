@@ -43,7 +43,7 @@ PHASES = [
 ]
 PHASE_COLOURS = ["#cbd2d9", "#f6ad55", "#63b3ed", "#9f7aea", "#48bb78", "#ed64a6", "#2f855a"]
 # Every label is drawn (Chart.js skips those it finds crowded, leaving bars no one can name): the compliance
-# chart grows a bar's height for each statutory step past what its box holds.
+# chart grows a bar's height for each statutory step past what its box holds. Counts are ticked in whole numbers.
 CHART_HEIGHT, CHART_AXES, STEP_BAR = 280, 80, 24
 # The page lists the longest overdue; the export has them all.
 OVERDUE_LIMIT = 50
@@ -297,7 +297,7 @@ def dashboard(request):
         "datasets": [{"label": str(label), "backgroundColor": PHASE_COLOURS[i],
                       "data": [phases[c][key] for c in codes]} for i, (key, label) in enumerate(PHASES)]},
         "options": {"scales": {"x": {"stacked": True, "ticks": {"autoSkip": False}},
-                               "y": {"stacked": True, "beginAtZero": True}}}}
+                               "y": {"stacked": True, "beginAtZero": True, "ticks": {"precision": 0}}}}}
     instances = scoped_instances(request.user, codes, year)
     versions, version = heat_versions(request.user, request.GET.get("version", ""))
     work = open_work(instances, version, now)
@@ -310,7 +310,7 @@ def dashboard(request):
         "datasets": [{"label": _("按时办结"), "backgroundColor": "#48bb78", "data": [s["on_time"] for s in steps]},
                      {"label": _("逾期办结"), "backgroundColor": "#f6ad55", "data": [s["late"] for s in steps]},
                      {"label": _("逾期未办"), "backgroundColor": "#e53e3e", "data": [s["open_late"] for s in steps]}]},
-        "options": {"indexAxis": "y", "scales": {"x": {"stacked": True, "beginAtZero": True},
+        "options": {"indexAxis": "y", "scales": {"x": {"stacked": True, "beginAtZero": True, "ticks": {"precision": 0}},
                                                  "y": {"stacked": True, "ticks": {"autoSkip": False}}}}}
     return render(request, "webui/dashboard.html", {
         "prefectures": office_choices(allowed), "chosen": request.GET.get("prefecture", ""), "year": year,
