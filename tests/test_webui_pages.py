@@ -320,6 +320,21 @@ def test_an_instance_waiting_at_a_message_catch_is_listed_and_found_by_the_catch
     assert "Award received" in row
 
 
+def test_a_history_longer_than_a_page_shows_says_how_long_it_is(client, review, offices, monkeypatch):
+    from webui.views import instances, tasks
+
+    task = open_task(review, "write_plan")
+    total = AuditEvent.objects.filter(instance=review).count()
+    login(client, offices, "520102")
+    for module, path in ((tasks, f"/tasks/{task.pk}/"), (instances, f"/instances/{review.pk}/")):
+        assert "列出最近的" not in client.get(path).content.decode(), path
+        monkeypatch.setattr(module, "HISTORY_EVENTS", 2)
+        page = client.get(path).content.decode()
+        assert page.count("<li><time") == 2 and f"列出最近的 2 条，共 {total} 条。" in page, path
+    page = client.get(f"/instances/{review.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"The latest 2 of {total} entries." in page
+
+
 def workbook(response):
     """The sheet an export streams."""
     return load_workbook(BytesIO(b"".join(response.streaming_content))).active

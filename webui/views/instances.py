@@ -209,6 +209,17 @@ def export_instances(request):
         _("开始时间"), _("结束时间"), _("逾期")], rows)
 
 
+HISTORY_EVENTS = 200  # the instance page's history: its latest events
+
+
+def latest_events(instance, limit):
+    """The instance's latest `limit` audit events, newest first, and how many it has in all: counted only when
+    there are more, so a page can say it shows the latest of them."""
+    events = list(AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:limit + 1])
+    total = AuditEvent.objects.filter(instance=instance).count() if len(events) > limit else len(events)
+    return events[:limit], total
+
+
 RAW_INLINE_CHARS = 20_000  # raw data longer than this is opened from the API rather than sent with the page
 
 
@@ -237,7 +248,7 @@ def instance_page(request, instance_id):
     related = Q(parent=instance) | Q(pk=instance.parent_id) if instance.parent_id else Q(parent=instance)
     family = list(instances_visible_to(request.user, listed_instances().filter(related)).only(
         "business_key", "parent", "version__definition__key", "version__definition__name"))
-    events = list(AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:200])
+    events, events_total = latest_events(instance, HISTORY_EVENTS)
     comments = list(api.comments_on(instance).select_related("task"))
     # The history names a few people many times: all looked up at once.
     learn_names([instance.started_by, *(t.completed_by or t.assignee for t in tasks), *(c.author for c in comments),
@@ -247,7 +258,7 @@ def instance_page(request, instance_id):
         "county_name": area_name(names.get(instance.data.get("county"), "")),
         "station_name": names.get(instance.data.get("station"), ""),
         "tasks": tasks, "task_names": {t.id: t.name for t in tasks}, "timers": Timer.objects.filter(instance=instance),
-        "events": events, "comments": comments,
+        "events": events, "events_total": events_total, "comments": comments,
         "data_labels": data_labels(instance, offices, names),
         "data_json": raw_data(instance.data),
         "marks": api.diagram_marks(instance, tasks, now),

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from engine import api
 from engine.extensions import get_directory
 from engine.errors import Conflict, EngineError, InvalidInput, NotFound, PermissionDenied, StepFailed
-from engine.models import Attachment, AuditEvent, HumanTask
+from engine.models import Attachment, HumanTask
 from engine.models import Delegation, TaskState
 from workflows.visibility import can_work_on
 
@@ -21,9 +21,11 @@ from .. import deadlines
 from ..offices import area_name, office_names
 from .access import visible_task
 from .inbox import tab_queryset
+from .instances import latest_events
 from .json_views import BadRequest, json_answers, json_body, request_body
 from .navigation import back
 
+HISTORY_EVENTS = 100  # the task page's history of its instance: the latest events
 TOKEN_ACCOUNT_PREFIX = "token:"  # restapi/tokens.py names a token's service account so
 
 def colleagues(task, but=""):
@@ -77,6 +79,7 @@ def task_page(request, task_id):
     username = request.user.get_username()
     standing_in = api.working_offices(request.user)[1]
     draft = api.task_draft(task.pk, request.user) if can_work and form.schema else None
+    events, events_total = latest_events(instance, HISTORY_EVENTS)
     return render(request, "webui/task.html", {
         "task": task, "instance": instance,
         "office_name": names.get(task.office, task.office),
@@ -99,7 +102,7 @@ def task_page(request, task_id):
         "on_behalf_of": task.assignee if task.assignee in standing_in else "",
         "comments": api.comments_on(instance, task),
         "attachments": Attachment.objects.filter(instance=instance),
-        "events": AuditEvent.objects.filter(instance=instance).order_by("-at", "-id")[:100],
+        "events": events, "events_total": events_total,
         "task_names": tasks,
         "username": request.user.get_username(),
     })
