@@ -17,6 +17,7 @@ from .. import clock
 from ..attachments import save_attachment as upload_attachment
 from ..audit import SYSTEM, actor_name
 from ..audit import record as record_event
+from ..runtime.loading import element_names
 from ..runtime.results import StepResult
 from ..storable import text_problem
 from . import calendar, formjs
@@ -32,7 +33,7 @@ from .migration import (MigrationFailed, Plan, create_migration_job, job_status,
                         start_migration)
 from .schedules import skip_scheduled
 from .reads import (DUE_SOON_WORKDAYS, DueExplanation, TaskForm, deadline_data, diagram_marks, due_soon_limit,
-                    element_names, explain_due, inbox, task_form, working_offices)
+                    explain_due, inbox, task_form, working_offices)
 from .tasks import (claim, complete_task, delegate, discard_drafts, reassign, release, resolve_task, save_draft,
                     task_draft)
 

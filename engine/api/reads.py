@@ -16,7 +16,7 @@ from ..models import AuditEvent, HumanTask
 from ..models.tasks import TaskState, is_overdue
 from ..runtime import workflow_ops
 from ..runtime.earliest import earliest_allowed
-from ..runtime.loading import form_schema, lent_workflow, specs_for
+from ..runtime.loading import form_schema, lent_workflow
 
 
 DUE_SOON_WORKDAYS = 3  # an open task is due soon within this many working days
@@ -117,15 +117,6 @@ def deadline_data(row):
     return {"period": declared["period"], "unit": declared["unit"], "basis": declared.get("basis", ""),
             "text": str(_UNIT_TEXT[declared["unit"]]) % {"n": declared["period"]},
             "due": workcalendar.day_of(row.due_at).isoformat() if row.due_at else None}
-
-
-def element_names(version):
-    """{BPMN id: name} of the version's named elements, those of the processes it calls included: what a page
-    shows for the element an instance waits at (a timer, a message catch) rather than its id."""
-    spec, subprocess_specs = specs_for(version)
-    return {task_spec.bpmn_id: task_spec.bpmn_name for process in (*subprocess_specs.values(), spec)
-            for task_spec in process.task_specs.values()
-            if getattr(task_spec, "bpmn_id", None) and getattr(task_spec, "bpmn_name", None)}
 
 
 def diagram_marks(instance, tasks=None, now=None):

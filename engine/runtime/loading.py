@@ -25,6 +25,7 @@ _cache = OrderedDict()
 _versions = OrderedDict()
 _current_ids = OrderedDict()
 _forms = OrderedDict()
+_names = OrderedDict()
 _workflows = OrderedDict()
 _lock = threading.Lock()
 
@@ -166,6 +167,7 @@ def forget():
         _versions.clear()
         _current_ids.clear()
         _forms.clear()
+        _names.clear()
         _workflows.clear()
 
 
@@ -177,6 +179,21 @@ def specs_for(version):
         spec_json = DefinitionVersion.objects.values_list("spec_json", flat=True).get(pk=version.pk)
         specs = _remember(_cache, key, load_specs(spec_json))
     return specs
+
+
+def element_names(version):
+    """{BPMN id: name} of the version's named elements, those of the processes it calls included: what a page
+    shows for the element an instance waits at (a timer, a message catch) rather than its id. Cached, as the specs
+    they come from are."""
+    key = (version.pk, version.content_hash)
+    names = _recall(_names, key)
+    if names is None:
+        spec, subprocess_specs = specs_for(version)
+        names = _remember(_names, key, {
+            task_spec.bpmn_id: task_spec.bpmn_name for process in (*subprocess_specs.values(), spec)
+            for task_spec in process.task_specs.values()
+            if getattr(task_spec, "bpmn_id", None) and getattr(task_spec, "bpmn_name", None)})
+    return names
 
 
 def form_schema(version, form_id):

@@ -157,19 +157,14 @@ def instance_rows(instances):
         steps.setdefault(instance_id, []).append(name)
         if is_overdue(state, due_at, now):
             late.add(instance_id)
-    names_by_version = {}  # what each version calls its elements
     for instance in instances:
         county, station = instance.row_county, instance.row_station
         instance.county_name = area_name(names.get(county, county or ""))
         instance.station_name = names.get(station, station or "")
         instance.state_label = STATE_LABELS.get(instance.state, instance.state)
-        waits = steps.get(instance.pk)
-        if waits is None:  # at a timer, a message catch or a failed element: named from the diagram
-            if instance.version_id not in names_by_version:
-                names_by_version[instance.version_id] = api.element_names(instance.version)
-            called = names_by_version[instance.version_id]
-            waits = [called.get(element, element) for element in instance.current_elements]
-        instance.steps = "、".join(waits)
+        # Without an open task: at a timer, a message catch or a failed element, named from the diagram.
+        instance.steps = "、".join(steps.get(instance.pk) or [
+            api.element_names(instance.version).get(element, element) for element in instance.current_elements])
         instance.is_late = instance.pk in late
     return instances
 
